@@ -1,0 +1,20 @@
+// The package root is the repository root, so capabilities are found under
+// src-tauri/ explicitly, and every app command is listed so that each needs an
+// explicit `allow-*` permission in a capability.
+fn main() {
+    println!("cargo:rerun-if-changed=src-tauri/capabilities");
+    let attributes = tauri_build::Attributes::new()
+        .capabilities_path_pattern("./src-tauri/capabilities/**/*")
+        .app_manifest(tauri_build::AppManifest::new().commands(nixdeck_commands()));
+    tauri_build::try_build(attributes).expect("tauri build configuration is valid");
+}
+
+fn nixdeck_commands() -> &'static [&'static str] {
+    &[
+        "doctor_report",
+        "list_recent_repos",
+        "open_repo",
+        "create_repo",
+        "pick_folder",
+    ]
+}

@@ -1,0 +1,2 @@
+//! The external tools nixdeck drives (nix, nixos-anywhere, colmena): their exact
+//! command lines, host selection, and parsers for their output.

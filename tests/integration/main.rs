@@ -1,0 +1,2 @@
+//! Integration tests: real sshd, real nix, stand-in nixos-anywhere/colmena.
+//! One module per area.
