@@ -2,4 +2,6 @@
 //! remote machine or a process. No GUI types: the app and the CLI both call it.
 
 pub mod doctor;
+pub mod jobs;
 pub mod nix_eval;
+pub mod runner;
