@@ -491,9 +491,8 @@ impl Pump {
             return;
         }
         let mut events = Vec::new();
-        let mut seq = self.batch_first;
         let mut current: Option<(Stream, u64, Vec<String>)> = None;
-        for (stream, line) in self.batch.drain(..) {
+        for (seq, (stream, line)) in (self.batch_first..).zip(self.batch.drain(..)) {
             match &mut current {
                 Some((s, _, lines)) if *s == stream => lines.push(line),
                 _ => {
@@ -507,7 +506,6 @@ impl Pump {
                     current = Some((stream, seq, vec![line]));
                 }
             }
-            seq += 1;
         }
         if let Some((stream, first_seq, lines)) = current {
             events.push(JobEvent::Lines {
