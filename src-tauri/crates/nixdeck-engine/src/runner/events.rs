@@ -70,11 +70,16 @@ pub struct Outcome {
 pub struct PhaseEvent {
     /// The node for per-node progress (colmena); `None` for the whole run.
     pub node: Option<String>,
-    /// The phase or state name (`Formatting hard drive with disko`, `building`).
+    /// A stable id: the nixos-anywhere step (`disko`, `install`…), the node's
+    /// state (`building`, `succeeded`…), or the run's end (`all_done`, `panic`).
     pub phase: String,
-    /// Milliseconds since the job started.
+    /// What to show: the step marker's text, or the state in words.
+    pub label: String,
+    /// The number of the line that caused it.
+    pub seq: u64,
+    /// Milliseconds since the job started; a step lasts until the next one starts.
     pub at_ms: u64,
-    /// The line that caused it, or a failure text.
+    /// A failure text, when it is one.
     pub detail: Option<String>,
 }
 
@@ -117,8 +122,14 @@ where
 /// Reads a job's output line by line and says where it is. The parsers of
 /// nixos-anywhere and colmena output implement it; the runner knows no tool.
 pub trait LineObserver: Send {
-    /// Sees every line in order; returns progress it recognised.
-    fn on_line(&mut self, stream: Stream, line: &str, elapsed: Duration) -> Vec<PhaseEvent>;
+    /// Sees every line in order (`seq` counts from 0); returns progress it recognised.
+    fn on_line(
+        &mut self,
+        stream: Stream,
+        seq: u64,
+        line: &str,
+        elapsed: Duration,
+    ) -> Vec<PhaseEvent>;
     /// Why the run failed, in words, when the output said so (`aborted: …`).
     fn failure_reason(&self) -> Option<String> {
         None
@@ -134,7 +145,7 @@ pub trait LineObserver: Send {
 pub struct PlainOutput;
 
 impl LineObserver for PlainOutput {
-    fn on_line(&mut self, _: Stream, _: &str, _: Duration) -> Vec<PhaseEvent> {
+    fn on_line(&mut self, _: Stream, _: u64, _: &str, _: Duration) -> Vec<PhaseEvent> {
         Vec::new()
     }
 }
@@ -156,7 +167,9 @@ mod tests {
         );
         let p = JobEvent::Phase(PhaseEvent {
             node: None,
-            phase: "Installing NixOS".into(),
+            phase: "install".into(),
+            label: "Installing NixOS".into(),
+            seq: 4,
             at_ms: 5,
             detail: None,
         });

@@ -11,14 +11,14 @@
 //! batch never holds more than [`BATCH_LINES`] lines.
 
 pub mod events;
-pub mod lines;
 mod process;
+pub mod progress;
 
 pub use events::{
     EventSink, JobEvent, JobResult, LineObserver, Outcome, PhaseEvent, PlainOutput, Stream,
 };
 
-use lines::LineSplitter;
+use nixdeck_core::tools::lines::LineSplitter;
 use nixdeck_core::tools::plan::{CommandLine, REDACTED};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
@@ -201,6 +201,7 @@ impl Run {
             batch_first: 0,
             next_seq: 0,
             t0: Instant::now(),
+            scratch: Vec::new(),
         };
         tokio::spawn(pump.drive(child, rx, spec.grace, spec.stall_after));
         Ok(Run { inner })
@@ -341,6 +342,8 @@ struct Pump {
     batch_first: u64,
     next_seq: u64,
     t0: Instant,
+    /// Reused buffer for the lines of one chunk.
+    scratch: Vec<String>,
 }
 
 impl Pump {
@@ -412,9 +415,7 @@ impl Pump {
             } else {
                 Stream::Stderr
             };
-            let mut rest = Vec::new();
-            splitter.finish(|line| rest.push(line));
-            for line in rest {
+            if let Some(line) = splitter.finish() {
                 self.line(stream, line);
             }
         }
@@ -443,11 +444,12 @@ impl Pump {
     }
 
     fn take(&mut self, stream: Stream, bytes: &[u8], splitter: &mut LineSplitter) {
-        let mut lines = Vec::new();
-        splitter.feed(bytes, |line| lines.push(line));
-        for line in lines {
+        let mut lines = std::mem::take(&mut self.scratch);
+        splitter.push(bytes, &mut lines);
+        for line in lines.drain(..) {
             self.line(stream, line);
         }
+        self.scratch = lines;
     }
 
     fn line(&mut self, stream: Stream, mut line: String) {
@@ -456,7 +458,9 @@ impl Pump {
                 line = line.replace(secret.as_str(), REDACTED);
             }
         }
-        let phases = self.observer.on_line(stream, &line, self.t0.elapsed());
+        let phases = self
+            .observer
+            .on_line(stream, self.next_seq, &line, self.t0.elapsed());
         {
             let mut shared = lock(&self.inner.shared);
             let write = shared

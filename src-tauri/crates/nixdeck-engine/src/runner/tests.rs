@@ -264,11 +264,13 @@ async fn missing_tool_is_a_clear_error() {
 
 struct Steps;
 impl LineObserver for Steps {
-    fn on_line(&mut self, _: Stream, line: &str, elapsed: Duration) -> Vec<PhaseEvent> {
+    fn on_line(&mut self, _: Stream, seq: u64, line: &str, elapsed: Duration) -> Vec<PhaseEvent> {
         match line.strip_prefix("### ") {
             Some(step) => vec![PhaseEvent {
                 node: None,
                 phase: step.to_string(),
+                label: step.to_string(),
+                seq,
                 at_ms: elapsed.as_millis() as u64,
                 detail: None,
             }],
