@@ -321,3 +321,36 @@ impl JobManager {
         guard(&self.inner.store).get(id)
     }
 }
+
+/// Where nixdeck keeps its history: `$NIXDECK_DATA_DIR`, else the platform's
+/// data directory + `/nixdeck` (`~/.local/share/nixdeck` on Linux).
+pub fn default_data_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("NIXDECK_DATA_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    dirs::data_dir().map(|d| d.join("nixdeck"))
+}
+
+/// Asks the local nix whether `nix-command` and `flakes` are enabled
+/// (`nix show-config`, which itself fails when `nix-command` is off).
+pub async fn flakes_enabled() -> bool {
+    let output = tokio::process::Command::new("nix")
+        .arg("show-config")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .await;
+    let Ok(output) = output else { return false };
+    if !output.status.success() {
+        return false;
+    }
+    String::from_utf8_lossy(&output.stdout).lines().any(|line| {
+        let Some((key, value)) = line.split_once('=') else {
+            return false;
+        };
+        key.trim() == "experimental-features" && {
+            let features: Vec<&str> = value.split_whitespace().collect();
+            features.contains(&"nix-command") && features.contains(&"flakes")
+        }
+    })
+}
