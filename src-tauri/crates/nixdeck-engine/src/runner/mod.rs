@@ -1,14 +1,16 @@
 //! The process runner: starts a tool from an argument vector (never a shell
 //! string) in its own process group, reads stdout and stderr as they come,
 //! turns them into lines, writes every line to the job's log file, and sends
-//! them to watchers in batches (every ~75 ms or 500 lines, whichever comes
-//! first), however fast the child writes. Cancelling sends SIGTERM to the
+//! them to watchers in batches: every ~75 ms, or sooner once 500 lines are
+//! waiting, but never more than [`MAX_FLUSHES_PER_SEC`] times a second,
+//! however fast the child writes (a fast child gets bigger batches instead). Cancelling sends SIGTERM to the
 //! whole group and SIGKILL after a grace period; when the tool ends, whatever
 //! it left running in its group is stopped too.
 //!
 //! Memory stays bounded whatever the output size: reads go through a small
 //! bounded channel (a slow consumer slows the child through its pipe), and a
-//! batch never holds more than [`BATCH_LINES`] lines.
+//! batch never holds more than [`MAX_BATCH_LINES`] lines or
+//! [`MAX_BATCH_BYTES`] bytes.
 
 pub mod events;
 mod process;
@@ -34,8 +36,17 @@ use tokio_util::sync::CancellationToken;
 
 /// A batch is sent at least this often while output flows.
 pub const FLUSH_INTERVAL: Duration = Duration::from_millis(75);
-/// A batch is sent as soon as it holds this many lines.
+/// A batch is sent early once it holds this many lines (rate allowing).
 pub const BATCH_LINES: usize = 500;
+/// Early sends are at least this far apart, so watchers (a webview over IPC)
+/// get a few dozen batches a second at most.
+pub const MIN_FLUSH_GAP: Duration = Duration::from_millis(25);
+/// Upper bound of early sends per second that [`MIN_FLUSH_GAP`] gives.
+pub const MAX_FLUSHES_PER_SEC: u32 = 40;
+/// A batch this big is sent whatever the rate: memory stays bounded.
+pub const MAX_BATCH_LINES: usize = 20_000;
+/// The same bound in bytes.
+pub const MAX_BATCH_BYTES: usize = 4 << 20;
 /// How long a tool gets between SIGTERM and SIGKILL by default.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
 /// After the tool exits, how long processes it left may keep its pipes open.
@@ -202,6 +213,8 @@ impl Run {
             next_seq: 0,
             t0: Instant::now(),
             scratch: Vec::new(),
+            batch_bytes: 0,
+            last_flush: Instant::now(),
         };
         tokio::spawn(pump.drive(child, rx, spec.grace, spec.stall_after));
         Ok(Run { inner })
@@ -344,6 +357,8 @@ struct Pump {
     t0: Instant,
     /// Reused buffer for the lines of one chunk.
     scratch: Vec<String>,
+    batch_bytes: usize,
+    last_flush: Instant,
 }
 
 impl Pump {
@@ -475,6 +490,7 @@ impl Pump {
             self.batch_first = self.next_seq;
         }
         self.next_seq += 1;
+        self.batch_bytes += line.len();
         self.batch.push((stream, line));
         if !phases.is_empty() {
             // Progress goes out after the line that caused it.
@@ -484,16 +500,21 @@ impl Pump {
                 shared.broadcast(&JobEvent::Phase(phase.clone()));
                 shared.phases.push(phase);
             }
-        } else if self.batch.len() >= BATCH_LINES {
+        } else if self.batch.len() >= MAX_BATCH_LINES
+            || self.batch_bytes >= MAX_BATCH_BYTES
+            || (self.batch.len() >= BATCH_LINES && self.last_flush.elapsed() >= MIN_FLUSH_GAP)
+        {
             self.flush();
         }
     }
 
     /// Sends the pending lines, one `Lines` event per run of the same stream.
     fn flush(&mut self) {
+        self.last_flush = Instant::now();
         if self.batch.is_empty() {
             return;
         }
+        self.batch_bytes = 0;
         let mut events = Vec::new();
         let mut current: Option<(Stream, u64, Vec<String>)> = None;
         for (seq, (stream, line)) in (self.batch_first..).zip(self.batch.drain(..)) {

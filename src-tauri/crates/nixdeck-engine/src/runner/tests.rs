@@ -117,7 +117,7 @@ async fn batches_are_bounded_and_few() {
             _ => None,
         })
         .collect();
-    assert!(batches.iter().all(|n| *n <= BATCH_LINES), "{batches:?}");
+    assert!(batches.iter().all(|n| *n <= MAX_BATCH_LINES), "{batches:?}");
     assert!(
         batches.len() < 5000 / 10,
         "lines are batched, not sent one by one: {}",
@@ -306,4 +306,29 @@ async fn observer_progress_follows_its_line() {
         })
         .sum();
     assert_eq!(seen_before, 2, "the phase comes right after `### step`");
+}
+
+#[tokio::test]
+async fn fast_output_gets_few_big_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = std::time::Instant::now();
+    let (outcome, sink) = run(sh(dir.path(), "seq 1 300000")).await;
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(outcome.lines, 300_000);
+    let batches = sink
+        .events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e, JobEvent::Lines { .. }))
+        .count();
+    // Early flushes are rate-limited, timer flushes come every 75 ms, and
+    // only a full batch is sent regardless.
+    let allowed =
+        secs * f64::from(MAX_FLUSHES_PER_SEC + 14) + (300_000 / MAX_BATCH_LINES) as f64 + 2.0;
+    assert!(
+        (batches as f64) <= allowed,
+        "{batches} batches in {secs:.2} s (allowed {allowed:.0})"
+    );
+    assert_eq!(sink.lines().len(), 300_000);
 }
