@@ -55,6 +55,15 @@ fn status_kb(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU seconds (user + system) used so far by this process or its waited-for children.
+fn cpu_secs(who: i32) -> f64 {
+    // SAFETY: getrusage fills the struct we pass.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(who, &mut usage) };
+    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    t(usage.ru_utime) + t(usage.ru_stime)
+}
+
 fn pipe(exe: &str, lines: u64) -> (Duration, u64) {
     let start = Instant::now();
     let out = Command::new("sh")
@@ -70,7 +79,7 @@ fn pipe(exe: &str, lines: u64) -> (Duration, u64) {
     (elapsed, counted)
 }
 
-fn runner(rt: &tokio::runtime::Runtime, exe: &str, lines: u64) -> (Duration, Arc<Count>, u64) {
+fn runner(rt: &tokio::runtime::Runtime, exe: &str, lines: u64) -> (Duration, Arc<Count>, u64, f64) {
     let dir = tempfile::tempdir().expect("temp dir");
     let spec = RunSpec {
         program: exe.to_string(),
@@ -87,6 +96,7 @@ fn runner(rt: &tokio::runtime::Runtime, exe: &str, lines: u64) -> (Duration, Arc
     // Reset the peak-RSS mark so the growth is this run's alone.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let before = status_kb("VmRSS:");
+    let cpu_before = cpu_secs(libc::RUSAGE_SELF);
     let start = Instant::now();
     let outcome = rt.block_on(async {
         let run =
@@ -94,9 +104,10 @@ fn runner(rt: &tokio::runtime::Runtime, exe: &str, lines: u64) -> (Duration, Arc
         run.wait().await
     });
     let elapsed = start.elapsed();
+    let cpu = cpu_secs(libc::RUSAGE_SELF) - cpu_before;
     let growth = status_kb("VmHWM:").saturating_sub(before);
     assert_eq!(outcome.lines, lines, "every line arrived");
-    (elapsed, sink, growth)
+    (elapsed, sink, growth, cpu)
 }
 
 fn main() {
@@ -117,7 +128,7 @@ fn main() {
         let _ = pipe(&exe, 10_000);
         let (pipe_t, counted) = pipe(&exe, lines);
         assert_eq!(counted, lines, "wc -l counted every line");
-        let (run_t, sink, growth_kb) = runner(&rt, &exe, lines);
+        let (run_t, sink, growth_kb, run_cpu) = runner(&rt, &exe, lines);
         let run_lps = lines as f64 / run_t.as_secs_f64();
         let pipe_lps = lines as f64 / pipe_t.as_secs_f64();
         println!("N = {lines} ({mb:.0} MB)");
@@ -140,6 +151,22 @@ fn main() {
         println!(
             "  ratio runner/pipe : {:.2} (target >= 0.5)",
             run_lps / pipe_lps
+        );
+        println!(
+            "  runner CPU        : {:.3} s ({:.0} ns/line, {:.0} MB per CPU-second; the child's CPU not counted)",
+            run_cpu,
+            run_cpu * 1e9 / lines as f64,
+            mb / run_cpu
+        );
+        let mut load = [0f64; 3];
+        // SAFETY: getloadavg fills the array we pass.
+        unsafe { libc::getloadavg(load.as_mut_ptr(), 3) };
+        println!(
+            "  machine load (1 min): {:.1} on {} cores",
+            load[0],
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(0)
         );
         println!(
             "  peak memory growth: {:.1} MB (target < 50 MB)",

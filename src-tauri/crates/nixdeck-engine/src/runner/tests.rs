@@ -332,3 +332,37 @@ async fn fast_output_gets_few_big_batches() {
     );
     assert_eq!(sink.lines().len(), 300_000);
 }
+
+#[test]
+fn fast_splitting_matches_the_line_splitter() {
+    use nixdeck_core::tools::lines::{LineSplitter, MAX_LINE_BYTES};
+    let mut input = Vec::new();
+    for i in 0..2000u32 {
+        match i % 7 {
+            0 => input.extend_from_slice(format!("plain {i}\n").as_bytes()),
+            1 => input.extend_from_slice(format!("crlf {i}\r\n").as_bytes()),
+            2 => input.extend_from_slice(format!("10%\r20%\r{i} done\n").as_bytes()),
+            3 => input.extend_from_slice(b"bad \xff utf8\n"),
+            4 => input.extend_from_slice(b"\n"),
+            5 if i % 500 == 5 => {
+                input.extend(std::iter::repeat_n(b'y', MAX_LINE_BYTES + 17));
+                input.push(b'\n');
+            }
+            _ => input.extend_from_slice("unicode \u{2014} ok\n".as_bytes()),
+        }
+    }
+    input.extend_from_slice(b"unfinished");
+    let mut reference = Vec::new();
+    let mut s = LineSplitter::new();
+    s.push(&input, &mut reference);
+    reference.extend(s.finish());
+    for chunk in [1usize, 2, 3, 7, 64, 1000, 4096, 65536, 1 << 20] {
+        let mut out = Vec::new();
+        let mut s = LineSplitter::new();
+        for piece in input.chunks(chunk) {
+            split_lines(&mut s, piece, &mut out);
+        }
+        out.extend(s.finish());
+        assert_eq!(out, reference, "chunks of {chunk}");
+    }
+}
