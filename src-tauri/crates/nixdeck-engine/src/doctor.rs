@@ -57,7 +57,8 @@ impl DoctorReport {
 
 /// Runs every check, concurrently; never fails: a check that cannot run reports so.
 pub async fn run() -> DoctorReport {
-    let (nix, flakes, git, agent) = tokio::join!(check_nix(), check_flakes(), check_git(), check_agent());
+    let (nix, flakes, git, agent) =
+        tokio::join!(check_nix(), check_flakes(), check_git(), check_agent());
     DoctorReport {
         checks: vec![nix, flakes, git, agent],
         system: local_system(),
@@ -74,7 +75,10 @@ async fn capture(program: &str, args: &[&str]) -> Option<(i32, String, String)> 
         .kill_on_drop(true)
         .output();
     // A wedged nix daemon or agent must not hang the start screen.
-    let output = tokio::time::timeout(Duration::from_secs(10), child).await.ok()?.ok()?;
+    let output = tokio::time::timeout(Duration::from_secs(10), child)
+        .await
+        .ok()?
+        .ok()?;
     Some((
         output.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&output.stdout).trim().to_string(),
@@ -152,7 +156,9 @@ async fn check_git() -> Check {
             label: "Git",
             status: CheckStatus::Missing,
             detail: "not found on PATH".into(),
-            fix: Some("Install git (`apt install git`): a flake only sees files that git knows.".into()),
+            fix: Some(
+                "Install git (`apt install git`): a flake only sees files that git knows.".into(),
+            ),
         },
     }
 }
@@ -193,8 +199,14 @@ async fn check_agent() -> Check {
             id: "ssh_agent",
             label: "SSH agent",
             status: CheckStatus::Warning,
-            detail: if err.is_empty() { "not reachable".into() } else { err },
-            fix: Some("Restart the agent (`eval $(ssh-agent)`) and add your key with `ssh-add`.".into()),
+            detail: if err.is_empty() {
+                "not reachable".into()
+            } else {
+                err
+            },
+            fix: Some(
+                "Restart the agent (`eval $(ssh-agent)`) and add your key with `ssh-add`.".into(),
+            ),
         },
         None => Check {
             id: "ssh_agent",

@@ -84,7 +84,12 @@ mod tests {
         assert_eq!(list.len(), MAX_RECENT);
         assert_eq!(list[0].path, Path::new("/repo/5"));
         assert_eq!(list[1].path, Path::new("/repo/19"));
-        assert_eq!(list.iter().filter(|r| r.path == Path::new("/repo/5")).count(), 1);
+        assert_eq!(
+            list.iter()
+                .filter(|r| r.path == Path::new("/repo/5"))
+                .count(),
+            1
+        );
     }
 
     #[test]

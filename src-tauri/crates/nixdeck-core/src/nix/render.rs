@@ -24,7 +24,13 @@ fn indent(out: &mut String, level: usize) {
 fn is_atom(expr: &Nix) -> bool {
     matches!(
         expr,
-        Nix::Null | Nix::Bool(_) | Nix::Int(_) | Nix::Float(_) | Nix::Str(_) | Nix::Path(_) | Nix::Ident(_)
+        Nix::Null
+            | Nix::Bool(_)
+            | Nix::Int(_)
+            | Nix::Float(_)
+            | Nix::Str(_)
+            | Nix::Path(_)
+            | Nix::Ident(_)
     )
 }
 
@@ -111,7 +117,12 @@ fn write_expr(out: &mut String, expr: &Nix, level: usize) {
             indent(out, level);
             out.push('}');
         }
-        Nix::Lambda { at, formals, ellipsis, body } => {
+        Nix::Lambda {
+            at,
+            formals,
+            ellipsis,
+            body,
+        } => {
             if let Some(at) = at {
                 out.push_str(at.as_str());
                 out.push_str(" @ ");
