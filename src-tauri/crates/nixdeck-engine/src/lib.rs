@@ -3,6 +3,8 @@
 
 pub mod atomic;
 pub mod doctor;
+pub mod jobs;
 pub mod nix_eval;
 pub mod paths;
 pub mod recent;
+pub mod runner;

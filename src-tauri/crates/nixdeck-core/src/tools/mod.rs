@@ -4,3 +4,5 @@
 pub mod colmena;
 pub mod lines;
 pub mod nixos_anywhere;
+pub mod plan;
+pub mod selection;
