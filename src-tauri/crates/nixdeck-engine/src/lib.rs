@@ -3,3 +3,5 @@
 
 pub mod doctor;
 pub mod nix_eval;
+pub mod probe;
+pub mod ssh;
