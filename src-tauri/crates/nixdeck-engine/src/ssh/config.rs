@@ -107,9 +107,13 @@ impl SshConfig {
                 }
             }
         }
+        // In HostName, %h is the name the user typed; in IdentityFile, the
+        // resulting host name.
+        out.host_name = out
+            .host_name
+            .as_deref()
+            .map(|s| s.replace("%h", host).replace("%%", "%"));
         let host_name = out.host_name.clone().unwrap_or_else(|| host.to_string());
-        let expanded = |s: &str| s.replace("%h", &host_name).replace("%%", "%");
-        out.host_name = out.host_name.as_deref().map(expanded);
         out.identity_files = raw_identities
             .iter()
             .map(|p| expand_path(p, &host_name, out.user.as_deref()))
