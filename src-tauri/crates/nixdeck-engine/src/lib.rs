@@ -6,5 +6,7 @@ pub mod doctor;
 pub mod jobs;
 pub mod nix_eval;
 pub mod paths;
+pub mod probe;
 pub mod recent;
 pub mod runner;
+pub mod ssh;
