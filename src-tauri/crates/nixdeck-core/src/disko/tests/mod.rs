@@ -1,0 +1,3 @@
+//! Tests of the disko module; the ones that evaluate Nix run the real `nix-instantiate`.
+
+mod model;
