@@ -16,6 +16,8 @@ mod error;
 mod import;
 pub mod model;
 mod render;
+pub mod size;
+pub mod space;
 mod value;
 
 pub use error::{LayoutError, OptionPath};
