@@ -1,3 +1,5 @@
 //! Integration tests: real sshd, real nix, stand-in nixos-anywhere/colmena.
 //! One module per area.
+mod disko;
 mod probe;
+
