@@ -3,3 +3,4 @@
 
 pub mod doctor;
 pub mod nix_eval;
+pub mod repo;

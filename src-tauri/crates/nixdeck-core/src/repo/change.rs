@@ -80,6 +80,10 @@ pub enum ChangeAction {
     Write { content: String },
     /// Delete the file.
     Delete,
+    /// Write `content` to the path and delete `from` (a host being renamed). Nothing
+    /// is lost when `content` is `from`'s text, so only a changed text of a file nixdeck
+    /// did not write needs confirmation.
+    Move { from: String, content: String },
 }
 
 /// One file of a [`WritePlan`].
@@ -124,6 +128,32 @@ impl FileChange {
         })
     }
 
+    /// Plans moving `from` (current text `current`) to the absent `path` with text
+    /// `content`. The diff and ownership are those of `from`.
+    pub fn plan_move(from: &str, path: &str, current: &[u8], content: &str, record: &WrittenRecord) -> Self {
+        let old = String::from_utf8_lossy(current);
+        let ownership = if current == content.as_bytes() {
+            Ownership::Absent
+        } else {
+            record.ownership(from, Some(current))
+        };
+        Self {
+            path: path.to_string(),
+            diff: diff::unified(from, &old, content, 3).replacen(&format!("+++ b/{from}"), &format!("+++ b/{path}"), 1),
+            ownership,
+            current_hash: Some(content_hash(current)),
+            action: ChangeAction::Move { from: from.to_string(), content: content.to_string() },
+        }
+    }
+
+    /// The path whose current text this change replaces or deletes.
+    pub fn source_path(&self) -> &str {
+        match &self.action {
+            ChangeAction::Move { from, .. } => from,
+            _ => &self.path,
+        }
+    }
+
     /// Whether a person must confirm this change (it replaces or deletes their text).
     pub fn needs_confirmation(&self) -> bool {
         self.ownership.needs_confirmation()
@@ -137,6 +167,8 @@ pub struct WritePlan {
     pub changes: Vec<FileChange>,
     /// Directories (repository-relative) to remove once empty, deepest first.
     pub remove_dirs: Vec<String>,
+    /// What the person should know or do besides these files, in words.
+    pub notes: Vec<String>,
 }
 
 impl WritePlan {
