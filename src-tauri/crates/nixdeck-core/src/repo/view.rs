@@ -193,6 +193,7 @@ pub fn assemble(root: PathBuf, has_flake: bool, dirs: Vec<HostDir>, reading: Fla
                 host.apply_deployment(d);
             }
             if let Some((_, err)) = reading.detail_errors.iter().find(|(n, _)| *n == name) {
+                host.notes.push("its deployment settings could not be read without building the flake; nixdeck leaves them alone".into());
                 problems.push(Problem {
                     host: Some(name.clone()),
                     message: format!("the deployment settings of {name} could not be read; nixdeck leaves them alone: {err}"),
