@@ -9,5 +9,6 @@ pub mod nix_eval;
 pub mod paths;
 pub mod probe;
 pub mod recent;
+pub mod repo;
 pub mod runner;
 pub mod ssh;
