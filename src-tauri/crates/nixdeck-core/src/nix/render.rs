@@ -24,13 +24,7 @@ fn indent(out: &mut String, level: usize) {
 fn is_atom(expr: &Nix) -> bool {
     matches!(
         expr,
-        Nix::Null
-            | Nix::Bool(_)
-            | Nix::Int(_)
-            | Nix::Float(_)
-            | Nix::Str(_)
-            | Nix::Path(_)
-            | Nix::Ident(_)
+        Nix::Null | Nix::Bool(_) | Nix::Int(_) | Nix::Float(_) | Nix::Str(_) | Nix::Path(_) | Nix::Ident(_)
     )
 }
 
@@ -244,35 +238,6 @@ fn write_expr(out: &mut String, expr: &Nix, level: usize) {
             write_bindings(out, bindings, level + 1);
             indent(out, level);
             out.push('}');
-        }
-        Nix::Lambda {
-            at,
-            formals,
-            ellipsis,
-            body,
-        } => {
-            if let Some(at) = at {
-                out.push_str(at.as_str());
-                out.push_str(" @ ");
-            }
-            let mut names: Vec<String> = formals.iter().map(|f| attr_name(f)).collect();
-            if *ellipsis {
-                names.push("...".into());
-            let one_line = format!("{{ {} }}:", names.join(", "));
-            if one_line.len() + level * 2 <= WIDTH {
-                out.push_str(&one_line);
-            } else {
-                out.push_str("{\n");
-                for name in &names {
-                    indent(out, level + 1);
-                    out.push_str(name);
-                    out.push_str(",\n");
-                }
-                indent(out, level);
-                out.push_str("}:");
-            out.push_str("\n\n");
-            indent(out, level);
-            write_expr(out, body, level);
         }
         Nix::Lambda { .. } => write_lambda(out, expr, level, true),
         Nix::Apply(function, args) => {
