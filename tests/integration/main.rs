@@ -1,2 +1,4 @@
 //! Integration tests: real sshd, real nix, stand-in nixos-anywhere/colmena.
 //! One module per area.
+
+mod repo;

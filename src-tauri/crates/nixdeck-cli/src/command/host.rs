@@ -154,16 +154,25 @@ async fn add(args: AddArgs) -> anyhow::Result<ExitCode> {
     spec.deployment.target_user = args.user;
     spec.deployment.target_port = args.port;
     spec.deployment.build_on_target = args.build_on_target;
-    spec.deployment.tags = args.tags.iter().map(|t| Tag::new(t)).collect::<Result<_, _>>()?;
+    spec.deployment.tags = args
+        .tags
+        .iter()
+        .map(|t| Tag::new(t))
+        .collect::<Result<_, _>>()?;
     spec.config.authorized_keys = args.authorized_keys;
     spec.config.boot_mode = match args.boot {
         BootArg::Uefi => nixdeck_core::facts::BootMode::Uefi,
         BootArg::Bios => nixdeck_core::facts::BootMode::Bios,
     };
     if let Some(path) = &args.disko {
-        spec.disko = Some(std::fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))?);
+        spec.disko = Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("could not read {}", path.display()))?,
+        );
     }
-    let applied = repo::add_host(&args.dir, &spec, &Confirm::Nothing).await.map_err(explain)?;
+    let applied = repo::add_host(&args.dir, &spec, &Confirm::Nothing)
+        .await
+        .map_err(explain)?;
     print_applied(&applied);
     Ok(ExitCode::SUCCESS)
 }
@@ -184,8 +193,16 @@ async fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
             (None, _) => "-".into(),
         };
         let user = host.user.as_deref().unwrap_or("-");
-        let tags = if host.tags.is_empty() { "-".into() } else { host.tags.join(",") };
-        let state = if host.has_hardware_configuration { "installed" } else { "not installed" };
+        let tags = if host.tags.is_empty() {
+            "-".into()
+        } else {
+            host.tags.join(",")
+        };
+        let state = if host.has_hardware_configuration {
+            "installed"
+        } else {
+            "not installed"
+        };
         let disko = if host.has_disko { "disko" } else { "no disko" };
         println!("{}\t{address}\t{user}\t{tags}\t{state}\t{disko}", host.name);
         for note in &host.notes {

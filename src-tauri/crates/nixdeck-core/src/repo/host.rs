@@ -140,7 +140,8 @@ pub struct FlakeSpec {
 impl Default for FlakeSpec {
     fn default() -> Self {
         Self {
-            description: "NixOS machines, installed with nixos-anywhere and deployed with colmena".into(),
+            description: "NixOS machines, installed with nixos-anywhere and deployed with colmena"
+                .into(),
             nixpkgs_ref: DEFAULT_NIXPKGS_REF.into(),
         }
     }
