@@ -796,3 +796,38 @@ fn cli_creates_a_repository_and_lists_hosts_as_json() {
         "{out}{err}"
     );
 }
+
+#[tokio::test]
+async fn updating_a_host_rewrites_nixdecks_files_and_asks_about_edited_ones() {
+    let dir = repo_with_two_hosts().await;
+    let mut web = spec("web-1", "203.0.113.8");
+    web.deployment.tags = vec![Tag::new("web").unwrap(), Tag::new("eu").unwrap()];
+    web.disko = Some("{ disko.devices = { }; }\n".into());
+    let plan = repo::plan_update_host(dir.path(), &web).unwrap();
+    let paths: Vec<&str> = plan.changes.iter().map(|c| c.path.as_str()).collect();
+    assert_eq!(paths, ["hosts/web-1/host.nix"], "only the address changed");
+    assert!(plan.changes[0]
+        .diff
+        .contains("-    targetHost = \"203.0.113.7\";\n+    targetHost = \"203.0.113.8\";"));
+    assert!(plan.pending().is_empty());
+
+    // The disko layout was edited by hand: a new one from the editor must ask.
+    let disko = dir.path().join("hosts/web-1/disko.nix");
+    std::fs::write(&disko, "{ disko.devices = { }; } # tuned by hand\n").unwrap();
+    web.disko = Some("{ disko.devices.disk = { }; }\n".into());
+    let plan = repo::plan_update_host(dir.path(), &web).unwrap();
+    let pending: Vec<&str> = plan.pending().iter().map(|c| c.path.as_str()).collect();
+    assert_eq!(pending, ["hosts/web-1/disko.nix"]);
+    assert!(matches!(
+        repo::apply_plan(dir.path(), &plan, &Confirm::Nothing).await,
+        Err(RepoError::NeedsConfirmation { .. })
+    ));
+    assert!(std::fs::read_to_string(&disko)
+        .unwrap()
+        .contains("tuned by hand"));
+
+    assert!(repo::plan_write(dir.path(), &[("../outside.nix".into(), "{ }".into())]).is_err());
+    assert!(
+        repo::plan_write(dir.path(), &[(".nixdeck/written.json".into(), "{}".into())]).is_err()
+    );
+}

@@ -197,6 +197,45 @@ pub async fn add_host(
     apply_plan(root, &plan, confirm).await
 }
 
+/// Plans rewriting an existing host's files from `spec` (the wizard's system step run
+/// again, a new disk layout): host.nix, configuration.nix and, when given, disko.nix.
+/// Files edited by hand since nixdeck wrote them come back as pending changes.
+pub fn plan_update_host(root: &Path, spec: &HostSpec) -> Result<WritePlan, RepoError> {
+    spec.validate()?;
+    require_repo(root)?;
+    existing_host(root, &spec.name)?;
+    plan_write(root, &render::host_files(spec))
+}
+
+/// Plans writing `files` (repository-relative path, text), e.g. a host's disko.nix from
+/// the layout editor. Paths must stay inside the repository.
+pub fn plan_write(root: &Path, files: &[(String, String)]) -> Result<WritePlan, RepoError> {
+    let record = record::load(root);
+    let mut plan = WritePlan::default();
+    for (path, text) in files {
+        let inside = !path.is_empty()
+            && !path.starts_with('/')
+            && path
+                .split('/')
+                .all(|part| !part.is_empty() && part != "." && part != "..")
+            && !path.starts_with(".git/")
+            && !path.starts_with(".nixdeck/");
+        if !inside {
+            return Err(RepoError::Io {
+                path: root.join(path),
+                source: std::io::Error::other("not a path inside the repository"),
+            });
+        }
+        plan.push(
+            path,
+            read_optional(&root.join(path))?.as_deref(),
+            Some(text),
+            &record,
+        );
+    }
+    Ok(plan)
+}
+
 /// Every file under `dir` (repository-relative, sorted) and its subdirectories, deepest first.
 fn files_under(root: &Path, dir: &str) -> Result<(Vec<String>, Vec<String>), RepoError> {
     let mut files = Vec::new();
