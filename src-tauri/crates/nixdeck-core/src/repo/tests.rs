@@ -109,3 +109,61 @@ fn validation_reports_the_first_bad_field() {
     spec.deployment.target_host = "-oProxyCommand=x".into();
     assert!(matches!(spec.validate(), Err(NameError::Address(_))));
 }
+
+#[test]
+fn view_keeps_hosts_it_cannot_read_and_says_why() {
+    use super::outline::{FlakeOutline, ReadDeployment};
+    use super::view::{assemble, FlakeReading, HostDir};
+    let dirs = vec![
+        HostDir {
+            name: "Bad.Name".into(),
+            has_configuration: true,
+            ..HostDir::default()
+        },
+        HostDir {
+            name: "web".into(),
+            has_configuration: true,
+            has_disko: true,
+            ..HostDir::default()
+        },
+    ];
+    let mut reading = FlakeReading {
+        outline: Some(FlakeOutline {
+            inputs: vec!["nixpkgs".into()],
+            nixpkgs_url: None,
+            nixos_configurations: vec!["web".into(), "edge".into()],
+            colmena_nodes: vec!["web".into(), "edge".into()],
+        }),
+        ..FlakeReading::default()
+    };
+    reading
+        .details
+        .deployments
+        .insert("web".into(), ReadDeployment::default());
+    reading
+        .detail_errors
+        .push(("edge".into(), "error: attribute 'x' missing".into()));
+    let view = assemble("/r".into(), true, dirs, reading);
+    let names: Vec<&str> = view.hosts.iter().map(|h| h.name.as_str()).collect();
+    assert_eq!(names, ["Bad.Name", "edge", "web"]);
+    assert!(!view.hosts[0].valid_name);
+    assert_eq!(view.hosts[0].in_colmena, Some(false));
+    assert!(!view.hosts[1].has_directory && !view.hosts[1].deployment_read);
+    assert_eq!(view.problems.len(), 1);
+    assert!(view.problems[0].message.contains("attribute 'x' missing"));
+    // No targetHost: colmena connects to the node name.
+    assert_eq!(view.hosts[2].address.as_deref(), Some("web"));
+
+    let unread = assemble(
+        "/r".into(),
+        true,
+        vec![],
+        FlakeReading {
+            outline_error: Some("syntax error".into()),
+            ..FlakeReading::default()
+        },
+    );
+    assert!(unread.problems[0]
+        .message
+        .contains("hosts/ only: syntax error"));
+}

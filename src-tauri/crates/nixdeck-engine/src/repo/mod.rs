@@ -411,6 +411,33 @@ pub async fn apply_plan(
         notes: plan.notes.clone(),
         ..Applied::default()
     };
+    let written = write_changes(root, plan, &mut record, &mut applied);
+    // Saved even after a failure, so files already written count as nixdeck's.
+    record::save(root, &record).map_err(io_err(&root.join(record::RECORD_PATH)))?;
+    written?;
+    for dir in &plan.remove_dirs {
+        // Only empty directories go: anything a person put there since stays.
+        let _ = std::fs::remove_dir(root.join(dir));
+    }
+    if git::is_work_tree(root).await {
+        git::intent_to_add(root, &applied.written).await?;
+        git::forget(root, &applied.deleted).await?;
+    } else if !applied.written.is_empty() {
+        applied.notes.push(
+            "this folder is not a git repository: run `git init` and `git add -N .`, flakes only see files git knows"
+                .into(),
+        );
+    }
+    Ok(applied)
+}
+
+/// Carries out the changes of `plan` in order, noting each in `record` and `applied`.
+fn write_changes(
+    root: &Path,
+    plan: &WritePlan,
+    record: &mut nixdeck_core::repo::WrittenRecord,
+    applied: &mut Applied,
+) -> Result<(), RepoError> {
     for change in &plan.changes {
         let path = root.join(&change.path);
         match &change.action {
@@ -440,21 +467,7 @@ pub async fn apply_plan(
             }
         }
     }
-    for dir in &plan.remove_dirs {
-        // Only empty directories go: anything a person put there since stays.
-        let _ = std::fs::remove_dir(root.join(dir));
-    }
-    record::save(root, &record).map_err(io_err(&root.join(record::RECORD_PATH)))?;
-    if git::is_work_tree(root).await {
-        git::intent_to_add(root, &applied.written).await?;
-        git::forget(root, &applied.deleted).await?;
-    } else if !applied.written.is_empty() {
-        applied.notes.push(
-            "this folder is not a git repository: run `git init` and `git add -N .`, flakes only see files git knows"
-                .into(),
-        );
-    }
-    Ok(applied)
+    Ok(())
 }
 
 /// Who the current text of each file in `paths` belongs to (for showing state).
