@@ -108,7 +108,9 @@ pub enum Binding {
 /// Something that cannot be written as Nix.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum NixError {
-    #[error("`{0}` is not a Nix identifier (letters, digits, `_`, `-`, `'`, dotted for selections)")]
+    #[error(
+        "`{0}` is not a Nix identifier (letters, digits, `_`, `-`, `'`, dotted for selections)"
+    )]
     BadIdent(String),
     #[error("`{0}` is not a path nixdeck writes (letters, digits, `.`, `_`, `-`, `+`, `/`, starting with `./`, `../` or `/`)")]
     BadPath(String),
