@@ -783,6 +783,11 @@ fn cli_creates_a_repository_and_lists_hosts_as_json() {
     );
     assert_eq!(web["tags"], json!(["web", "prod"]));
     assert_eq!(web["buildOnTarget"], json!(true));
+    let config = std::fs::read_to_string(repo_dir.join("hosts/web/configuration.nix")).unwrap();
+    assert!(
+        config.contains("system.stateVersion = \"24.11\";"),
+        "the flake's release: {config}"
+    );
     let (ok, _, err) = run(&["host", "rename", d, "web", "www"]);
     assert!(ok, "{err}");
     let (ok, out, _) = run(&["host", "list", d]);
@@ -829,5 +834,27 @@ async fn updating_a_host_rewrites_nixdecks_files_and_asks_about_edited_ones() {
     assert!(repo::plan_write(dir.path(), &[("../outside.nix".into(), "{ }".into())]).is_err());
     assert!(
         repo::plan_write(dir.path(), &[(".nixdeck/written.json".into(), "{}".into())]).is_err()
+    );
+}
+
+#[tokio::test]
+async fn a_flake_that_does_not_evaluate_still_lists_its_host_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("flake.nix"),
+        "{ outputs = { self, ... }: { nixosConfigurations = ; }; }\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("hosts/alpha")).unwrap();
+    std::fs::write(dir.path().join("hosts/alpha/configuration.nix"), "{ }\n").unwrap();
+    let view = repo::open_repo(dir.path()).await.unwrap();
+    assert_eq!(view.hosts.len(), 1);
+    let alpha = &view.hosts[0];
+    assert!(alpha.has_configuration && alpha.in_colmena.is_none() && !alpha.deployment_read);
+    assert_eq!(view.problems.len(), 1, "{:?}", view.problems);
+    assert!(
+        view.problems[0].message.contains("syntax error"),
+        "{:?}",
+        view.problems
     );
 }

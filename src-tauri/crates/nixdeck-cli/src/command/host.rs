@@ -1,6 +1,7 @@
 //! `nixdeck host …`: add, list, rename and remove hosts of a repository.
 
 use anyhow::Context;
+use nixdeck_core::repo::host::release_of_nixpkgs_url;
 use nixdeck_core::repo::{HostName, HostSpec, Tag};
 use nixdeck_engine::repo::{self, Applied, Confirm, RepoError};
 use std::path::PathBuf;
@@ -51,6 +52,9 @@ pub struct AddArgs {
     /// A disko.nix to copy into hosts/NAME/.
     #[arg(long)]
     pub disko: Option<PathBuf>,
+    /// system.stateVersion (default: the release of the flake's nixpkgs, else 25.05).
+    #[arg(long)]
+    pub state_version: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -163,6 +167,15 @@ async fn add(args: AddArgs) -> anyhow::Result<ExitCode> {
     spec.config.boot_mode = match args.boot {
         BootArg::Uefi => nixdeck_core::facts::BootMode::Uefi,
         BootArg::Bios => nixdeck_core::facts::BootMode::Bios,
+    };
+    spec.config.state_version = match args.state_version {
+        Some(version) => version,
+        None => repo::open_repo(&args.dir)
+            .await
+            .ok()
+            .and_then(|view| view.nixpkgs_url)
+            .and_then(|url| release_of_nixpkgs_url(&url))
+            .unwrap_or(spec.config.state_version),
     };
     if let Some(path) = &args.disko {
         spec.disko = Some(

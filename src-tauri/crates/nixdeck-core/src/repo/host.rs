@@ -159,3 +159,15 @@ impl FlakeSpec {
         names::check_state_version(version).ok().map(|_| version)
     }
 }
+
+/// The NixOS release a nixpkgs flake URL follows (`github:NixOS/nixpkgs/nixos-24.11` →
+/// `24.11`), as the state version for new hosts; `None` for unstable or other URLs.
+pub fn release_of_nixpkgs_url(url: &str) -> Option<String> {
+    let branch = url.rsplit('/').next()?;
+    let branch = branch.split(['?', '#']).next()?;
+    let spec = FlakeSpec {
+        nixpkgs_ref: branch.to_string(),
+        ..FlakeSpec::default()
+    };
+    spec.release().map(str::to_string)
+}

@@ -167,3 +167,21 @@ fn view_keeps_hosts_it_cannot_read_and_says_why() {
         .message
         .contains("hosts/ only: syntax error"));
 }
+
+#[test]
+fn state_version_follows_the_nixpkgs_release() {
+    use super::host::release_of_nixpkgs_url;
+    assert_eq!(
+        release_of_nixpkgs_url("github:NixOS/nixpkgs/nixos-24.11").as_deref(),
+        Some("24.11")
+    );
+    assert_eq!(
+        release_of_nixpkgs_url("github:nixos/nixpkgs/nixos-25.05?shallow=1").as_deref(),
+        Some("25.05")
+    );
+    assert_eq!(
+        release_of_nixpkgs_url("github:NixOS/nixpkgs/nixos-unstable"),
+        None
+    );
+    assert_eq!(release_of_nixpkgs_url("github:NixOS/nixpkgs"), None);
+}
