@@ -78,7 +78,7 @@ fn inline(expr: &Nix) -> Option<String> {
         Nix::Apply(function, args) if args.iter().all(is_small_argument) => {
             let mut parts = vec![inline(function)?];
             for arg in args {
-                let text = inline_argument(arg)?;
+                let text = inline(arg)?;
                 parts.push(if needs_argument_parens(arg) { format!("({text})") } else { text });
             }
             Some(parts.join(" "))
@@ -124,20 +124,6 @@ fn inline(expr: &Nix) -> Option<String> {
         }
         _ => None,
     }
-}
-
-/// The one-line form of a function argument: like [`inline`], and a set of one short
-/// binding stays on the line too (`import nixpkgs { system = "x86_64-linux"; }`).
-fn inline_argument(expr: &Nix) -> Option<String> {
-    if let Nix::Attrs(bindings) = expr {
-        if let [Binding::Set(path, value)] = bindings.as_slice() {
-            if is_small_argument(value) && !matches!(value, Nix::Attrs(_)) {
-                let key: Vec<String> = path.iter().map(|p| attr_name(p)).collect();
-                return Some(format!("{{ {} = {}; }}", key.join("."), inline(value)?));
-            }
-        }
-    }
-    inline(expr)
 }
 
 /// How tightly an operator binds (higher: tighter), as in the Nix manual's table.
@@ -196,7 +182,6 @@ fn is_small_argument(expr: &Nix) -> bool {
         Nix::Apply(f, args) => is_atom(f) && args.iter().all(is_small_argument),
         Nix::BinOp(a, _, b) => is_small_argument(a) && is_small_argument(b),
         Nix::Func(_, body) => is_small_argument(body),
-        Nix::Attrs(bindings) => bindings.len() == 1 && matches!(&bindings[0], Binding::Set(_, v) if is_small_argument(v)),
         _ => false,
     }
 }
