@@ -9,7 +9,7 @@
 //! returns [`RepoError::NeedsConfirmation`] with those changes, for the caller to
 //! show and ask about. How nixdeck knows what it wrote: `docs/repositories.md`.
 
-pub mod atomic;
+pub use crate::atomic;
 pub mod git;
 pub mod record;
 pub mod scan;
