@@ -18,6 +18,7 @@ pub mod model;
 mod render;
 pub mod size;
 pub mod space;
+pub mod templates;
 mod validate;
 mod value;
 mod walk;

@@ -1,5 +1,7 @@
 //! Tests of the disko module; the ones that evaluate Nix run the real `nix-instantiate`.
 
 mod model;
+mod nix;
 mod space;
+mod templates;
 mod validate;
