@@ -164,7 +164,7 @@ pub fn parse_lv_size(text: &str) -> Option<LvSize> {
         (&text[..text.len() - 1], binary_unit(last)?)
     };
     let value: f64 = number.parse().ok()?;
-    (value.is_finite() && value >= 0.0).then(|| LvSize::Bytes((value * multiplier as f64) as u64))
+    (value.is_finite() && value >= 0.0).then_some(LvSize::Bytes((value * multiplier as f64) as u64))
 }
 
 /// `bytes` in the largest binary unit that keeps it readable (`512 MiB`, `1.5 GiB`).
