@@ -2,6 +2,7 @@
 
 mod model;
 mod nix;
+mod roundtrip;
 mod space;
 mod templates;
 mod validate;
