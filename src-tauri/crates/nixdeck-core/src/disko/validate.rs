@@ -166,6 +166,17 @@ fn check_values(layout: &DiskLayout, out: &mut Vec<Diagnostic>) {
                 }
             }
         }
+        Content::Filesystem(fs) if fs.format.is_none() => {
+            out.push(Diagnostic::error(
+                Rule::BadValue,
+                &path.child("format"),
+                "this filesystem has no format: set format, e.g. ext4, vfat, xfs or btrfs",
+            ));
+        }
+        Content::Luks(luks) if luks.name.is_none() => {
+            out.push(Diagnostic::error(Rule::BadValue, &path.child("name"),
+                "this LUKS volume has no name: set name, e.g. \"crypted\" (it becomes /dev/mapper/<name>)"));
+        }
         Content::Swap(swap) => {
             if let Some(policy) = &swap.discard_policy {
                 if !["once", "pages", "both"].contains(&policy.as_str()) {
@@ -199,6 +210,18 @@ fn check_values(layout: &DiskLayout, out: &mut Vec<Diagnostic>) {
                 )),
                 _ => {}
             }
+        }
+    }
+    for (name, nodev) in layout.nodev.iter().flatten() {
+        if nodev.fs_type.is_none() {
+            out.push(Diagnostic::error(
+                Rule::BadValue,
+                &OptionPath::devices()
+                    .child("nodev")
+                    .child(name)
+                    .child("fsType"),
+                format!("`{name}` has no fsType: set it, e.g. \"tmpfs\""),
+            ));
         }
     }
     for (name, md) in layout.mdadm.iter().flatten() {

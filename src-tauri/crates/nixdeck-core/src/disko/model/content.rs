@@ -87,7 +87,7 @@ impl FromDisko for Content {
             "zfs" => Content::Zfs(FromDisko::from_disko(&body, at)?),
             "swap" => Content::Swap(FromDisko::from_disko(&body, at)?),
             "bcachefs" => Content::Bcachefs(FromDisko::from_disko(&body, at)?),
-            _ => Content::Other(object.clone()),
+            _ => Content::Other(FromDisko::from_disko(value, at)?),
         })
     }
 }

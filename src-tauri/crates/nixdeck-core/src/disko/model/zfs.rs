@@ -186,7 +186,7 @@ impl FromDisko for Dataset {
         match tag {
             Some("zfs_fs") => Ok(Dataset::Fs(FromDisko::from_disko(&body, at)?)),
             Some("zfs_volume") => Ok(Dataset::Volume(FromDisko::from_disko(&body, at)?)),
-            Some(_) => Ok(Dataset::Other(object.clone())),
+            Some(_) => Ok(Dataset::Other(FromDisko::from_disko(value, at)?)),
             None => Err(LayoutError::invalid(
                 at,
                 "dataset has no `type`: set it to \"zfs_fs\" or \"zfs_volume\"",

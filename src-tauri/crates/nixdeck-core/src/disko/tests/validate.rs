@@ -356,6 +356,21 @@ fn bad_values() {
         ]
     );
     assert!(with(&article("/dev/sda"), Rule::BadValue, None).is_empty());
+    let mut required = article("/dev/sda");
+    required["disk"]["main"]["content"]["partitions"]["root"]["content"]
+        .as_object_mut()
+        .unwrap()
+        .remove("format");
+    required["nodev"] = json!({"/tmp": {}});
+    let found = with(&required, Rule::BadValue, None);
+    let paths: Vec<&str> = found.iter().map(|d| d.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "disko.devices.disk.main.content.partitions.root.content.format",
+            "disko.devices.nodev.\"/tmp\".fsType",
+        ]
+    );
 }
 
 #[test]
