@@ -191,9 +191,22 @@ macro_rules! disko_options {
                 at: &$crate::disko::error::OptionPath,
             ) -> Result<Self, $crate::disko::error::LayoutError> {
                 let object = $crate::disko::value::expect_object(value, at)?;
+                Self::from_object(object, at, false)
+            }
+        }
+
+        impl $name {
+            /// Reads the options of `object`; `skip_type` when its `type` is the tag
+            /// of the enclosing enum (`Content`, `Dataset`), read there.
+            #[allow(dead_code)]
+            pub(crate) fn from_object(
+                object: &serde_json::Map<String, serde_json::Value>,
+                at: &$crate::disko::error::OptionPath,
+                skip_type: bool,
+            ) -> Result<Self, $crate::disko::error::LayoutError> {
                 let mut out = Self::default();
                 for (key, item) in object {
-                    if $crate::disko::value::is_internal(key) {
+                    if $crate::disko::value::is_internal(key) || (skip_type && key == "type") {
                         continue;
                     }
                     if item.is_null() {
