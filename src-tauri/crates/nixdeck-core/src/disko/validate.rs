@@ -28,6 +28,8 @@ pub enum Severity {
 pub enum Rule {
     /// A disk's device is not on the host (or not set).
     DeviceMissing,
+    /// Two disks of the layout name the same device.
+    DuplicateDevice,
     /// An option value disko or its tools would refuse.
     BadValue,
     /// Partitions or volumes do not fit on their device.
@@ -131,7 +133,18 @@ fn is_type(part: &GptPartition, code: &str, guid: &str) -> bool {
 
 /// Option values disko's types or the tools would refuse.
 fn check_values(layout: &DiskLayout, out: &mut Vec<Diagnostic>) {
+    let mut devices: HashMap<&str, &str> = HashMap::new();
     for (name, disk) in layout.disk.iter().flatten() {
+        if let Some(device) = disk.device.as_deref() {
+            if let Some(first) = devices.insert(device, name) {
+                devices.insert(device, first);
+                out.push(Diagnostic::error(
+                    Rule::DuplicateDevice,
+                    &disk_path(name).child("device"),
+                    format!("disk `{first}` already uses `{device}`: each disk of the layout needs a device of its own"),
+                ));
+            }
+        }
         if disk.device.is_none() {
             out.push(Diagnostic::error(
                 Rule::DeviceMissing,

@@ -388,3 +388,17 @@ fn errors_come_before_warnings_and_serialise_as_documented() {
     assert_eq!(json["severity"], "error");
     assert_eq!(json["rule"], "no-bios-boot");
 }
+
+#[test]
+fn duplicate_devices() {
+    let mut two = article("/dev/sda");
+    two["disk"]["second"] = json!({"device": "/dev/sda", "content": {"type": "filesystem", "format": "ext4", "mountpoint": "/data"}});
+    let found = with(&two, Rule::DuplicateDevice, None);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].path, "disko.devices.disk.second.device");
+    assert!(found[0]
+        .message
+        .contains("disk `main` already uses `/dev/sda`"));
+    two["disk"]["second"]["device"] = json!("/dev/sdb");
+    assert!(with(&two, Rule::DuplicateDevice, None).is_empty());
+}
