@@ -286,3 +286,32 @@ fn a_given_nixpkgs_supplies_lib() {
         .unwrap_err();
     assert!(err.to_string().contains("onlyInThisLib"), "{err}");
 }
+
+#[test]
+fn evaluated_json_imports_like_the_nix_file() {
+    let from_json = runtime()
+        .block_on(disko_file::load(
+            &fixture("disko/lvm.evaluated.json"),
+            &LoadOptions::default(),
+        ))
+        .unwrap();
+    let from_nix = runtime()
+        .block_on(disko_file::load(
+            &fixture("disko/lvm.nix"),
+            &LoadOptions::default(),
+        ))
+        .unwrap();
+    assert_eq!(from_json, from_nix);
+    let out = headless()
+        .args(["layout", "import"])
+        .arg(fixture("disko/lvm.evaluated.json"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: DiskLayout = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed, from_nix);
+}
