@@ -14,7 +14,8 @@ pub enum LayoutCommand {
     Import {
         /// A `.nix` file, or `.json` from `nix-instantiate --eval --strict --json`.
         file: PathBuf,
-        /// A nixpkgs source tree whose `lib` to give files that are functions.
+        /// A nixpkgs source tree whose `lib` to give files that are functions
+        /// (default: the nixpkgs locked by the enclosing flake, when it is in the store).
         #[arg(long)]
         nixpkgs: Option<PathBuf>,
     },
@@ -64,7 +65,11 @@ pub enum Boot {
 pub async fn run(command: LayoutCommand) -> anyhow::Result<ExitCode> {
     match command {
         LayoutCommand::Import { file, nixpkgs } => {
-            let layout = disko_file::load(&file, &LoadOptions { nixpkgs }).await?;
+            let options = match nixpkgs {
+                Some(dir) => LoadOptions { nixpkgs: Some(dir) },
+                None => LoadOptions::for_file(&file),
+            };
+            let layout = disko_file::load(&file, &options).await?;
             print_json(&layout)?;
         }
         LayoutCommand::Render { file } => {
@@ -127,7 +132,7 @@ pub async fn run(command: LayoutCommand) -> anyhow::Result<ExitCode> {
 }
 
 async fn load(file: &Path) -> anyhow::Result<DiskLayout> {
-    Ok(disko_file::load(file, &LoadOptions::default()).await?)
+    Ok(disko_file::load(file, &LoadOptions::for_file(file)).await?)
 }
 
 fn read_facts(path: &Path) -> anyhow::Result<HostFacts> {
