@@ -18,12 +18,16 @@ pub mod model;
 mod render;
 pub mod size;
 pub mod space;
+pub mod templates;
+mod validate;
 mod value;
+mod walk;
 
 pub use error::{LayoutError, OptionPath};
 pub use import::{from_json, from_json_str};
 pub use model::*;
 pub use render::{render, to_json, to_nix};
+pub use validate::{validate, Diagnostic, Rule, Severity};
 
 #[cfg(test)]
 mod tests;
