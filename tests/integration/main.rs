@@ -1,6 +1,7 @@
 //! Integration tests: real sshd, real nix, stand-in nixos-anywhere/colmena.
 //! One module per area.
-
 mod disko;
+mod jobs;
 mod probe;
 mod repo;
+
