@@ -2,5 +2,6 @@
 //! command lines, host selection, and parsers for their output.
 
 pub mod colmena;
+pub mod explain;
 pub mod lines;
 pub mod nixos_anywhere;
