@@ -1,2 +1,3 @@
 //! Integration tests: real sshd, real nix, stand-in nixos-anywhere/colmena.
 //! One module per area.
+mod explain;
