@@ -140,7 +140,7 @@ pub fn parse_node_list(text: &str) -> Vec<String> {
 }
 
 /// Where a node is in a deployment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NodeState {
     Evaluating,

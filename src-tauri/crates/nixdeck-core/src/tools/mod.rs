@@ -5,3 +5,4 @@ pub mod colmena;
 pub mod explain;
 pub mod lines;
 pub mod nixos_anywhere;
+pub mod watchdog;
