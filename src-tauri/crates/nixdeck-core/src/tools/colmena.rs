@@ -824,6 +824,62 @@ mod tests {
     }
 
     #[test]
+    fn keys_reboots_and_bare_failures() {
+        let t = track(&[
+            "a | Pushed system closure",
+            "a | Uploading keys",
+            "a | Uploaded keys (pre-activation)",
+            "a | Activating system profile",
+            "a | Activation successful",
+            "a | Uploading post-activation keys...",
+            "a | Uploaded keys (post-activation)",
+            "b | Activating system profile",
+            "b | Will be activated next boot",
+            "b | Rebooting",
+            "b | Rebooted",
+            "c | Activating system profile",
+            "c | Failed: Child process exited with error code: 1",
+            "d | Dry activation successful",
+        ]);
+        let st = |n: &str| t.nodes()[n].state;
+        assert_eq!(st("a"), NodeState::Succeeded);
+        assert_eq!(st("b"), NodeState::Succeeded);
+        assert_eq!(st("c"), NodeState::Failed);
+        assert_eq!(t.nodes()["c"].failed_step, Some(NodeStep::Activate));
+        assert_eq!(st("d"), NodeState::Succeeded);
+        // Keys uploaded before activation return the node to where it was.
+        let t = track(&[
+            "a | Pushed system closure",
+            "a | Uploading keys",
+            "a | Uploaded keys",
+        ]);
+        assert_eq!(t.nodes()["a"].state, NodeState::Pushed);
+        // A failed node stays failed whatever comes later.
+        let t = track(&["a | Push failed: x", "a | Activation successful"]);
+        assert_eq!(t.nodes()["a"].state, NodeState::Failed);
+    }
+
+    #[test]
+    fn events_report_state_changes_and_the_end() {
+        let mut t = NodeTracker::new();
+        assert_eq!(
+            t.feed(1, "  web | Pushing system closure"),
+            [NodeEvent::State {
+                node: "web".into(),
+                state: NodeState::Pushing,
+                line: 1
+            }]
+        );
+        assert_eq!(t.feed(2, "  web | copying path '/nix/store/x'"), []);
+        assert_eq!(
+            t.feed(3, "      | All done!"),
+            [NodeEvent::End {
+                end: RunEnd::AllDone { line: 3 }
+            }]
+        );
+    }
+
+    #[test]
     fn activation_errors_are_kept_after_success() {
         let t = track(&[
             "web | Activating system profile",

@@ -288,9 +288,13 @@ impl Watchdog {
     }
 
     fn colmena_line(&mut self, now: Duration, n: usize, line: &str) {
-        self.tracker.feed(n, line);
-        // Bring watches in line with the tracker's states.
-        for (name, status) in self.tracker.nodes() {
+        let events = self.tracker.feed(n, line);
+        // Bring watches in line with the tracker's states (only lines that
+        // changed a state need it: keeps big fleets cheap).
+        let changed_any = events
+            .iter()
+            .any(|e| matches!(e, colmena::NodeEvent::State { .. }));
+        for (name, status) in self.tracker.nodes().iter().filter(|_| changed_any) {
             let changed = self
                 .nodes
                 .get(name)
