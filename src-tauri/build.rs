@@ -13,8 +13,7 @@ fn nixdeck_commands() -> &'static [&'static str] {
     &[
         "doctor_report",
         "list_recent_repos",
-        "open_repo",
-        "create_repo",
+        "forget_recent_repo",
         "pick_folder",
     ]
 }

@@ -1,3 +1,6 @@
 //! Integration tests: real sshd, real nix, stand-in nixos-anywhere/colmena.
 //! One module per area.
+
+mod disko;
 mod explain;
+mod probe;

@@ -45,14 +45,12 @@ pub async fn eval_file_json(path: &Path) -> Result<serde_json::Value, EvalError>
 pub async fn parse_file(path: &Path) -> Result<(), EvalError> {
     let mut cmd = Command::new("nix-instantiate");
     cmd.arg("--parse").arg(path);
-    run_raw(cmd, None, &path.display().to_string()).await.map(|_| ())
+    run_raw(cmd, None, &path.display().to_string())
+        .await
+        .map(|_| ())
 }
 
-async fn run(
-    cmd: Command,
-    cwd: Option<&Path>,
-    what: &str,
-) -> Result<serde_json::Value, EvalError> {
+async fn run(cmd: Command, cwd: Option<&Path>, what: &str) -> Result<serde_json::Value, EvalError> {
     let stdout = run_raw(cmd, cwd, what).await?;
     serde_json::from_slice(&stdout).map_err(EvalError::NotJson)
 }

@@ -4,6 +4,7 @@ pub mod deploy;
 pub mod doctor;
 pub mod host;
 pub mod install;
+pub mod jobrun;
 pub mod jobs;
 pub mod layout;
 pub mod log;

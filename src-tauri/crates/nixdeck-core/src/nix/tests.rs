@@ -41,7 +41,10 @@ fn renders_in_nixfmt_shape() {
         formals: vec!["pkgs".into()],
         ellipsis: true,
         body: Box::new(Nix::Attrs(vec![
-            Binding::Set(vec!["imports".into()], Nix::list([Nix::path("./disko.nix").unwrap()])),
+            Binding::Set(
+                vec!["imports".into()],
+                Nix::list([Nix::path("./disko.nix").unwrap()]),
+            ),
             Binding::dotted("networking.hostName", Nix::str("my-server")),
             Binding::dotted(
                 "environment.systemPackages",
@@ -50,7 +53,10 @@ fn renders_in_nixfmt_shape() {
                     Box::new(Nix::list([Nix::ident("git"), Nix::ident("vim")])),
                 ),
             ),
-            Binding::dotted("services.openssh", Nix::attrs([("enable", Nix::Bool(true))])),
+            Binding::dotted(
+                "services.openssh",
+                Nix::attrs([("enable", Nix::Bool(true))]),
+            ),
             Binding::dotted("empty", Nix::attrs(Vec::<(String, Nix)>::new())),
         ])),
     };
@@ -63,7 +69,9 @@ fn renders_in_nixfmt_shape() {
 
 #[test]
 fn long_lists_break_one_item_per_line() {
-    let items: Vec<Nix> = (0..12).map(|i| Nix::str(format!("item-number-{i}"))).collect();
+    let items: Vec<Nix> = (0..12)
+        .map(|i| Nix::str(format!("item-number-{i}")))
+        .collect();
     let text = render(&Nix::List(items));
     assert!(text.starts_with("[\n  \"item-number-0\"\n"), "{text}");
     assert!(text.ends_with("]\n"));

@@ -8,3 +8,5 @@ pub mod watchdog;
 pub mod colmena;
 pub mod lines;
 pub mod nixos_anywhere;
+pub mod plan;
+pub mod selection;

@@ -1,0 +1,356 @@
+//! Jobs: a run of nix, nixos-anywhere or colmena with its history. The
+//! [`JobManager`] starts runs, records them in the [`store::JobStore`], lets
+//! watchers attach and detach, cancels them, and keeps secrets out of the
+//! process list, the logs and the store.
+
+pub mod requests;
+pub mod secret;
+pub mod store;
+
+use crate::runner::progress::{DeployProgress, InstallProgress};
+use crate::runner::{
+    EventSink, JobEvent, JobResult, LineObserver, Outcome, PlainOutput, Run, RunError, RunSpec,
+};
+use nixdeck_core::tools::plan::CommandLine;
+use secret::SecretFile;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use store::{JobStore, NewJob};
+use thiserror::Error;
+use tokio::sync::watch;
+
+/// A job's number in the store.
+pub type JobId = i64;
+
+/// What a job does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobKind {
+    /// `nix flake lock`.
+    Lock,
+    /// `nix build` of a host's toplevel.
+    Validate,
+    /// nixos-anywhere.
+    Install,
+    /// colmena apply.
+    Deploy,
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Lock => "lock",
+            Self::Validate => "validate",
+            Self::Install => "install",
+            Self::Deploy => "deploy",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "lock" => Self::Lock,
+            "validate" => Self::Validate,
+            "install" => Self::Install,
+            "deploy" => Self::Deploy,
+            _ => return None,
+        })
+    }
+
+    /// Installs and deploys change machines: at most one at a time per host.
+    pub fn is_exclusive(self) -> bool {
+        matches!(self, Self::Install | Self::Deploy)
+    }
+
+    fn observer(self) -> Box<dyn LineObserver> {
+        match self {
+            Self::Install => Box::new(InstallProgress::new()),
+            Self::Deploy => Box::new(DeployProgress::new()),
+            Self::Lock | Self::Validate => Box::new(PlainOutput),
+        }
+    }
+}
+
+/// A job as the history shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobRecord {
+    pub id: JobId,
+    pub kind: JobKind,
+    pub hosts: Vec<String>,
+    /// The command line, secrets redacted.
+    pub argv: Vec<String>,
+    pub cwd: String,
+    /// Milliseconds since the Unix epoch.
+    pub started_at: u64,
+    pub ended_at: Option<u64>,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub result: JobResult,
+    pub reason: Option<String>,
+    pub log_path: String,
+    /// Lines of output (known once finished).
+    pub lines: u64,
+}
+
+/// Why a job operation failed.
+#[derive(Debug, Error)]
+pub enum JobError {
+    #[error("could not create the data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the job store failed: {0}")]
+    Store(#[from] rusqlite::Error),
+    #[error("there is no job {0}")]
+    NotFound(JobId),
+    #[error("host {host} is busy with job {job}: wait for it to end or cancel it first")]
+    HostBusy { host: String, job: JobId },
+    #[error("job {0} is not running in this nixdeck")]
+    NotRunningHere(JobId),
+    #[error(transparent)]
+    Run(#[from] RunError),
+    #[error("could not read the log of job {id}: {source}")]
+    Log { id: JobId, source: std::io::Error },
+    #[error("could not write the secret file: {0}")]
+    Secret(std::io::Error),
+    #[error(transparent)]
+    Plan(#[from] nixdeck_core::tools::plan::PlanError),
+    #[error(transparent)]
+    DeployPlan(#[from] nixdeck_core::tools::plan::DeployPlanError),
+    #[error("the host filter {0:?} selects no host of this repository")]
+    NothingSelected(String),
+}
+
+/// A job to start.
+#[derive(Debug)]
+pub struct JobRequest {
+    pub kind: JobKind,
+    /// The hosts it touches (for the per-host lock and the history).
+    pub hosts: Vec<String>,
+    pub command: CommandLine,
+    /// Where it runs: the repository.
+    pub cwd: PathBuf,
+    /// Files the command reads secrets from; deleted when the job ends.
+    pub secret_files: Vec<SecretFile>,
+    /// Report silence after this long (see [`JobEvent::Stalled`]).
+    pub stall_after: Option<Duration>,
+    /// Time between SIGTERM and SIGKILL on cancel.
+    pub grace: Duration,
+}
+
+struct Running {
+    run: Run,
+    /// Set once the outcome is in the store.
+    recorded: watch::Receiver<Option<Outcome>>,
+}
+
+struct Inner {
+    store: Mutex<JobStore>,
+    running: Mutex<HashMap<JobId, Running>>,
+}
+
+/// Starts, watches, cancels and lists jobs of one data directory. Cheap to
+/// clone; clones share everything.
+#[derive(Clone)]
+pub struct JobManager {
+    inner: Arc<Inner>,
+}
+
+fn guard<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl JobManager {
+    /// Opens the history in `data_dir`; jobs a dead nixdeck left running are
+    /// marked interrupted.
+    pub fn open(data_dir: &Path) -> Result<Self, JobError> {
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store: Mutex::new(JobStore::open(data_dir)?),
+                running: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// Records and starts `request` (on the current tokio runtime); `sink` gets
+    /// its events from `Started` on.
+    pub fn start(
+        &self,
+        request: JobRequest,
+        sink: Option<Arc<dyn EventSink>>,
+    ) -> Result<JobId, JobError> {
+        let record = guard(&self.inner.store).begin(&NewJob {
+            kind: request.kind,
+            hosts: request.hosts.clone(),
+            argv: request.command.redacted_argv(),
+            cwd: request.cwd.clone(),
+        })?;
+        let id = record.id;
+        let mut spec = RunSpec::new(&request.command, &request.cwd, Path::new(&record.log_path));
+        spec.stall_after = request.stall_after;
+        spec.grace = request.grace;
+        let run = match Run::start(spec, request.kind.observer(), sink) {
+            Ok(run) => run,
+            Err(err) => {
+                let outcome = Outcome {
+                    result: JobResult::Failed,
+                    exit_code: None,
+                    signal: None,
+                    reason: Some(err.to_string()),
+                    lines: 0,
+                };
+                guard(&self.inner.store).finish(id, &outcome)?;
+                return Err(err.into());
+            }
+        };
+        let (recorded_tx, recorded) = watch::channel(None);
+        guard(&self.inner.running).insert(
+            id,
+            Running {
+                run: run.clone(),
+                recorded,
+            },
+        );
+        let inner = self.inner.clone();
+        let secrets = request.secret_files;
+        tokio::spawn(async move {
+            let outcome = run.wait().await;
+            // The tool has ended: its secret files go now.
+            drop(secrets);
+            // A store failure here leaves the job `running` until the next
+            // open marks it interrupted: nothing better can be done.
+            let _ = guard(&inner.store).finish(id, &outcome);
+            guard(&inner.running).remove(&id);
+            recorded_tx.send_replace(Some(outcome));
+        });
+        Ok(id)
+    }
+
+    /// Sends job `id`'s events to `sink`: lines from `from_seq` on, then live
+    /// events if it still runs, or its end if it is over.
+    pub fn attach(
+        &self,
+        id: JobId,
+        from_seq: u64,
+        sink: Arc<dyn EventSink>,
+    ) -> Result<(), JobError> {
+        let running = guard(&self.inner.running).get(&id).map(|r| r.run.clone());
+        if let Some(run) = running {
+            return run
+                .attach(from_seq, sink)
+                .map_err(|source| JobError::Log { id, source });
+        }
+        let record = self.get(id)?;
+        if !sink.send(&JobEvent::Started {
+            argv: record.argv.clone(),
+        }) {
+            return Ok(());
+        }
+        let path = PathBuf::from(&record.log_path);
+        let upto = if path.exists() { u64::MAX } else { 0 };
+        let delivered = crate::runner::replay_log(&path, from_seq, upto, sink.as_ref())
+            .map_err(|source| JobError::Log { id, source })?;
+        if delivered && record.result != JobResult::Running {
+            sink.send(&JobEvent::Finished {
+                outcome: Outcome {
+                    result: record.result,
+                    exit_code: record.exit_code,
+                    signal: record.signal,
+                    reason: record.reason,
+                    lines: record.lines,
+                },
+            });
+        }
+        Ok(())
+    }
+
+    /// Cancels job `id` (SIGTERM to its group, SIGKILL after the grace period).
+    pub fn cancel(&self, id: JobId) -> Result<(), JobError> {
+        match guard(&self.inner.running).get(&id) {
+            Some(r) => {
+                r.run.cancel();
+                Ok(())
+            }
+            None => {
+                self.get(id)?;
+                Err(JobError::NotRunningHere(id))
+            }
+        }
+    }
+
+    /// Waits until job `id` has ended and is recorded; its outcome.
+    pub async fn wait(&self, id: JobId) -> Result<Outcome, JobError> {
+        let recorded = guard(&self.inner.running)
+            .get(&id)
+            .map(|r| r.recorded.clone());
+        if let Some(mut rx) = recorded {
+            loop {
+                if let Some(outcome) = rx.borrow_and_update().clone() {
+                    return Ok(outcome);
+                }
+                if rx.changed().await.is_err() {
+                    break;
+                }
+            }
+        }
+        let record = self.get(id)?;
+        Ok(Outcome {
+            result: record.result,
+            exit_code: record.exit_code,
+            signal: record.signal,
+            reason: record.reason,
+            lines: record.lines,
+        })
+    }
+
+    /// The process group of a job running here (its tool's pid).
+    pub fn process_group(&self, id: JobId) -> Option<i32> {
+        guard(&self.inner.running).get(&id).map(|r| r.run.pgid())
+    }
+
+    /// Every job, newest first.
+    pub fn list(&self) -> Result<Vec<JobRecord>, JobError> {
+        guard(&self.inner.store).list()
+    }
+
+    /// One job.
+    pub fn get(&self, id: JobId) -> Result<JobRecord, JobError> {
+        guard(&self.inner.store).get(id)
+    }
+}
+
+/// Where nixdeck keeps its history: `$NIXDECK_DATA_DIR`, else the platform's
+/// data directory + `/nixdeck` (`~/.local/share/nixdeck` on Linux).
+pub fn default_data_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("NIXDECK_DATA_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    dirs::data_dir().map(|d| d.join("nixdeck"))
+}
+
+/// Asks the local nix whether `nix-command` and `flakes` are enabled
+/// (`nix show-config`, which itself fails when `nix-command` is off).
+pub async fn flakes_enabled() -> bool {
+    let output = tokio::process::Command::new("nix")
+        .arg("show-config")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .await;
+    let Ok(output) = output else { return false };
+    if !output.status.success() {
+        return false;
+    }
+    String::from_utf8_lossy(&output.stdout).lines().any(|line| {
+        let Some((key, value)) = line.split_once('=') else {
+            return false;
+        };
+        key.trim() == "experimental-features" && {
+            let features: Vec<&str> = value.split_whitespace().collect();
+            features.contains(&"nix-command") && features.contains(&"flakes")
+        }
+    })
+}

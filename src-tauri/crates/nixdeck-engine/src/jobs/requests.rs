@@ -1,0 +1,234 @@
+//! Building the [`JobRequest`]s of nixdeck's four jobs from the repository's
+//! hosts and the user's choices: the same plans `nixdeck plan` prints, plus
+//! the secret files they need.
+
+use super::secret::SecretFile;
+use super::{JobError, JobKind, JobRequest};
+use crate::runner::DEFAULT_GRACE;
+use nixdeck_core::tools::plan::{
+    self, DeployOptions, DiskEncryptionKey, HostTarget, InstallOptions, ToolSettings,
+};
+use nixdeck_core::tools::selection::{self, SelectionError};
+use std::path::Path;
+use std::time::Duration;
+
+/// Silence after which a job reports itself stalled.
+pub const STALL_AFTER: Duration = Duration::from_secs(120);
+
+/// A LUKS passphrase for `--disk-encryption-keys`: written to a private temp
+/// file whose path (never the passphrase) goes on the command line.
+pub struct LuksPassphrase {
+    /// Where disko expects it on the target (`/tmp/secret.key`).
+    pub remote_path: String,
+    pub passphrase: String,
+}
+
+impl std::fmt::Debug for LuksPassphrase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LuksPassphrase")
+            .field("remote_path", &self.remote_path)
+            .field("passphrase", &plan::REDACTED)
+            .finish()
+    }
+}
+
+fn request(
+    kind: JobKind,
+    hosts: Vec<String>,
+    command: plan::CommandLine,
+    repo: &Path,
+) -> JobRequest {
+    JobRequest {
+        kind,
+        hosts,
+        command,
+        cwd: repo.to_path_buf(),
+        secret_files: Vec::new(),
+        stall_after: Some(STALL_AFTER),
+        grace: DEFAULT_GRACE,
+    }
+}
+
+/// `nix flake lock` in `repo`.
+pub fn lock_request(settings: &ToolSettings, repo: &Path) -> JobRequest {
+    request(
+        JobKind::Lock,
+        Vec::new(),
+        plan::lock_command(settings),
+        repo,
+    )
+}
+
+/// `nix build` of `host`'s toplevel in `repo`.
+pub fn validate_request(
+    settings: &ToolSettings,
+    repo: &Path,
+    host: &str,
+) -> Result<JobRequest, JobError> {
+    let command = plan::validate_command(settings, host)?;
+    Ok(request(
+        JobKind::Validate,
+        vec![host.to_string()],
+        command,
+        repo,
+    ))
+}
+
+/// nixos-anywhere for `host`, with `luks` written to a secret file when given.
+pub fn install_request(
+    settings: &ToolSettings,
+    repo: &Path,
+    host: &HostTarget,
+    options: &InstallOptions,
+    luks: Option<&LuksPassphrase>,
+) -> Result<JobRequest, JobError> {
+    let mut options = options.clone();
+    let mut secret_files = Vec::new();
+    if let Some(luks) = luks {
+        let file = SecretFile::create(luks.passphrase.as_bytes()).map_err(JobError::Secret)?;
+        options.disk_encryption_keys.push(DiskEncryptionKey {
+            remote_path: luks.remote_path.clone(),
+            local_file: file.path().to_string_lossy().into_owned(),
+        });
+        secret_files.push(file);
+    }
+    let command = plan::install_command(settings, host, &options)?;
+    let mut req = request(JobKind::Install, vec![host.name.clone()], command, repo);
+    req.secret_files = secret_files;
+    Ok(req)
+}
+
+/// The hosts `filter` selects among `hosts` (colmena's `--on`; every host when
+/// there is no filter), in the repository's order.
+pub fn select_hosts(
+    hosts: &[HostTarget],
+    filter: Option<&str>,
+) -> Result<Vec<String>, SelectionError> {
+    match filter {
+        None => Ok(hosts.iter().map(|h| h.name.clone()).collect()),
+        Some(filter) => selection::select(
+            filter,
+            hosts.iter().map(|h| (h.name.as_str(), h.tags.as_slice())),
+        ),
+    }
+}
+
+/// colmena apply over the hosts `options.on` selects; refuses a filter that
+/// selects nothing, since colmena would then do nothing and call it success.
+pub fn deploy_request(
+    settings: &ToolSettings,
+    repo: &Path,
+    hosts: &[HostTarget],
+    options: &DeployOptions,
+) -> Result<JobRequest, JobError> {
+    let command = plan::deploy_command(settings, options)?;
+    let selected =
+        select_hosts(hosts, options.on.as_deref()).map_err(|e| JobError::DeployPlan(e.into()))?;
+    if selected.is_empty() {
+        return Err(JobError::NothingSelected(
+            options.on.clone().unwrap_or_default(),
+        ));
+    }
+    Ok(request(JobKind::Deploy, selected, command, repo))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host(name: &str, tags: &[&str]) -> HostTarget {
+        HostTarget {
+            name: name.into(),
+            address: format!("{name}.example"),
+            user: "root".into(),
+            port: None,
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+            build_on_target: false,
+        }
+    }
+
+    #[test]
+    fn luks_passphrase_goes_to_a_file_not_the_argv() {
+        let luks = LuksPassphrase {
+            remote_path: "/tmp/secret.key".into(),
+            passphrase: "s3cret-pass".into(),
+        };
+        let req = install_request(
+            &ToolSettings::default(),
+            Path::new("/repo"),
+            &host("db1", &[]),
+            &InstallOptions::default(),
+            Some(&luks),
+        )
+        .unwrap();
+        let argv = req.command.argv();
+        assert!(!argv.iter().any(|a| a.contains("s3cret")));
+        let at = argv
+            .iter()
+            .position(|a| a == "--disk-encryption-keys")
+            .unwrap();
+        assert_eq!(argv[at + 1], "/tmp/secret.key");
+        let file = Path::new(&argv[at + 2]).to_path_buf();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "s3cret-pass");
+        assert!(!format!("{luks:?}").contains("s3cret"));
+        drop(req);
+        assert!(!file.exists(), "the secret file goes with the request");
+    }
+
+    #[test]
+    fn deploy_selects_hosts_and_refuses_empty_selections() {
+        let hosts = [
+            host("web1", &["web"]),
+            host("web2", &["web"]),
+            host("db1", &["db"]),
+        ];
+        let repo = Path::new("/repo");
+        let s = ToolSettings {
+            flakes_enabled: true,
+            tools_from_path: false,
+        };
+        let req = deploy_request(
+            &s,
+            repo,
+            &hosts,
+            &DeployOptions {
+                on: Some("@web".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(req.hosts, ["web1", "web2"]);
+        let all = deploy_request(&s, repo, &hosts, &DeployOptions::default()).unwrap();
+        assert_eq!(all.hosts.len(), 3);
+        let none = deploy_request(
+            &s,
+            repo,
+            &hosts,
+            &DeployOptions {
+                on: Some("mail*".into()),
+                ..Default::default()
+            },
+        );
+        assert!(matches!(none, Err(JobError::NothingSelected(_))));
+        let blank = deploy_request(
+            &s,
+            repo,
+            &hosts,
+            &DeployOptions {
+                on: Some(" ".into()),
+                ..Default::default()
+            },
+        );
+        assert!(matches!(blank, Err(JobError::NothingSelected(_))));
+        let bad = deploy_request(
+            &s,
+            repo,
+            &hosts,
+            &DeployOptions {
+                on: Some("web,".into()),
+                ..Default::default()
+            },
+        );
+        assert!(matches!(bad, Err(JobError::DeployPlan(_))));
+    }
+}

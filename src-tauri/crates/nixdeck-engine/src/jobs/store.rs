@@ -1,0 +1,353 @@
+//! The job history: one SQLite database (`jobs.sqlite3`) and one log file per
+//! job (`logs/<id>.log`) in the data directory the caller gives.
+//!
+//! Each running job records the process that runs it (pid and start time), so
+//! a job whose process is gone (nixdeck crashed or was killed) is shown as
+//! interrupted, while a job another nixdeck (the app, a CLI) is running stays
+//! running. Starting an install or deploy checks, in the same write
+//! transaction, that no running install or deploy holds one of its hosts.
+
+use super::{JobError, JobKind, JobRecord};
+use crate::runner::{JobResult, Outcome};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS jobs (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind        TEXT NOT NULL,
+    hosts       TEXT NOT NULL,      -- JSON array of host names
+    argv        TEXT NOT NULL,      -- JSON array, secrets redacted
+    cwd         TEXT NOT NULL,
+    started_at  INTEGER NOT NULL,   -- ms since the Unix epoch
+    ended_at    INTEGER,
+    exit_code   INTEGER,
+    signal      INTEGER,
+    result      TEXT NOT NULL,
+    reason      TEXT,
+    log_path    TEXT NOT NULL,
+    lines       INTEGER NOT NULL DEFAULT 0,
+    owner_pid   INTEGER NOT NULL,
+    owner_start INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_result ON jobs(result);
+";
+
+/// What a job is about to run (before it has an id).
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub kind: JobKind,
+    pub hosts: Vec<String>,
+    pub argv: Vec<String>,
+    pub cwd: PathBuf,
+}
+
+/// The job database of one data directory.
+pub struct JobStore {
+    conn: Connection,
+    logs: PathBuf,
+}
+
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+impl JobStore {
+    /// Opens (creating if needed) the store in `data_dir`, and marks jobs whose
+    /// process is gone as interrupted.
+    pub fn open(data_dir: &Path) -> Result<Self, JobError> {
+        let logs = data_dir.join("logs");
+        std::fs::create_dir_all(&logs).map_err(|source| JobError::DataDir {
+            path: data_dir.to_path_buf(),
+            source,
+        })?;
+        let conn = Connection::open(data_dir.join("jobs.sqlite3"))?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.execute_batch("PRAGMA journal_mode=WAL;")?;
+        conn.execute_batch(SCHEMA)?;
+        let mut store = Self { conn, logs };
+        store.mark_interrupted()?;
+        Ok(store)
+    }
+
+    /// The log file of job `id`.
+    pub fn log_path(&self, id: i64) -> PathBuf {
+        self.logs.join(format!("{id}.log"))
+    }
+
+    /// Jobs left `running` by a process that no longer exists become `interrupted`.
+    fn mark_interrupted(&mut self) -> Result<usize, JobError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let dead = dead_running_jobs(&tx)?;
+        for id in &dead {
+            tx.execute(
+                "UPDATE jobs SET result = 'interrupted', ended_at = ?2,
+                 reason = 'nixdeck stopped while this job was running; how it ended is unknown' WHERE id = ?1",
+                params![id, now_ms() as i64],
+            )?;
+        }
+        tx.commit()?;
+        Ok(dead.len())
+    }
+
+    /// Records a new running job owned by this process. For installs and
+    /// deploys, refuses when a running install or deploy holds one of its hosts.
+    pub fn begin(&mut self, job: &NewJob) -> Result<JobRecord, JobError> {
+        let (pid, start) = own_identity();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if job.kind.is_exclusive() {
+            let dead = dead_running_jobs(&tx)?;
+            let mut stmt =
+                tx.prepare("SELECT id, kind, hosts FROM jobs WHERE result = 'running'")?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?;
+            for row in rows {
+                let (id, kind, hosts) = row?;
+                if dead.contains(&id) || !JobKind::parse(&kind).is_some_and(JobKind::is_exclusive) {
+                    continue;
+                }
+                let hosts: Vec<String> = serde_json::from_str(&hosts).unwrap_or_default();
+                if let Some(host) = job.hosts.iter().find(|h| hosts.contains(h)) {
+                    return Err(JobError::HostBusy {
+                        host: host.clone(),
+                        job: id,
+                    });
+                }
+            }
+        }
+        let started_at = now_ms();
+        tx.execute(
+            "INSERT INTO jobs (kind, hosts, argv, cwd, started_at, result, log_path, owner_pid, owner_start)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'running', '', ?6, ?7)",
+            params![
+                job.kind.as_str(),
+                serde_json::to_string(&job.hosts).unwrap_or_else(|_| "[]".into()),
+                serde_json::to_string(&job.argv).unwrap_or_else(|_| "[]".into()),
+                job.cwd.to_string_lossy(),
+                started_at as i64,
+                pid,
+                start as i64,
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        let log_path = self.logs.join(format!("{id}.log"));
+        tx.execute(
+            "UPDATE jobs SET log_path = ?2 WHERE id = ?1",
+            params![id, log_path.to_string_lossy()],
+        )?;
+        tx.commit()?;
+        self.get(id)
+    }
+
+    /// Records how job `id` ended.
+    pub fn finish(&mut self, id: i64, outcome: &Outcome) -> Result<(), JobError> {
+        self.conn.execute(
+            "UPDATE jobs SET ended_at = ?2, exit_code = ?3, signal = ?4, result = ?5, reason = ?6, lines = ?7
+             WHERE id = ?1",
+            params![
+                id,
+                now_ms() as i64,
+                outcome.exit_code,
+                outcome.signal,
+                outcome.result.as_str(),
+                outcome.reason,
+                outcome.lines as i64,
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Every job, newest first.
+    pub fn list(&self) -> Result<Vec<JobRecord>, JobError> {
+        let mut stmt = self.conn.prepare(&format!("{SELECT} ORDER BY id DESC"))?;
+        let rows = stmt.query_map([], row_to_record)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// One job.
+    pub fn get(&self, id: i64) -> Result<JobRecord, JobError> {
+        self.conn
+            .query_row(&format!("{SELECT} WHERE id = ?1"), [id], row_to_record)
+            .optional()?
+            .ok_or(JobError::NotFound(id))
+    }
+}
+
+const SELECT: &str = "SELECT id, kind, hosts, argv, cwd, started_at, ended_at, exit_code, signal,
+    result, reason, log_path, lines FROM jobs";
+
+fn row_to_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<JobRecord> {
+    let kind: String = r.get(1)?;
+    let hosts: String = r.get(2)?;
+    let argv: String = r.get(3)?;
+    let result: String = r.get(9)?;
+    Ok(JobRecord {
+        id: r.get(0)?,
+        kind: JobKind::parse(&kind).unwrap_or(JobKind::Validate),
+        hosts: serde_json::from_str(&hosts).unwrap_or_default(),
+        argv: serde_json::from_str(&argv).unwrap_or_default(),
+        cwd: r.get(4)?,
+        started_at: r.get::<_, i64>(5)? as u64,
+        ended_at: r.get::<_, Option<i64>>(6)?.map(|v| v as u64),
+        exit_code: r.get(7)?,
+        signal: r.get(8)?,
+        result: JobResult::parse(&result).unwrap_or(JobResult::Interrupted),
+        reason: r.get(10)?,
+        log_path: r.get(11)?,
+        lines: r.get::<_, i64>(12)? as u64,
+    })
+}
+
+fn dead_running_jobs(conn: &Connection) -> Result<Vec<i64>, JobError> {
+    let mut stmt =
+        conn.prepare("SELECT id, owner_pid, owner_start FROM jobs WHERE result = 'running'")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    let mut dead = Vec::new();
+    for row in rows {
+        let (id, pid, start) = row?;
+        if !process_alive(pid, start as u64) {
+            dead.push(id);
+        }
+    }
+    Ok(dead)
+}
+
+/// This process's pid and start time (clock ticks after boot), which together
+/// name it even after the pid is reused.
+fn own_identity() -> (i64, u64) {
+    let pid = std::process::id();
+    (i64::from(pid), start_time(i64::from(pid)).unwrap_or(0))
+}
+
+/// Field 22 of `/proc/<pid>/stat`.
+fn start_time(pid: i64) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = stat.rsplit_once(')')?.1;
+    // After the `)`: field 3 (state) is the first; starttime is field 22.
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+fn process_alive(pid: i64, start: u64) -> bool {
+    if Path::new("/proc/self/stat").exists() {
+        return start_time(pid) == Some(start);
+    }
+    // No procfs: the pid alone has to do.
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only checks that the process exists.
+    pid > 0 && unsafe { libc::kill(pid, 0) == 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(kind: JobKind, hosts: &[&str]) -> NewJob {
+        NewJob {
+            kind,
+            hosts: hosts.iter().map(|h| h.to_string()).collect(),
+            argv: vec!["nix".into(), "build".into()],
+            cwd: "/repo".into(),
+        }
+    }
+
+    #[test]
+    fn jobs_are_recorded_listed_and_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = JobStore::open(dir.path()).unwrap();
+        let a = store.begin(&job(JobKind::Validate, &["web1"])).unwrap();
+        let b = store
+            .begin(&job(JobKind::Deploy, &["web1", "web2"]))
+            .unwrap();
+        assert_eq!(a.result, JobResult::Running);
+        assert!(a.log_path.ends_with(&format!("logs/{}.log", a.id)));
+        let outcome = Outcome {
+            result: JobResult::Failed,
+            exit_code: Some(1),
+            signal: None,
+            reason: Some("exited with status 1".into()),
+            lines: 12,
+        };
+        store.finish(b.id, &outcome).unwrap();
+        let list = store.list().unwrap();
+        assert_eq!(list.iter().map(|j| j.id).collect::<Vec<_>>(), [b.id, a.id]);
+        let b = store.get(b.id).unwrap();
+        assert_eq!(b.result, JobResult::Failed);
+        assert_eq!(b.exit_code, Some(1));
+        assert_eq!(b.lines, 12);
+        assert_eq!(b.hosts, ["web1", "web2"]);
+        assert!(b.ended_at.is_some());
+        assert!(matches!(store.get(999), Err(JobError::NotFound(999))));
+    }
+
+    #[test]
+    fn one_install_or_deploy_per_host() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = JobStore::open(dir.path()).unwrap();
+        let first = store.begin(&job(JobKind::Install, &["db1"])).unwrap();
+        let err = store
+            .begin(&job(JobKind::Deploy, &["web1", "db1"]))
+            .unwrap_err();
+        assert!(
+            matches!(err, JobError::HostBusy { ref host, job } if host == "db1" && job == first.id)
+        );
+        // Validation is not exclusive; other hosts are free.
+        store.begin(&job(JobKind::Validate, &["db1"])).unwrap();
+        store.begin(&job(JobKind::Deploy, &["web1"])).unwrap();
+        let done = Outcome {
+            result: JobResult::Succeeded,
+            exit_code: Some(0),
+            signal: None,
+            reason: None,
+            lines: 0,
+        };
+        store.finish(first.id, &done).unwrap();
+        store.begin(&job(JobKind::Deploy, &["db1"])).unwrap();
+    }
+
+    #[test]
+    fn jobs_of_a_dead_process_are_interrupted_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = JobStore::open(dir.path()).unwrap();
+        let mine = store.begin(&job(JobKind::Install, &["a"])).unwrap();
+        let orphan = store.begin(&job(JobKind::Install, &["b"])).unwrap();
+        // The second job's owner "died": a pid that exists with another start time.
+        store
+            .conn
+            .execute(
+                "UPDATE jobs SET owner_start = owner_start + 1 WHERE id = ?1",
+                [orphan.id],
+            )
+            .unwrap();
+        drop(store);
+        let store = JobStore::open(dir.path()).unwrap();
+        assert_eq!(
+            store.get(mine.id).unwrap().result,
+            JobResult::Running,
+            "our own job stays running"
+        );
+        let orphan = store.get(orphan.id).unwrap();
+        assert_eq!(orphan.result, JobResult::Interrupted);
+        assert!(orphan.reason.unwrap().contains("unknown"));
+    }
+}

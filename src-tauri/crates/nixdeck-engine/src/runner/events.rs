@@ -1,0 +1,182 @@
+//! What a running job tells its watchers, and the sink that carries it (the app
+//! forwards it over a `tauri::ipc::Channel`, the CLI prints it).
+
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// Which pipe a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stream {
+    Stdout,
+    Stderr,
+    /// Replayed from the saved log, where the pipe is not recorded.
+    Log,
+}
+
+/// How a job ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobResult {
+    /// Still running (only in the store).
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+    /// nixdeck stopped while the job ran; its real end is unknown.
+    Interrupted,
+}
+
+impl JobResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "running" => Self::Running,
+            "succeeded" => Self::Succeeded,
+            "failed" => Self::Failed,
+            "cancelled" => Self::Cancelled,
+            "interrupted" => Self::Interrupted,
+            _ => return None,
+        })
+    }
+}
+
+/// The end of a run: result, how the process ended, and why in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub result: JobResult,
+    /// The exit status when the process exited.
+    pub exit_code: Option<i32>,
+    /// The signal when the process was killed by one.
+    pub signal: Option<i32>,
+    /// Why it failed or what a cancel left behind, in words.
+    pub reason: Option<String>,
+    /// How many lines the job printed.
+    pub lines: u64,
+}
+
+/// A step of progress seen in the output: a nixos-anywhere step, or a colmena
+/// node changing state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhaseEvent {
+    /// The node for per-node progress (colmena); `None` for the whole run.
+    pub node: Option<String>,
+    /// A stable id: the nixos-anywhere step (`disko`, `install`…), the node's
+    /// state (`building`, `succeeded`…), or the run's end (`all_done`, `panic`).
+    pub phase: String,
+    /// What to show: the step marker's text, or the state in words.
+    pub label: String,
+    /// The number of the line that caused it.
+    pub seq: u64,
+    /// Milliseconds since the job started; a step lasts until the next one starts.
+    pub at_ms: u64,
+    /// A failure text, when it is one.
+    pub detail: Option<String>,
+}
+
+/// One event of a job, tagged `kind` on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum JobEvent {
+    /// The command started; `argv` has secrets redacted.
+    Started { argv: Vec<String> },
+    /// Consecutive lines of one stream; the first has number `first_seq`
+    /// (numbers count lines of both streams together, from 0).
+    Lines {
+        stream: Stream,
+        first_seq: u64,
+        lines: Vec<String>,
+    },
+    /// Progress.
+    Phase(PhaseEvent),
+    /// No output for `secs` seconds.
+    Stalled { secs: u64 },
+    /// The job ended.
+    Finished { outcome: Outcome },
+}
+
+/// Where events go. `send` returns false when the receiver is gone; the job
+/// goes on regardless and that sink gets no more events (re-attach to resume).
+pub trait EventSink: Send + Sync {
+    fn send(&self, event: &JobEvent) -> bool;
+}
+
+impl<F> EventSink for F
+where
+    F: Fn(&JobEvent) -> bool + Send + Sync,
+{
+    fn send(&self, event: &JobEvent) -> bool {
+        self(event)
+    }
+}
+
+/// Reads a job's output line by line and says where it is. The parsers of
+/// nixos-anywhere and colmena output implement it; the runner knows no tool.
+pub trait LineObserver: Send {
+    /// Sees every line in order (`seq` counts from 0); returns progress it recognised.
+    fn on_line(
+        &mut self,
+        stream: Stream,
+        seq: u64,
+        line: &str,
+        elapsed: Duration,
+    ) -> Vec<PhaseEvent>;
+    /// Why the run failed, in words, when the output said so (`aborted: …`).
+    fn failure_reason(&self) -> Option<String> {
+        None
+    }
+    /// What a cancel at this point leaves behind (a half-formatted disk).
+    fn cancel_note(&self) -> Option<String> {
+        None
+    }
+}
+
+/// An observer that recognises nothing.
+#[derive(Debug, Default)]
+pub struct PlainOutput;
+
+impl LineObserver for PlainOutput {
+    fn on_line(&mut self, _: Stream, _: u64, _: &str, _: Duration) -> Vec<PhaseEvent> {
+        Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_tagged_by_kind() {
+        let e = JobEvent::Lines {
+            stream: Stream::Stderr,
+            first_seq: 3,
+            lines: vec!["x".into()],
+        };
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            r#"{"kind":"lines","stream":"stderr","first_seq":3,"lines":["x"]}"#
+        );
+        let p = JobEvent::Phase(PhaseEvent {
+            node: None,
+            phase: "install".into(),
+            label: "Installing NixOS".into(),
+            seq: 4,
+            at_ms: 5,
+            detail: None,
+        });
+        assert!(serde_json::to_string(&p)
+            .unwrap()
+            .starts_with(r#"{"kind":"phase","node":null"#));
+        let s = serde_json::to_string(&JobEvent::Stalled { secs: 60 }).unwrap();
+        assert_eq!(s, r#"{"kind":"stalled","secs":60}"#);
+    }
+}

@@ -1,0 +1,574 @@
+//! The process runner: starts a tool from an argument vector (never a shell
+//! string) in its own process group, reads stdout and stderr as they come,
+//! turns them into lines, writes every line to the job's log file, and sends
+//! them to watchers in batches (every ~75 ms or 500 lines, whichever comes
+//! first), however fast the child writes. Cancelling sends SIGTERM to the
+//! whole group and SIGKILL after a grace period; when the tool ends, whatever
+//! it left running in its group is stopped too.
+//!
+//! Memory stays bounded whatever the output size: reads go through a small
+//! bounded channel (a slow consumer slows the child through its pipe), and a
+//! batch never holds more than [`BATCH_LINES`] lines.
+
+pub mod events;
+mod process;
+pub mod progress;
+
+pub use events::{
+    EventSink, JobEvent, JobResult, LineObserver, Outcome, PhaseEvent, PlainOutput, Stream,
+};
+
+use nixdeck_core::tools::lines::LineSplitter;
+use nixdeck_core::tools::plan::{CommandLine, REDACTED};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitStatus;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use thiserror::Error;
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::sync::{mpsc, watch};
+use tokio::time::{sleep_until, Instant, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+
+/// A batch is sent at least this often while output flows.
+pub const FLUSH_INTERVAL: Duration = Duration::from_millis(75);
+/// A batch is sent as soon as it holds this many lines.
+pub const BATCH_LINES: usize = 500;
+/// How long a tool gets between SIGTERM and SIGKILL by default.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
+/// After the tool exits, how long processes it left may keep its pipes open.
+const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(1);
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Everything needed to run one command.
+#[derive(Debug, Clone)]
+pub struct RunSpec {
+    pub program: String,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub cwd: PathBuf,
+    /// The argument vector as shown and stored (secrets redacted).
+    pub display_argv: Vec<String>,
+    /// Values replaced by `<redacted>` wherever they appear in the output.
+    pub secrets: Vec<String>,
+    /// Where every line of output is written, in order.
+    pub log_path: PathBuf,
+    /// Time between SIGTERM and SIGKILL when cancelling.
+    pub grace: Duration,
+    /// Report [`JobEvent::Stalled`] after this long without output.
+    pub stall_after: Option<Duration>,
+}
+
+impl RunSpec {
+    /// A spec for `command` run in `cwd`, logging to `log_path`.
+    pub fn new(command: &CommandLine, cwd: &Path, log_path: &Path) -> Self {
+        Self {
+            program: command.program.clone(),
+            args: command.args.iter().map(|a| a.value.clone()).collect(),
+            env: command
+                .env
+                .iter()
+                .map(|e| (e.name.clone(), e.value.clone()))
+                .collect(),
+            cwd: cwd.to_path_buf(),
+            display_argv: command.redacted_argv(),
+            secrets: command.secrets().into_iter().map(str::to_string).collect(),
+            log_path: log_path.to_path_buf(),
+            grace: DEFAULT_GRACE,
+            stall_after: None,
+        }
+    }
+}
+
+/// Why a run could not start.
+#[derive(Debug, Error)]
+pub enum RunError {
+    #[error("`{program}` was not found on PATH: install it (for nix: the Nix package manager) and try again")]
+    ToolMissing { program: String },
+    #[error("could not start `{program}`: {source}")]
+    Spawn { program: String, source: io::Error },
+    #[error("could not write the job log {path}: {source}")]
+    Log { path: PathBuf, source: io::Error },
+    #[error("the working directory {0} does not exist")]
+    NoCwd(PathBuf),
+}
+
+/// A started run. Cheap to clone; every clone controls the same process.
+#[derive(Clone)]
+pub struct Run {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    cancel: CancellationToken,
+    shared: Mutex<Shared>,
+    done: watch::Sender<Option<Outcome>>,
+    log_path: PathBuf,
+    pgid: i32,
+}
+
+/// What the pump and attaching watchers share.
+struct Shared {
+    sinks: Vec<Arc<dyn EventSink>>,
+    /// Lines below this number have been sent to the sinks.
+    sent_seq: u64,
+    log: BufWriter<File>,
+    log_failed: bool,
+    started: JobEvent,
+    phases: Vec<PhaseEvent>,
+    finished: Option<JobEvent>,
+}
+
+impl Shared {
+    fn broadcast(&mut self, event: &JobEvent) {
+        self.sinks.retain(|sink| sink.send(event));
+    }
+}
+
+fn lock(m: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
+    // A panic while holding the lock must not take every later call with it.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Run {
+    /// Starts `spec` on the current tokio runtime. `observer` reads every line
+    /// for progress; `sink` (if any) gets every event from `Started` on.
+    pub fn start(
+        spec: RunSpec,
+        observer: Box<dyn LineObserver>,
+        sink: Option<Arc<dyn EventSink>>,
+    ) -> Result<Run, RunError> {
+        if !spec.cwd.is_dir() {
+            return Err(RunError::NoCwd(spec.cwd.clone()));
+        }
+        let log = File::create(&spec.log_path).map_err(|source| RunError::Log {
+            path: spec.log_path.clone(),
+            source,
+        })?;
+        let (mut child, pgid) = process::spawn(&process::Spawn {
+            program: &spec.program,
+            args: &spec.args,
+            env: &spec.env,
+            cwd: &spec.cwd,
+        })
+        .map_err(|source| {
+            if source.kind() == io::ErrorKind::NotFound {
+                RunError::ToolMissing {
+                    program: spec.program.clone(),
+                }
+            } else {
+                RunError::Spawn {
+                    program: spec.program.clone(),
+                    source,
+                }
+            }
+        })?;
+        let started = JobEvent::Started {
+            argv: spec.display_argv.clone(),
+        };
+        let mut shared = Shared {
+            sinks: sink.into_iter().collect(),
+            sent_seq: 0,
+            log: BufWriter::with_capacity(256 * 1024, log),
+            log_failed: false,
+            started: started.clone(),
+            phases: Vec::new(),
+            finished: None,
+        };
+        shared.broadcast(&started);
+        let (done, _) = watch::channel(None);
+        let inner = Arc::new(Inner {
+            cancel: CancellationToken::new(),
+            shared: Mutex::new(shared),
+            done,
+            log_path: spec.log_path.clone(),
+            pgid,
+        });
+        let (tx, rx) = mpsc::channel(16);
+        if let Some(out) = child.stdout.take() {
+            tokio::spawn(read_pipe(out, Stream::Stdout, tx.clone()));
+        }
+        if let Some(err) = child.stderr.take() {
+            tokio::spawn(read_pipe(err, Stream::Stderr, tx));
+        }
+        let pump = Pump {
+            inner: inner.clone(),
+            observer,
+            secrets: spec.secrets.into_iter().filter(|s| !s.is_empty()).collect(),
+            batch: Vec::with_capacity(BATCH_LINES),
+            batch_first: 0,
+            next_seq: 0,
+            t0: Instant::now(),
+            scratch: Vec::new(),
+        };
+        tokio::spawn(pump.drive(child, rx, spec.grace, spec.stall_after));
+        Ok(Run { inner })
+    }
+
+    /// Asks the run to stop: SIGTERM to its group now, SIGKILL after the grace period.
+    pub fn cancel(&self) {
+        self.inner.cancel.cancel();
+    }
+
+    /// The process group id (the child's pid).
+    pub fn pgid(&self) -> i32 {
+        self.inner.pgid
+    }
+
+    /// The log file.
+    pub fn log_path(&self) -> &Path {
+        &self.inner.log_path
+    }
+
+    /// The outcome, once finished.
+    pub fn outcome(&self) -> Option<Outcome> {
+        self.inner.done.borrow().clone()
+    }
+
+    /// Waits for the end of the run.
+    pub async fn wait(&self) -> Outcome {
+        let mut rx = self.inner.done.subscribe();
+        loop {
+            if let Some(outcome) = rx.borrow_and_update().clone() {
+                return outcome;
+            }
+            if rx.changed().await.is_err() {
+                // The sender lives in `inner`, which we hold: cannot happen.
+                return Outcome {
+                    result: JobResult::Interrupted,
+                    exit_code: None,
+                    signal: None,
+                    reason: None,
+                    lines: 0,
+                };
+            }
+        }
+    }
+
+    /// Adds a watcher: it first gets `Started`, the lines from `from_seq` that
+    /// were already sent (from the log), the phases so far, then everything
+    /// live, without a gap or a repeat.
+    pub fn attach(&self, from_seq: u64, sink: Arc<dyn EventSink>) -> io::Result<()> {
+        let mut shared = lock(&self.inner.shared);
+        if !sink.send(&shared.started) {
+            return Ok(());
+        }
+        shared.log.flush()?;
+        let upto = shared.sent_seq;
+        if !replay_log(&self.inner.log_path, from_seq, upto, sink.as_ref())? {
+            return Ok(());
+        }
+        for phase in &shared.phases {
+            if !sink.send(&JobEvent::Phase(phase.clone())) {
+                return Ok(());
+            }
+        }
+        match &shared.finished {
+            Some(finished) => {
+                sink.send(finished);
+            }
+            None => shared.sinks.push(sink),
+        }
+        Ok(())
+    }
+}
+
+/// Sends lines `[from, upto)` of a log file as `Lines` batches; false when the
+/// sink went away.
+pub fn replay_log(path: &Path, from: u64, upto: u64, sink: &dyn EventSink) -> io::Result<bool> {
+    if from >= upto {
+        return Ok(true);
+    }
+    let reader = BufReader::new(File::open(path)?);
+    let mut batch = Vec::with_capacity(BATCH_LINES);
+    let mut first = from;
+    for (seq, line) in (0u64..).zip(reader.split(b'\n')) {
+        if seq >= upto {
+            break;
+        }
+        let line = line?;
+        if seq < from {
+            continue;
+        }
+        batch.push(String::from_utf8_lossy(&line).into_owned());
+        if batch.len() == BATCH_LINES {
+            let lines = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_LINES));
+            if !sink.send(&JobEvent::Lines {
+                stream: Stream::Log,
+                first_seq: first,
+                lines,
+            }) {
+                return Ok(false);
+            }
+            first = seq + 1;
+        }
+    }
+    if !batch.is_empty() {
+        return Ok(sink.send(&JobEvent::Lines {
+            stream: Stream::Log,
+            first_seq: first,
+            lines: batch,
+        }));
+    }
+    Ok(true)
+}
+
+async fn read_pipe(
+    mut pipe: impl AsyncRead + Unpin,
+    stream: Stream,
+    tx: mpsc::Sender<(Stream, Vec<u8>)>,
+) {
+    loop {
+        let mut buf = Vec::with_capacity(READ_CHUNK);
+        match pipe.read_buf(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {
+                if tx.send((stream, buf)).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// The loop that owns the child: lines in, events out.
+struct Pump {
+    inner: Arc<Inner>,
+    observer: Box<dyn LineObserver>,
+    secrets: Vec<String>,
+    batch: Vec<(Stream, String)>,
+    batch_first: u64,
+    next_seq: u64,
+    t0: Instant,
+    /// Reused buffer for the lines of one chunk.
+    scratch: Vec<String>,
+}
+
+impl Pump {
+    async fn drive(
+        mut self,
+        mut child: tokio::process::Child,
+        mut rx: mpsc::Receiver<(Stream, Vec<u8>)>,
+        grace: Duration,
+        stall_after: Option<Duration>,
+    ) {
+        let pgid = self.inner.pgid;
+        let cancel = self.inner.cancel.clone();
+        let mut splitters = [LineSplitter::new(), LineSplitter::new()];
+        let mut tick = tokio::time::interval(FLUSH_INTERVAL);
+        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut status: Option<io::Result<ExitStatus>> = None;
+        let mut pipes_open = true;
+        let mut cancelled = false;
+        let mut kill_at: Option<Instant> = None;
+        let mut drain_until: Option<Instant> = None;
+        let mut last_output = Instant::now();
+        let mut stall_at = stall_after.map(|d| last_output + d);
+        let far = || Instant::now() + Duration::from_secs(86_400);
+
+        while pipes_open || status.is_none() {
+            tokio::select! {
+                chunk = rx.recv(), if pipes_open => match chunk {
+                    Some((stream, bytes)) => {
+                        last_output = Instant::now();
+                        stall_at = stall_after.map(|d| last_output + d);
+                        let idx = usize::from(stream == Stream::Stderr);
+                        self.take(stream, &bytes, &mut splitters[idx]);
+                    }
+                    None => pipes_open = false,
+                },
+                st = child.wait(), if status.is_none() => {
+                    status = Some(st);
+                    if pipes_open {
+                        drain_until = Some(Instant::now() + DRAIN_AFTER_EXIT);
+                    }
+                }
+                _ = cancel.cancelled(), if !cancelled => {
+                    cancelled = true;
+                    process::signal_group(pgid, libc::SIGTERM);
+                    kill_at = Some(Instant::now() + grace);
+                }
+                _ = sleep_until(kill_at.unwrap_or_else(far)), if kill_at.is_some() => {
+                    process::signal_group(pgid, libc::SIGKILL);
+                    kill_at = None;
+                }
+                _ = sleep_until(drain_until.unwrap_or_else(far)), if drain_until.is_some() => {
+                    // The tool is gone but something it started holds the pipes.
+                    drain_until = None;
+                    process::signal_group(pgid, libc::SIGTERM);
+                    kill_at.get_or_insert(Instant::now() + grace);
+                }
+                _ = sleep_until(stall_at.unwrap_or_else(far)), if stall_at.is_some() && status.is_none() => {
+                    self.flush();
+                    let secs = last_output.elapsed().as_secs();
+                    lock(&self.inner.shared).broadcast(&JobEvent::Stalled { secs });
+                    stall_at = stall_after.map(|d| Instant::now() + d);
+                }
+                _ = tick.tick() => self.flush(),
+            }
+        }
+        for (idx, splitter) in splitters.iter_mut().enumerate() {
+            let stream = if idx == 0 {
+                Stream::Stdout
+            } else {
+                Stream::Stderr
+            };
+            if let Some(line) = splitter.finish() {
+                self.line(stream, line);
+            }
+        }
+        self.flush();
+        // Whatever the tool left in its group goes with it.
+        if process::group_exists(pgid) {
+            process::signal_group(pgid, libc::SIGTERM);
+            tokio::spawn(async move {
+                tokio::time::sleep(grace).await;
+                process::signal_group(pgid, libc::SIGKILL);
+            });
+        }
+        let outcome = self.outcome(status, cancelled);
+        let finished = JobEvent::Finished {
+            outcome: outcome.clone(),
+        };
+        {
+            let mut shared = lock(&self.inner.shared);
+            if shared.log.flush().is_err() {
+                shared.log_failed = true;
+            }
+            shared.broadcast(&finished);
+            shared.finished = Some(finished);
+        }
+        self.inner.done.send_replace(Some(outcome));
+    }
+
+    fn take(&mut self, stream: Stream, bytes: &[u8], splitter: &mut LineSplitter) {
+        let mut lines = std::mem::take(&mut self.scratch);
+        splitter.push(bytes, &mut lines);
+        for line in lines.drain(..) {
+            self.line(stream, line);
+        }
+        self.scratch = lines;
+    }
+
+    fn line(&mut self, stream: Stream, mut line: String) {
+        for secret in &self.secrets {
+            if line.contains(secret.as_str()) {
+                line = line.replace(secret.as_str(), REDACTED);
+            }
+        }
+        let phases = self
+            .observer
+            .on_line(stream, self.next_seq, &line, self.t0.elapsed());
+        {
+            let mut shared = lock(&self.inner.shared);
+            let write = shared
+                .log
+                .write_all(line.as_bytes())
+                .and_then(|()| shared.log.write_all(b"\n"));
+            if write.is_err() {
+                shared.log_failed = true;
+            }
+        }
+        if self.batch.is_empty() {
+            self.batch_first = self.next_seq;
+        }
+        self.next_seq += 1;
+        self.batch.push((stream, line));
+        if !phases.is_empty() {
+            // Progress goes out after the line that caused it.
+            self.flush();
+            let mut shared = lock(&self.inner.shared);
+            for phase in phases {
+                shared.broadcast(&JobEvent::Phase(phase.clone()));
+                shared.phases.push(phase);
+            }
+        } else if self.batch.len() >= BATCH_LINES {
+            self.flush();
+        }
+    }
+
+    /// Sends the pending lines, one `Lines` event per run of the same stream.
+    fn flush(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let mut events = Vec::new();
+        let mut current: Option<(Stream, u64, Vec<String>)> = None;
+        for (seq, (stream, line)) in (self.batch_first..).zip(self.batch.drain(..)) {
+            match &mut current {
+                Some((s, _, lines)) if *s == stream => lines.push(line),
+                _ => {
+                    if let Some((stream, first_seq, lines)) = current.take() {
+                        events.push(JobEvent::Lines {
+                            stream,
+                            first_seq,
+                            lines,
+                        });
+                    }
+                    current = Some((stream, seq, vec![line]));
+                }
+            }
+        }
+        if let Some((stream, first_seq, lines)) = current {
+            events.push(JobEvent::Lines {
+                stream,
+                first_seq,
+                lines,
+            });
+        }
+        let mut shared = lock(&self.inner.shared);
+        for event in &events {
+            shared.broadcast(event);
+        }
+        shared.sent_seq = self.next_seq;
+    }
+
+    fn outcome(&self, status: Option<io::Result<ExitStatus>>, cancelled: bool) -> Outcome {
+        use std::os::unix::process::ExitStatusExt;
+        let (exit_code, signal) = match &status {
+            Some(Ok(st)) => (st.code(), st.signal()),
+            _ => (None, None),
+        };
+        let log_failed = lock(&self.inner.shared).log_failed;
+        let (result, mut reason) = if cancelled {
+            let mut why = "cancelled by the user".to_string();
+            if let Some(note) = self.observer.cancel_note() {
+                why = format!("{why}: {note}");
+            }
+            (JobResult::Cancelled, Some(why))
+        } else if exit_code == Some(0) {
+            (JobResult::Succeeded, None)
+        } else {
+            let plain = match (&status, exit_code, signal) {
+                (Some(Err(e)), _, _) => format!("its exit status could not be read: {e}"),
+                (_, Some(code), _) => format!("exited with status {code}"),
+                (_, _, Some(sig)) => format!("was killed by signal {sig}"),
+                _ => "ended without an exit status".to_string(),
+            };
+            let why = match self.observer.failure_reason() {
+                Some(said) => format!("{said} ({plain})"),
+                None => plain,
+            };
+            (JobResult::Failed, Some(why))
+        };
+        if log_failed {
+            let note = "the log file could not be written completely";
+            reason = Some(match reason {
+                Some(r) => format!("{r}; {note}"),
+                None => note.to_string(),
+            });
+        }
+        Outcome {
+            result,
+            exit_code,
+            signal,
+            reason,
+            lines: self.next_seq,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
