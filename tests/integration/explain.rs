@@ -364,3 +364,120 @@ fn readable_summary_and_errors() {
         "{err}"
     );
 }
+
+mod job_log {
+    //! `log explain` on the log the runner wrote for a finished job gives the
+    //! steps the job view showed (its phase events).
+
+    use super::*;
+    use nixdeck_engine::runner::progress::InstallProgress;
+    use nixdeck_engine::runner::{EventSink, JobEvent, Run, RunSpec};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    #[derive(Default)]
+    struct Collect(Mutex<Vec<JobEvent>>);
+
+    impl EventSink for Collect {
+        fn send(&self, event: &JobEvent) -> bool {
+            self.0.lock().map(|mut v| v.push(event.clone())).is_ok()
+        }
+    }
+
+    /// Replays a recorded nixos-anywhere log through the real runner, as a
+    /// stand-in child would print it (CRLF and redraws included), exiting `code`.
+    fn run_job(fixture_rel: &str, code: i32) -> (Vec<(String, u64)>, tempfile::TempDir, i32) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log_path = dir.path().join("job.log");
+        let spec = RunSpec {
+            program: "/bin/sh".into(),
+            args: vec![
+                "-c".into(),
+                "cat \"$1\"; exit \"$2\"".into(),
+                "stand-in-nixos-anywhere".into(),
+                fixture(&format!("logs/{fixture_rel}"))
+                    .display()
+                    .to_string(),
+                code.to_string(),
+            ],
+            env: Vec::new(),
+            cwd: dir.path().to_path_buf(),
+            display_argv: vec!["nixos-anywhere".into()],
+            secrets: Vec::new(),
+            log_path: log_path.clone(),
+            grace: Duration::from_secs(2),
+            stall_after: None,
+        };
+        let sink = Arc::new(Collect::default());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let outcome = runtime.block_on(async {
+            let run = Run::start(spec, Box::new(InstallProgress::new()), Some(sink.clone()))
+                .expect("start");
+            run.wait().await
+        });
+        let phases = sink
+            .0
+            .lock()
+            .expect("events")
+            .iter()
+            .filter_map(|e| match e {
+                JobEvent::Phase(p) if p.node.is_none() && p.phase != "aborted" => {
+                    Some((p.label.clone(), p.seq + 1))
+                }
+                _ => None,
+            })
+            .collect();
+        (phases, dir, outcome.exit_code.unwrap_or(-1))
+    }
+
+    fn cli_steps(log: &std::path::Path, code: i32) -> (Value, Vec<(String, u64)>) {
+        let out = Command::new(env!("CARGO_BIN_EXE_nixdeck-headless"))
+            .args([
+                "log",
+                "explain",
+                "--json",
+                "--exit-status",
+                &code.to_string(),
+            ])
+            .arg(log)
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+        let steps = v["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .map(|s| {
+                (
+                    s["name"].as_str().expect("name").to_string(),
+                    s["first_line"].as_u64().expect("line"),
+                )
+            })
+            .collect();
+        (v, steps)
+    }
+
+    #[test]
+    fn same_steps_as_the_job_view() {
+        for (rel, code, outcome) in [
+            ("nixos-anywhere/success.log", 0, "succeeded"),
+            ("nixos-anywhere/success-debug.log", 0, "succeeded"),
+            ("nixos-anywhere/disko-busy.log", 1, "failed"),
+        ] {
+            let (phases, dir, exit) = run_job(rel, code);
+            assert_eq!(exit, code, "{rel}");
+            let (v, steps) = cli_steps(&dir.path().join("job.log"), exit);
+            assert!(phases.len() >= 5, "{rel}: {phases:?}");
+            assert_eq!(steps, phases, "{rel}");
+            assert_eq!(v["outcome"], outcome, "{rel}");
+        }
+    }
+}
