@@ -3,4 +3,5 @@
 
 mod disko;
 mod explain;
+mod preflight;
 mod probe;

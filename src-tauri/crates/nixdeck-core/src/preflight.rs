@@ -185,8 +185,18 @@ fn push(
     });
 }
 
+/// A size as people read it (decimal units, as disk vendors and lsblk -h show).
 fn gb(bytes: u64) -> String {
-    format!("{:.1} GB", bytes as f64 / 1e9)
+    let b = bytes as f64;
+    if b >= 1e12 {
+        format!("{:.1} TB", b / 1e12)
+    } else if b >= 1e9 {
+        format!("{:.1} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.1} MB", b / 1e6)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 /// Runs every rule. `system` is the Nix system the host's configuration is built
