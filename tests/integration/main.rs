@@ -5,3 +5,7 @@ mod jobs;
 mod probe;
 mod repo;
 
+mod disko;
+mod explain;
+mod preflight;
+mod probe;

@@ -134,15 +134,28 @@ impl LineSplitter {
     }
 }
 
-/// Splits a whole captured text into lines with the [`LineSplitter`] rules.
+/// Splits a whole captured text (a saved log) into lines with the
+/// [`LineSplitter`] rules, one entry per `\n` so that index + 1 is the line
+/// number in the file. Unlike the streaming splitter, long lines are not cut.
 pub fn split_lines(text: &str) -> Vec<String> {
-    let mut splitter = LineSplitter::new();
-    let mut out = Vec::new();
-    splitter.push(text.as_bytes(), &mut out);
-    if let Some(last) = splitter.finish() {
-        out.push(last);
+    if text.is_empty() {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = text.split('\n').map(redrawn).collect();
+    if text.ends_with('\n') {
+        out.pop();
     }
     out
+}
+
+/// One line of a file as a terminal left it: line-end `\r`s dropped, and only
+/// the text after the last lone `\r` kept.
+fn redrawn(line: &str) -> String {
+    let line = line.trim_end_matches('\r');
+    match line.rfind('\r') {
+        Some(at) => line[at + 1..].to_string(),
+        None => line.to_string(),
+    }
 }
 
 /// The text of a line without escape sequences (CSI such as colours and
@@ -492,6 +505,17 @@ mod tests {
         // A progress bar cleared at exit leaves nothing visible.
         let (_, last) = split_chunks(&[b"a\n[1 built]\r\x1b[K"]);
         assert_eq!(last, None);
+    }
+
+    #[test]
+    fn split_lines_keeps_file_line_numbers() {
+        let lines = split_lines("a\r\nprog 1\rprog 2\r\x1b[Kb\n\nc");
+        assert_eq!(lines.len(), 4);
+        assert_eq!(lines[0], "a");
+        assert_eq!(strip_ansi(&lines[1]), "b");
+        assert_eq!(lines[2], "");
+        assert_eq!(lines[3], "c");
+        assert_eq!(split_lines("x\n").len(), 1);
     }
 
     #[test]
