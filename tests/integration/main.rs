@@ -1,11 +1,9 @@
 //! Integration tests: real sshd, real nix, stand-in nixos-anywhere/colmena.
 //! One module per area.
-mod disko;
-mod jobs;
-mod probe;
-mod repo;
 
 mod disko;
 mod explain;
+mod jobs;
 mod preflight;
 mod probe;
+mod repo;
