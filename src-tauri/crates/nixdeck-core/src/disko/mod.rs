@@ -15,6 +15,7 @@
 mod error;
 mod import;
 pub mod model;
+mod order;
 mod render;
 pub mod size;
 pub mod space;
@@ -26,6 +27,7 @@ mod walk;
 pub use error::{LayoutError, OptionPath};
 pub use import::{from_json, from_json_str};
 pub use model::*;
+pub use order::order_like_source;
 pub use render::{render, to_json, to_nix};
 pub use validate::{validate, Diagnostic, Rule, Severity};
 
