@@ -8,9 +8,15 @@
 //! - [`render`] / [`to_json`]: write `disko.nix` / the JSON model. For any layout,
 //!   evaluating the rendered file gives back [`to_json`] exactly: unset options stay
 //!   unset, unknown ones are kept.
-//! - [`space`]: partitions and volumes as byte ranges on a disk of known size.
-//! - [`validate`]: findings against the probed host.
+//! - [`order_like_source`]: put names back in a file's order (Nix sorts them).
+//! - [`size`]: the size notations of sgdisk, parted and lvcreate.
+//! - [`space`]: partitions and volumes as byte ranges on a disk of known size, and
+//!   the free ranges left.
+//! - [`validate()`]: findings ([`Diagnostic`]) on the layout and against the probed host.
 //! - [`templates`]: ready layouts for the chosen disks and boot mode.
+//!
+//! Inside: `value` reads JSON into the model with option paths for errors, `walk`
+//! visits every content node and mountpoint.
 
 mod error;
 mod import;
