@@ -18,6 +18,8 @@
 //! Inside: `value` reads JSON into the model with option paths for errors, `walk`
 //! visits every content node and mountpoint.
 
+#![warn(missing_docs)]
+
 mod error;
 mod import;
 pub mod model;
