@@ -5,3 +5,4 @@ mod disko;
 mod explain;
 mod preflight;
 mod probe;
+mod watchdog;
