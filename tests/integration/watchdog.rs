@@ -131,7 +131,7 @@ async fn a_quiet_step_is_reported_within_its_limit() {
             assert!(silent_for > limit);
             // Reported soon after the limit, not at some later sweep.
             assert!(
-                silent_for < limit + Duration::from_millis(600),
+                silent_for < limit + Duration::from_secs(1),
                 "{silent_for:?}"
             );
         }
