@@ -268,6 +268,9 @@ pub fn detect_tool(lines: &[String]) -> Tool {
             ColmenaLine::Raw { text } => {
                 if text.contains("ssh-copy-id") || text.contains("machine will boot into nixos") {
                     anywhere += 1;
+                } else if text.starts_with("thread '") && text.contains("panicked at") {
+                    // A Rust panic: colmena's, never the shell script's.
+                    colmena_score += 3;
                 }
             }
         }

@@ -353,6 +353,14 @@ fn tool_is_detected() {
     );
     assert_eq!(e.tool, Tool::Colmena);
     assert_eq!(e.outcome, Outcome::Succeeded);
+    // A bare panic (an invalid `--on` glob) is colmena's.
+    let e = explain_text(
+        "thread 'main' panicked at src/nix/node_filter.rs:90:62:\ncalled `Result::unwrap()` on an `Err` value\n",
+        None,
+        Some(101),
+    );
+    assert_eq!(e.tool, Tool::Colmena);
+    assert_eq!(e.findings[0].kind, FindingKind::ColmenaPanic);
 }
 
 // ---- colmena ----
