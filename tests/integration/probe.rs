@@ -5,8 +5,8 @@
 use nixdeck_core::facts::{lsblk, BlockDevice, BootMode, Privilege};
 use nixdeck_engine::probe::{probe, ProbeError, ProbeOptions};
 use nixdeck_engine::ssh::{
-    Auth, AuthMethod, ConnectOptions, HostKeyPolicy, PassphrasePrompt, Secret, SshError, SshTarget,
-    Step, Timeouts,
+    Auth, AuthMethod, ConnectOptions, HostKeyPolicy, PassphrasePrompt, Phase, Secret, SshError,
+    SshTarget, Step, Timeouts,
 };
 use nixdeck_tests::sshd::{
     ensure_user, free_port, keygen, public_key, run, SshAgent, Sshd, SshdOptions, SudoGrant,
@@ -51,10 +51,24 @@ fn local_memory_bytes() -> u64 {
 #[tokio::test]
 async fn key_file_login_reads_the_facts_of_this_machine() {
     let sshd = Sshd::start(SshdOptions::default());
-    let o = opts(&sshd, Auth::KeyFile(sshd.user_key_path.clone()));
+    let phases = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = phases.clone();
+    let o = ConnectOptions {
+        progress: Some(Arc::new(move |p| seen.lock().unwrap().push(p))),
+        ..opts(&sshd, Auth::KeyFile(sshd.user_key_path.clone()))
+    };
     let facts = probe(&target(&sshd.target("root")), &o, &ProbeOptions::default())
         .await
         .unwrap_or_else(|e| panic!("{e}\n{}", sshd.log()));
+    assert_eq!(
+        *phases.lock().unwrap(),
+        vec![
+            Phase::Connecting,
+            Phase::Handshake,
+            Phase::Authenticating,
+            Phase::ReadingFacts
+        ]
+    );
     assert_eq!(facts.user, "root");
     assert_eq!(facts.privilege, Privilege::Root);
     let machine = run(Command::new("uname").arg("-m")).trim().to_string();

@@ -3,7 +3,7 @@
 
 use super::config::SshConfig;
 use super::known_hosts::{fingerprint, host_entry_name, HostKeyStatus, KnownHosts};
-use super::{Auth, AuthMethod, ConnectOptions, HostKeyPolicy, SshError, SshTarget, Step};
+use super::{Auth, AuthMethod, ConnectOptions, HostKeyPolicy, Phase, SshError, SshTarget, Step};
 use russh::client::{self, Handle};
 use russh::keys::agent::client::AgentClient;
 use russh::keys::{PrivateKeyWithHashAlg, PublicKey};
@@ -185,6 +185,7 @@ impl Session {
             addr: addr.clone(),
             after,
         };
+        opts.report(Phase::Connecting);
         let stream = tokio::time::timeout(
             t.connect,
             tokio::net::TcpStream::connect((host.as_str(), port)),
@@ -210,6 +211,7 @@ impl Session {
             policy: opts.host_keys.clone(),
             verdict: verdict.clone(),
         };
+        opts.report(Phase::Handshake);
         let handshake = client::connect_stream(russh_config, stream, verifier);
         let handle = match tokio::time::timeout(t.handshake, handshake).await {
             Err(_) => return Err(timeout(Step::Handshake, t.handshake)),
@@ -233,6 +235,7 @@ impl Session {
             command_timeout: t.command,
         };
         let identity_files = hc.identity_files.clone();
+        opts.report(Phase::Authenticating);
         tokio::time::timeout(
             t.auth,
             session.authenticate(&opts.auth, opts, &identity_files),
