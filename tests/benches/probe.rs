@@ -187,10 +187,14 @@ fn main() {
             client.push(own_cpu() - cpu0);
         }
         let started = Instant::now();
+        let server0: Duration = hosts.iter().map(Sshd::children_cpu).sum();
         for h in &hosts {
             probe_lib(h).await;
         }
         let sequential = started.elapsed();
+        // Reaping is asynchronous: give the listeners a moment.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let server: Duration = hosts.iter().map(Sshd::children_cpu).sum::<Duration>() - server0;
         let n = one.len();
         let (one, all) = (median(one), median(all));
         println!("20 hosts at once vs one (library, median of {n}):");
@@ -210,6 +214,13 @@ fn main() {
             cores,
             all.as_secs_f64(),
             ms(client[client.len() / 2])
+        );
+        let per_probe = server / hosts.len() as u32;
+        println!(
+            "  target side (sshd + probe script) CPU per probe {}: 20 probes need >= {} of {cores} cores, i.e. >= {:.1}x one probe's wall time on this machine",
+            ms(per_probe),
+            ms(per_probe * 20 / cores as u32),
+            (per_probe * 20 / cores as u32).as_secs_f64() / one.as_secs_f64()
         );
     });
 }

@@ -164,6 +164,28 @@ async fn password_login_and_wrong_credentials_fail_distinctly() {
     assert!(key_err.hint().contains("authorized_keys"));
 }
 
+#[tokio::test]
+async fn password_login_through_keyboard_interactive() {
+    let sshd = Sshd::start(SshdOptions {
+        keyboard_interactive: true,
+        ..SshdOptions::default()
+    });
+    let user = ensure_user("nixdeck-kbd", "tr0ub4dor");
+    let ok = opts(&sshd, Auth::Password(Secret::new("tr0ub4dor")));
+    let facts = probe(&target(&sshd.target(&user)), &ok, &ProbeOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", sshd.log()));
+    assert_eq!(facts.user, user);
+    let wrong = opts(&sshd, Auth::Password(Secret::new("tr0ub4dor&3")));
+    assert!(matches!(
+        probe_err(&sshd.target(&user), &wrong).await,
+        ProbeError::Ssh(SshError::AuthFailed {
+            method: AuthMethod::Password,
+            ..
+        })
+    ));
+}
+
 struct FixedPassphrase(&'static str);
 
 impl PassphrasePrompt for FixedPassphrase {

@@ -276,9 +276,15 @@ impl Session {
                 {
                     remaining = methods(remaining_methods);
                 }
-                return if r.success() {
-                    Ok(())
-                } else {
+                // Rescue systems with PAM often offer only keyboard-interactive,
+                // whose one hidden prompt wants the same password.
+                if r.success()
+                    || (remaining.iter().any(|m| m == "keyboard-interactive")
+                        && self.try_keyboard_interactive(pw).await?)
+                {
+                    return Ok(());
+                }
+                return {
                     Err(SshError::AuthFailed {
                         user: self.user.clone(),
                         addr: self.addr.clone(),
@@ -334,6 +340,41 @@ impl Session {
                 remaining,
             })
         }
+    }
+
+    /// Answers keyboard-interactive prompts with the password (hidden
+    /// prompts) or nothing (echoed ones); gives up after a few rounds.
+    async fn try_keyboard_interactive(&mut self, pw: &super::Secret) -> Result<bool, SshError> {
+        use russh::client::KeyboardInteractiveAuthResponse as Kbd;
+        let mut reply = self
+            .handle
+            .authenticate_keyboard_interactive_start(self.user.clone(), None)
+            .await
+            .map_err(|e| self.channel_error(Step::Auth, e))?;
+        for _ in 0..4 {
+            match reply {
+                Kbd::Success => return Ok(true),
+                Kbd::Failure { .. } => return Ok(false),
+                Kbd::InfoRequest { prompts, .. } => {
+                    let answers = prompts
+                        .iter()
+                        .map(|p| {
+                            if p.echo {
+                                String::new()
+                            } else {
+                                pw.expose().to_string()
+                            }
+                        })
+                        .collect();
+                    reply = self
+                        .handle
+                        .authenticate_keyboard_interactive_respond(answers)
+                        .await
+                        .map_err(|e| self.channel_error(Step::Auth, e))?;
+                }
+            }
+        }
+        Ok(false)
     }
 
     async fn try_key(
