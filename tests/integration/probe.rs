@@ -599,3 +599,55 @@ async fn probed_disks_equal_local_lsblk_including_a_partitioned_loop_device() {
     };
     assert_eq!(disks(&facts.disks), disks(&local));
 }
+
+#[tokio::test]
+async fn cli_prints_disks_for_people_and_takes_the_password_from_the_environment() {
+    let sshd = Sshd::start(SshdOptions::default());
+    let user = ensure_user("nixdeck-cli", "from the env");
+    let out = Command::new(env!("CARGO_BIN_EXE_nixdeck-headless"))
+        .args(["probe", &sshd.target(&user), "--password-env", "ND_TEST_PW"])
+        .arg("--known-hosts")
+        .arg(&sshd.known_hosts_path)
+        .env("ND_TEST_PW", "from the env")
+        .env_remove("SSH_AUTH_SOCK")
+        .output()
+        .expect("run nixdeck-headless");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let local_host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    assert!(stdout.starts_with(local_host.trim()), "{stdout}");
+    assert!(stdout.contains(&format!("as {user}")), "{stdout}");
+    let local = lsblk::parse(&run(Command::new("lsblk").args([
+        "--json",
+        "-b",
+        "-o",
+        lsblk::COLUMN_SETS[0],
+    ])))
+    .unwrap();
+    for d in local.iter().filter(|d| d.kind == "disk" && !d.is_noise()) {
+        assert!(
+            stdout.contains(&d.path),
+            "{} missing from:\n{stdout}",
+            d.path
+        );
+    }
+    // Not root and no sudo: said on stderr, not hidden.
+    assert!(
+        stderr.contains("warning:") && stderr.contains("not root"),
+        "{stderr}"
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_nixdeck-headless"))
+        .args([
+            "probe",
+            &sshd.target(&user),
+            "--password-env",
+            "ND_UNSET_VAR_X",
+        ])
+        .env_remove("ND_UNSET_VAR_X")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ND_UNSET_VAR_X"));
+}
