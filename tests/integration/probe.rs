@@ -5,8 +5,8 @@
 use nixdeck_core::facts::{lsblk, BlockDevice, BootMode, Privilege};
 use nixdeck_engine::probe::{probe, ProbeError, ProbeOptions};
 use nixdeck_engine::ssh::{
-    Auth, AuthMethod, ConnectOptions, HostKeyPolicy, PassphrasePrompt, Phase, Secret, SshError,
-    SshTarget, Step, Timeouts,
+    Auth, AuthMethod, ConnectOptions, HostKeyPolicy, PassphrasePrompt, Phase, Secret, Session,
+    SshError, SshTarget, Step, Timeouts,
 };
 use nixdeck_tests::sshd::{
     ensure_user, free_port, keygen, public_key, run, SshAgent, Sshd, SshdOptions, SudoGrant,
@@ -390,6 +390,39 @@ async fn changed_host_key_is_refused_with_the_way_out() {
         stale,
         "known_hosts untouched"
     );
+}
+
+#[tokio::test]
+async fn a_command_that_hangs_times_out_with_its_name() {
+    let sshd = Sshd::start(SshdOptions::default());
+    let mut o = opts(&sshd, Auth::KeyFile(sshd.user_key_path.clone()));
+    o.timeouts.command = Duration::from_millis(700);
+    let session = Session::connect(&target(&sshd.target("root")), &o)
+        .await
+        .expect("connect");
+    let out = session
+        .exec("echo", "echo hi; exit 3", b"")
+        .await
+        .expect("echo");
+    assert_eq!(
+        (out.stdout.as_slice(), out.exit_status),
+        (&b"hi\n"[..], Some(3))
+    );
+    let started = Instant::now();
+    let err = session
+        .exec("the slow step", "sleep 5", b"")
+        .await
+        .expect_err("timeout");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    match &err {
+        SshError::Timeout {
+            step: Step::Command(name),
+            ..
+        } => assert_eq!(name, "the slow step"),
+        e => panic!("expected a command timeout, got {e}"),
+    }
+    assert!(err.to_string().contains("running the slow step"), "{err}");
+    session.close().await;
 }
 
 fn fast_timeouts() -> Timeouts {

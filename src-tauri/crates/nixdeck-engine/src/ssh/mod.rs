@@ -19,7 +19,7 @@ use std::time::Duration;
 
 /// Where to connect, as the user typed it: `[user@]host[:port]`. Missing parts
 /// come from `~/.ssh/config`, then OpenSSH's defaults (port 22, the local user).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SshTarget {
     /// Host name, alias or address (IPv6 without brackets).
     pub host: String,
@@ -137,7 +137,8 @@ pub enum Auth {
 }
 
 /// What to do with a host key known_hosts does not have.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", content = "fingerprint", rename_all = "snake_case")]
 pub enum HostKeyPolicy {
     /// Refuse it: the connection fails with [`SshError::HostKeyUnknown`],
     /// which carries the fingerprint to show the user.
