@@ -15,5 +15,7 @@ fn nixdeck_commands() -> &'static [&'static str] {
         "list_recent_repos",
         "forget_recent_repo",
         "pick_folder",
+        "open_repo",
+        "create_repo",
     ]
 }

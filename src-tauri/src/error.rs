@@ -16,6 +16,8 @@ pub enum ErrorCode {
     ToolMissing,
     ProcessFailed,
     Conflict,
+    /// Reserved for jobs the user cancels (the jobs commands map to it).
+    #[allow(dead_code)]
     Cancelled,
     NotFound,
     Internal,
@@ -62,3 +64,34 @@ impl From<anyhow::Error> for IpcError {
 }
 
 pub type IpcResult<T> = Result<T, IpcError>;
+
+impl From<nixdeck_engine::repo::RepoError> for IpcError {
+    fn from(err: nixdeck_engine::repo::RepoError) -> Self {
+        use nixdeck_engine::repo::RepoError as E;
+        let code = match &err {
+            E::Invalid(_) => ErrorCode::Validation,
+            E::NotADirectory(_) | E::NotARepository(_) | E::NoSuchHost(_) => ErrorCode::NotFound,
+            E::AlreadyARepository(_)
+            | E::HostExists(_)
+            | E::NeedsConfirmation { .. }
+            | E::ChangedSincePlan(_) => ErrorCode::Conflict,
+            E::Git(_) => ErrorCode::ToolMissing,
+            E::Io { .. } => ErrorCode::Internal,
+        };
+        IpcError::new(code, err.to_string())
+    }
+}
+
+impl From<nixdeck_engine::probe::ProbeError> for IpcError {
+    fn from(err: nixdeck_engine::probe::ProbeError) -> Self {
+        let code = match err.code() {
+            "host_key_mismatch" | "host_key_revoked" => ErrorCode::HostKeyMismatch,
+            "host_key_unknown" => ErrorCode::HostKeyUnknown,
+            "auth_failed" | "key_file" | "agent" | "sudo_required" => ErrorCode::AuthFailed,
+            "unreachable" | "timeout" | "handshake" => ErrorCode::Unreachable,
+            "bad_target" => ErrorCode::Validation,
+            _ => ErrorCode::ProcessFailed,
+        };
+        IpcError::new(code, err.to_string()).with_hint(err.hint())
+    }
+}

@@ -18,6 +18,8 @@ pub fn run() -> std::process::ExitCode {
             commands::repo::list_recent_repos,
             commands::repo::forget_recent_repo,
             commands::repo::pick_folder,
+            commands::repo::open_repo,
+            commands::repo::create_repo,
         ])
         .run(tauri::generate_context!());
     match result {

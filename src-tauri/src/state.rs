@@ -5,13 +5,13 @@ use nixdeck_engine::recent::RecentRepos;
 use std::path::PathBuf;
 
 pub struct AppState {
-    pub data_dir: PathBuf,
     pub recent: RecentRepos,
 }
 
 impl AppState {
     pub fn new(data_dir: PathBuf) -> Self {
-        let recent = RecentRepos::new(&data_dir);
-        Self { data_dir, recent }
+        Self {
+            recent: RecentRepos::new(&data_dir),
+        }
     }
 }

@@ -18,8 +18,9 @@ const WAIT: Duration = Duration::from_secs(20);
 
 pub struct App {
     pub client: Client,
-    pub data_dir: tempfile::TempDir,
-    pub home: tempfile::TempDir,
+    /// Kept for the app's lifetime: its data directory and HOME.
+    _data_dir: tempfile::TempDir,
+    _home: tempfile::TempDir,
     test_name: String,
     shot: usize,
     driver: Child,
@@ -168,10 +169,10 @@ impl App {
                 Err(err) => return Err(err).context("connecting to tauri-driver"),
             }
         };
-        let mut app = App {
+        let app = App {
             client,
-            data_dir,
-            home,
+            _data_dir: data_dir,
+            _home: home,
             test_name: test_name.to_string(),
             shot: 0,
             driver,
@@ -195,14 +196,6 @@ impl App {
             .for_element(Locator::Css(&Self::css(testid)))
             .await
             .with_context(|| format!("waiting for [data-testid={testid}]"))
-    }
-
-    /// All elements with `data-testid` present now.
-    pub async fn find_all(&self, testid: &str) -> Result<Vec<Element>> {
-        Ok(self
-            .client
-            .find_all(Locator::Css(&Self::css(testid)))
-            .await?)
     }
 
     pub async fn click(&self, testid: &str) -> Result<()> {
@@ -231,6 +224,14 @@ impl App {
 
     /// Saves a screenshot as `target/e2e-screenshots/<test>-<n>-<step>.png`.
     pub async fn screenshot(&mut self, step: &str) -> Result<PathBuf> {
+        // WebKitWebDriver captures the last painted frame: let the page paint what the
+        // test just waited for before taking it.
+        self.client
+            .execute_async(
+                "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 150)));",
+                vec![],
+            )
+            .await?;
         let png = self.client.screenshot().await?;
         let dir = nixdeck_tests::repo_root().join("target/e2e-screenshots");
         std::fs::create_dir_all(&dir)?;

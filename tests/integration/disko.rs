@@ -252,3 +252,96 @@ fn cli_imports_renders_validates_and_prints_templates() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("ext4"));
 }
+
+#[test]
+fn a_given_nixpkgs_supplies_lib() {
+    let dir = tempfile::tempdir().unwrap();
+    let nixpkgs = dir.path().join("nixpkgs");
+    std::fs::create_dir_all(nixpkgs.join("lib")).unwrap();
+    // A stand-in nixpkgs tree: only its `lib` is read.
+    std::fs::write(
+        nixpkgs.join("lib/default.nix"),
+        r#"{ onlyInThisLib = name: "/dev/disk/by-id/${name}"; }"#,
+    )
+    .unwrap();
+    let file = dir.path().join("disko.nix");
+    std::fs::write(
+        &file,
+        r#"{ lib, ... }: { disko.devices.disk.main = { device = lib.onlyInThisLib "x"; }; }"#,
+    )
+    .unwrap();
+    let options = LoadOptions {
+        nixpkgs: Some(nixpkgs),
+    };
+    let layout = runtime()
+        .block_on(disko_file::load(&file, &options))
+        .unwrap();
+    assert_eq!(
+        layout.disk.unwrap()["main"].device.as_deref(),
+        Some("/dev/disk/by-id/x")
+    );
+    // Without it, the built-in lib lacks the function and the error says so.
+    let err = runtime()
+        .block_on(disko_file::load(&file, &LoadOptions::default()))
+        .unwrap_err();
+    assert!(err.to_string().contains("onlyInThisLib"), "{err}");
+}
+
+#[test]
+fn evaluated_json_imports_like_the_nix_file() {
+    let from_json = runtime()
+        .block_on(disko_file::load(
+            &fixture("disko/lvm.evaluated.json"),
+            &LoadOptions::default(),
+        ))
+        .unwrap();
+    let from_nix = runtime()
+        .block_on(disko_file::load(
+            &fixture("disko/lvm.nix"),
+            &LoadOptions::default(),
+        ))
+        .unwrap();
+    assert_eq!(from_json, from_nix);
+    let out = headless()
+        .args(["layout", "import"])
+        .arg(fixture("disko/lvm.evaluated.json"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: DiskLayout = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed, from_nix);
+}
+
+#[test]
+fn names_keep_the_order_the_file_writes_them_in() {
+    let load = |name: &str| {
+        runtime()
+            .block_on(disko_file::load(&fixture(name), &LoadOptions::default()))
+            .unwrap()
+    };
+    let lvm = load("disko/lvm.nix");
+    let lvs = lvm.lvm_vg.as_ref().unwrap()["pool"].lvs.as_ref().unwrap();
+    assert_eq!(
+        lvs.keys().collect::<Vec<_>>(),
+        ["root", "thinpool", "thin", "home"]
+    );
+    let gpt = load("disko/gpt-all-options.nix");
+    let Some(disko::Content::Gpt(table)) = gpt.disk.as_ref().unwrap()["nvme"].content.as_deref()
+    else {
+        panic!()
+    };
+    let names: Vec<&String> = table.partitions.as_ref().unwrap().keys().collect();
+    assert_eq!(names, ["boot", "ESP", "swap", "root", "empty"]);
+    // And rendering keeps it: the file a person wrote is not reshuffled.
+    let text = disko::render(&gpt);
+    let at = |needle: &str| text.find(needle).unwrap();
+    assert!(
+        at("boot = {") < at("ESP = {")
+            && at("ESP = {") < at("swap = {")
+            && at("swap = {") < at("root = {")
+    );
+}

@@ -3,6 +3,8 @@
 
 mod disko;
 mod explain;
+mod jobs;
 mod preflight;
 mod probe;
+mod repo;
 mod watchdog;

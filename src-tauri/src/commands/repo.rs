@@ -1,6 +1,9 @@
 use crate::error::IpcResult;
 use crate::state::AppState;
+use nixdeck_core::repo::{FlakeSpec, RepoView};
 use nixdeck_engine::recent::RecentRepo;
+use nixdeck_engine::repo::{self, Confirm};
+use std::path::PathBuf;
 use tauri::State;
 use tauri_plugin_dialog::DialogExt;
 
@@ -37,4 +40,40 @@ pub async fn pick_folder(app: tauri::AppHandle, title: String) -> Option<String>
         .ok()
         .flatten()
         .map(|p| p.to_string_lossy().into_owned())
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Opens a repository (any flake with `hosts/<name>/`) and remembers it.
+#[tauri::command(async)]
+pub async fn open_repo(state: State<'_, AppState>, path: String) -> IpcResult<RepoView> {
+    let root = PathBuf::from(path);
+    let view = repo::open_repo(&root).await?;
+    state.recent.touch(&root, now())?;
+    Ok(view)
+}
+
+/// Creates a repository in the article's layout (flake.nix, modules/common.nix,
+/// .gitignore, `git init`), then opens it.
+#[tauri::command(async)]
+pub async fn create_repo(
+    state: State<'_, AppState>,
+    path: String,
+    nixpkgs: String,
+) -> IpcResult<RepoView> {
+    let root = PathBuf::from(path);
+    let spec = FlakeSpec {
+        nixpkgs_ref: nixpkgs,
+        ..FlakeSpec::default()
+    };
+    // A new repository has no hand edits to protect, so nothing needs confirming;
+    // an existing flake.nix makes init refuse instead.
+    repo::init_repo(&root, &spec, &Confirm::Nothing).await?;
+    let view = repo::open_repo(&root).await?;
+    state.recent.touch(&root, now())?;
+    Ok(view)
 }

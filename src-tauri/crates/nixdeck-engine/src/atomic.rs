@@ -1,33 +1,41 @@
-//! Writing files so that a crash leaves either the old or the new content, never
-//! a mix: write a temporary file beside the target, flush it to disk, rename it
-//! over the target, then flush the directory.
+//! Atomic file replacement: the new text goes to a temporary file in the same
+//! directory, is flushed to disk, and is renamed over the old file. A crash or an
+//! error at any point leaves either the old file or the new one, never a mix; at
+//! worst a stray `.nixdeck-*.tmp` file remains, which nixdeck ignores.
 
-use std::io::Write;
+use std::fs::{self, File};
+use std::io::{self, Write};
 use std::path::Path;
 
-/// Replaces `path` with `bytes` atomically, creating parent directories. The file
-/// keeps the mode of the file it replaces (new files get the process umask).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Replaces (or creates) `path` with `content` atomically, creating parent directories.
+pub fn write_atomic(path: &Path, content: &[u8]) -> io::Result<()> {
+    write_atomic_with(path, |file| file.write_all(content))
+}
+
+/// Like [`write_atomic`], with the content written by `fill`. If `fill` fails, the
+/// temporary file is removed and `path` is untouched.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut File) -> io::Result<()>,
+) -> io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new()
+        .unwrap_or_else(|| Path::new("."));
+    fs::create_dir_all(dir)?;
+    let mut temp = tempfile::Builder::new()
         .prefix(".nixdeck-")
         .suffix(".tmp")
         .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        tmp.as_file().set_permissions(meta.permissions())?;
+    fill(temp.as_file_mut())?;
+    temp.as_file().sync_all()?;
+    // Keep the old file's permissions (a person may have made a file read-only to others).
+    if let Ok(meta) = fs::metadata(path) {
+        fs::set_permissions(temp.path(), meta.permissions())?;
     }
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    // The rename is only durable once the directory entry is on disk.
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    temp.persist(path).map_err(|e| e.error)?;
+    // The rename itself is durable only once the directory entry is on disk.
+    File::open(dir)?.sync_all()
 }
 
 #[cfg(test)]
@@ -35,17 +43,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn replaces_content_and_leaves_no_temp_files() {
+    fn replaces_content_and_leaves_no_temp_file() {
         let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("sub/file.nix");
-        write_atomic(&target, b"one").unwrap();
-        write_atomic(&target, b"two").unwrap();
-        assert_eq!(std::fs::read(&target).unwrap(), b"two");
-        let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("sub"))
+        let path = dir.path().join("sub/file.nix");
+        write_atomic(&path, b"one").unwrap();
+        write_atomic(&path, b"two").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        let names: Vec<_> = fs::read_dir(dir.path().join("sub"))
             .unwrap()
-            .filter_map(Result::ok)
-            .filter(|e| e.file_name().to_string_lossy().starts_with(".nixdeck-"))
+            .map(|e| e.unwrap().file_name())
             .collect();
-        assert!(leftovers.is_empty());
+        assert_eq!(names, ["file.nix"]);
+    }
+
+    #[test]
+    fn a_failure_mid_write_leaves_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("file.nix");
+        fs::write(&path, b"old text").unwrap();
+        let err = write_atomic_with(&path, |f| {
+            f.write_all(b"half of the new")?;
+            Err(io::Error::other("disk full"))
+        })
+        .unwrap_err();
+        assert_eq!(err.to_string(), "disk full");
+        assert_eq!(fs::read(&path).unwrap(), b"old text");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "temp file removed"
+        );
     }
 }

@@ -5,8 +5,9 @@
 //! = …; }`) or the bare devices set. Functions get the arguments a module gets
 //! (`lib`, `config`, `options`, `pkgs`, `modulesPath`, and `disko`/`diskoLib`/`inputs`
 //! as empty sets); only `disko.devices` is evaluated, so the rest of a module may
-//! refer to things that do not exist here. `lib` is the flake's nixpkgs `lib` when a
-//! path to it is given or `<nixpkgs>` is on `NIX_PATH`; otherwise nixdeck's small
+//! refer to things that do not exist here. `lib` is nixpkgs' `lib` when a nixpkgs
+//! is known ([`LoadOptions::for_file`] finds the one the enclosing `flake.lock` pins,
+//! if it is in the store) or `<nixpkgs>` is on `NIX_PATH`; otherwise nixdeck's small
 //! built-in `lib` (see [`BUILTIN_LIB_NAMES`]). `mkDefault`, `mkForce`, `mkIf`,
 //! `mkMerge` and `mkOrder` are resolved the way the module system would for a
 //! single definition: overrides and orders unwrapped, a false `mkIf` drops the
@@ -26,6 +27,100 @@ pub struct LoadOptions {
     /// `lib` is used. Without it: `<nixpkgs/lib>` if `NIX_PATH` has `nixpkgs`, else
     /// the built-in subset.
     pub nixpkgs: Option<PathBuf>,
+}
+
+impl LoadOptions {
+    /// Options for loading `file`: the nixpkgs pinned by the nearest `flake.lock` above
+    /// it, when that nixpkgs is in the local Nix store.
+    pub fn for_file(file: &Path) -> Self {
+        let start = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+        let nixpkgs = start
+            .ancestors()
+            .skip(1)
+            .find(|dir| dir.join("flake.lock").is_file())
+            .and_then(locked_nixpkgs);
+        Self { nixpkgs }
+    }
+}
+
+/// The nixpkgs source that `flake_dir/flake.lock` pins, if it is in `/nix/store`.
+/// Follows `inputs.nixpkgs` of the root (a node name, or a `follows` path).
+pub fn locked_nixpkgs(flake_dir: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(flake_dir.join("flake.lock")).ok()?;
+    let lock: Value = serde_json::from_str(&text).ok()?;
+    let nodes = lock.get("nodes")?;
+    let root = nodes.get(lock.get("root")?.as_str()?)?;
+    let node = resolve_input(nodes, root, root.get("inputs")?.get("nixpkgs")?, 0)?;
+    let nar_hash = node.get("locked")?.get("narHash")?.as_str()?;
+    let path = PathBuf::from(source_store_path(nar_hash)?);
+    path.join("lib").is_dir().then_some(path)
+}
+
+/// The lock node an input refers to: a node name, or a path of input names
+/// from the root (`follows`).
+fn resolve_input<'a>(
+    nodes: &'a Value,
+    root: &'a Value,
+    input: &'a Value,
+    depth: usize,
+) -> Option<&'a Value> {
+    if depth > 16 {
+        return None;
+    }
+    match input {
+        Value::String(name) => nodes.get(name),
+        Value::Array(path) => {
+            let mut node = root;
+            for step in path {
+                let next = node.get("inputs")?.get(step.as_str()?)?;
+                node = resolve_input(nodes, root, next, depth + 1)?;
+            }
+            Some(node)
+        }
+        _ => None,
+    }
+}
+
+/// The store path Nix gives a flake input's source (`/nix/store/<hash>-source`),
+/// computed from its NAR hash (`sha256-<base64>`) as Nix's
+/// `makeFixedOutputPath` does for recursive SHA-256 hashes.
+fn source_store_path(nar_hash: &str) -> Option<String> {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let digest = base64::engine::general_purpose::STANDARD
+        .decode(nar_hash.strip_prefix("sha256-")?)
+        .ok()?;
+    if digest.len() != 32 {
+        return None;
+    }
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let fingerprint = format!("source:sha256:{hex}:/nix/store:source");
+    let full = Sha256::digest(fingerprint.as_bytes());
+    let mut short = [0u8; 20];
+    for (i, byte) in full.iter().enumerate() {
+        short[i % 20] ^= byte;
+    }
+    Some(format!("/nix/store/{}-source", nix_base32(&short)))
+}
+
+/// Nix's base-32 (its own alphabet, least significant bits first).
+fn nix_base32(bytes: &[u8]) -> String {
+    const CHARS: &[u8] = b"0123456789abcdfghijklmnpqrsvwxyz";
+    let len = (bytes.len() * 8).div_ceil(5);
+    (0..len)
+        .rev()
+        .map(|n| {
+            let bit = n * 5;
+            let (i, j) = (bit / 8, bit % 8);
+            let low = u16::from(bytes[i]) >> j;
+            let high = if i + 1 < bytes.len() {
+                u16::from(bytes[i + 1]) << (8 - j)
+            } else {
+                0
+            };
+            CHARS[((low | high) & 0x1f) as usize] as char
+        })
+        .collect()
 }
 
 /// The functions of nixdeck's built-in `lib`, used when no nixpkgs is available.
@@ -111,7 +206,8 @@ pub enum DiskoFileError {
 }
 
 /// Loads a layout from `path`: a `.json` file is read as evaluated JSON or nixdeck's
-/// JSON model, anything else is evaluated as a `disko.nix`.
+/// JSON model, anything else is evaluated as a `disko.nix`, its names kept in the
+/// order the file writes them.
 pub async fn load(path: &Path, options: &LoadOptions) -> Result<DiskLayout, DiskoFileError> {
     let file = path.display().to_string();
     let value = if path.extension().is_some_and(|e| e == "json") {
@@ -127,7 +223,12 @@ pub async fn load(path: &Path, options: &LoadOptions) -> Result<DiskLayout, Disk
             source: LayoutError::NotALayout(format!("the file is not JSON: {e}")),
         })?
     } else {
-        evaluate_devices(path, options).await?
+        let mut value = evaluate_devices(path, options).await?;
+        // Nix returns names sorted; put them back in the order the file writes them.
+        if let Ok(source) = tokio::fs::read_to_string(path).await {
+            disko::order_like_source(&mut value, &source);
+        }
+        value
     };
     disko::from_json(&value).map_err(|source| DiskoFileError::Layout { file, source })
 }
@@ -312,3 +413,76 @@ const LOADER: &str = r#"  notHere = what: throw "nixdeck evaluates disko.nix on 
     if top ? disko then
       resolve ((shallow top.disko).devices or (throw "${file}: `disko` has no `devices`"))
     else resolve top;"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+    use std::process::Command;
+
+    fn run(args: &[&str]) -> String {
+        let out = Command::new(args[0])
+            .args(&args[1..])
+            .env("NIX_REMOTE", "")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    #[test]
+    fn source_store_paths_match_nix() {
+        let dir = tempfile::tempdir().unwrap();
+        for (i, content) in ["{ }", "{ a = 1; }"].iter().enumerate() {
+            let src = dir.path().join(format!("src{i}"));
+            std::fs::create_dir_all(src.join("lib")).unwrap();
+            std::fs::write(src.join("lib/default.nix"), content).unwrap();
+            let hex = run(&["nix-hash", "--type", "sha256", src.to_str().unwrap()]);
+            let bytes: Vec<u8> = (0..hex.len())
+                .step_by(2)
+                .map(|k| u8::from_str_radix(&hex[k..k + 2], 16).unwrap())
+                .collect();
+            let sri = format!(
+                "sha256-{}",
+                base64::engine::general_purpose::STANDARD.encode(&bytes)
+            );
+            let expected = run(&[
+                "nix-store",
+                "--print-fixed-path",
+                "--recursive",
+                "sha256",
+                &hex,
+                "source",
+            ]);
+            assert_eq!(source_store_path(&sri).as_deref(), Some(expected.as_str()));
+        }
+        assert_eq!(source_store_path("sha256-short"), None);
+    }
+
+    #[test]
+    fn flake_locks_lead_to_nixpkgs_only_when_it_is_in_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = serde_json::json!({
+            "nodes": {
+                "root": { "inputs": { "nixpkgs": "nixpkgs", "disko": "disko", "np2": ["disko", "nixpkgs"] } },
+                "disko": { "inputs": { "nixpkgs": ["nixpkgs"] } },
+                "nixpkgs": { "locked": { "narHash": "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" } }
+            },
+            "root": "root",
+            "version": 7
+        });
+        std::fs::write(dir.path().join("flake.lock"), lock.to_string()).unwrap();
+        let nodes = &lock["nodes"];
+        let root = &nodes["root"];
+        let via_follows = resolve_input(nodes, root, &root["inputs"]["np2"], 0).unwrap();
+        assert_eq!(via_follows, &nodes["nixpkgs"]);
+        // The computed path is not in this machine's store: no nixpkgs, the built-in lib is used.
+        assert_eq!(locked_nixpkgs(dir.path()), None);
+        let file = dir.path().join("hosts/web/disko.nix");
+        assert_eq!(LoadOptions::for_file(&file).nixpkgs, None);
+    }
+}

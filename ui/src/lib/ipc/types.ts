@@ -47,21 +47,38 @@ export interface IpcError {
   hint: string | null;
 }
 
-/** One host of an opened repository, as far as nixdeck can read it. */
+/** One host of an opened repository, as far as nixdeck can read it (`nixdeck_core::repo::HostSummary`). */
 export interface HostSummary {
   name: string;
+  validName: boolean;
+  hasDirectory: boolean;
+  hasConfiguration: boolean;
+  hasDisko: boolean;
+  hasHardwareConfiguration: boolean;
+  hasHostData: boolean;
+  inNixosConfigurations: boolean | null;
+  inColmena: boolean | null;
+  system: string | null;
   address: string | null;
-  user: string | null;
   port: number | null;
+  user: string | null;
   tags: string[];
-  has_disko: boolean;
-  has_hardware_config: boolean;
-  in_colmena: boolean;
+  buildOnTarget: boolean | null;
+  deploymentRead: boolean;
+  notes: string[];
 }
 
-/** An opened repository: its hosts and what nixdeck could not understand. */
+export interface Problem {
+  host: string | null;
+  message: string;
+}
+
+/** An opened repository: its hosts and what nixdeck could not understand (`nixdeck_core::repo::RepoView`). */
 export interface RepoView {
-  path: string;
+  root: string;
+  hasFlake: boolean;
+  inputs: string[];
+  nixpkgsUrl: string | null;
   hosts: HostSummary[];
-  problems: string[];
+  problems: Problem[];
 }

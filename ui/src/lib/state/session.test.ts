@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import { SessionState } from "./session.svelte";
 import type { RepoView } from "../ipc/types";
 
-const view = { path: "/tmp/infra", hosts: [], problems: [] } as unknown as RepoView;
+const view: RepoView = { root: "/tmp/infra", hasFlake: true, inputs: [], nixpkgsUrl: null, hosts: [], problems: [] };
 
 describe("SessionState", () => {
   it("opens a repository and tells listeners", async () => {

@@ -1,6 +1,7 @@
 //! `nixdeck host …`: add, list, rename and remove hosts of a repository.
 
 use anyhow::Context;
+use nixdeck_core::repo::host::release_of_nixpkgs_url;
 use nixdeck_core::repo::{HostName, HostSpec, Tag};
 use nixdeck_engine::repo::{self, Applied, Confirm, RepoError};
 use std::path::PathBuf;
@@ -51,6 +52,9 @@ pub struct AddArgs {
     /// A disko.nix to copy into hosts/NAME/.
     #[arg(long)]
     pub disko: Option<PathBuf>,
+    /// system.stateVersion (default: the release of the flake's nixpkgs, else 25.05).
+    #[arg(long)]
+    pub state_version: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -154,16 +158,34 @@ async fn add(args: AddArgs) -> anyhow::Result<ExitCode> {
     spec.deployment.target_user = args.user;
     spec.deployment.target_port = args.port;
     spec.deployment.build_on_target = args.build_on_target;
-    spec.deployment.tags = args.tags.iter().map(|t| Tag::new(t)).collect::<Result<_, _>>()?;
+    spec.deployment.tags = args
+        .tags
+        .iter()
+        .map(|t| Tag::new(t))
+        .collect::<Result<_, _>>()?;
     spec.config.authorized_keys = args.authorized_keys;
     spec.config.boot_mode = match args.boot {
         BootArg::Uefi => nixdeck_core::facts::BootMode::Uefi,
         BootArg::Bios => nixdeck_core::facts::BootMode::Bios,
     };
+    spec.config.state_version = match args.state_version {
+        Some(version) => version,
+        None => repo::open_repo(&args.dir)
+            .await
+            .ok()
+            .and_then(|view| view.nixpkgs_url)
+            .and_then(|url| release_of_nixpkgs_url(&url))
+            .unwrap_or(spec.config.state_version),
+    };
     if let Some(path) = &args.disko {
-        spec.disko = Some(std::fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))?);
+        spec.disko = Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("could not read {}", path.display()))?,
+        );
     }
-    let applied = repo::add_host(&args.dir, &spec, &Confirm::Nothing).await.map_err(explain)?;
+    let applied = repo::add_host(&args.dir, &spec, &Confirm::Nothing)
+        .await
+        .map_err(explain)?;
     print_applied(&applied);
     Ok(ExitCode::SUCCESS)
 }
@@ -184,8 +206,16 @@ async fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
             (None, _) => "-".into(),
         };
         let user = host.user.as_deref().unwrap_or("-");
-        let tags = if host.tags.is_empty() { "-".into() } else { host.tags.join(",") };
-        let state = if host.has_hardware_configuration { "installed" } else { "not installed" };
+        let tags = if host.tags.is_empty() {
+            "-".into()
+        } else {
+            host.tags.join(",")
+        };
+        let state = if host.has_hardware_configuration {
+            "installed"
+        } else {
+            "not installed"
+        };
         let disko = if host.has_disko { "disko" } else { "no disko" };
         println!("{}\t{address}\t{user}\t{tags}\t{state}\t{disko}", host.name);
         for note in &host.notes {

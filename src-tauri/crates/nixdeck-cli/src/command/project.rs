@@ -29,17 +29,29 @@ pub struct InitArgs {
 pub async fn run(command: ProjectCommand) -> anyhow::Result<ExitCode> {
     match command {
         ProjectCommand::Init(args) => {
-            let spec = FlakeSpec { nixpkgs_ref: args.nixpkgs, ..FlakeSpec::default() };
-            let confirm = if args.overwrite { Confirm::All } else { Confirm::Nothing };
+            let spec = FlakeSpec {
+                nixpkgs_ref: args.nixpkgs,
+                ..FlakeSpec::default()
+            };
+            let confirm = if args.overwrite {
+                Confirm::All
+            } else {
+                Confirm::Nothing
+            };
             let applied = repo::init_repo(&args.dir, &spec, &confirm)
                 .await
                 .map_err(super::host::explain)
-                .with_context(|| format!("could not create a repository in {}", args.dir.display()))?;
+                .with_context(|| {
+                    format!("could not create a repository in {}", args.dir.display())
+                })?;
             print_applied(&applied);
             if applied.git_initialised {
                 println!("initialised a git repository");
             }
-            println!("next: nixdeck host add {} NAME --address ADDRESS", args.dir.display());
+            println!(
+                "next: nixdeck host add {} NAME --address ADDRESS",
+                args.dir.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -3,13 +3,22 @@
 
 use crate::nix::attr_name;
 use std::fmt;
+use std::sync::Arc;
 use thiserror::Error;
 
 /// A position in a layout, printed the way disko names options:
 /// `disko.devices.disk.main.content.partitions.ESP.size`. Names that are not
 /// plain identifiers are quoted (`disk."my disk"`), list items are `[i]`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct OptionPath(Vec<Step>);
+pub struct OptionPath(Option<Arc<Node>>);
+
+/// One step and the path before it: extending a path is one allocation, which
+/// matters because importing builds a path for every option it reads.
+#[derive(Debug, PartialEq, Eq)]
+struct Node {
+    parent: OptionPath,
+    step: Step,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Step {
@@ -20,30 +29,41 @@ enum Step {
 impl OptionPath {
     /// The root of a layout: `disko.devices`.
     pub fn devices() -> Self {
-        Self(vec![
-            Step::Name("disko".into()),
-            Step::Name("devices".into()),
-        ])
+        Self::default().child("disko").child("devices")
     }
 
     /// This path extended by an attribute name.
     pub fn child(&self, name: &str) -> Self {
-        let mut steps = self.0.clone();
-        steps.push(Step::Name(name.to_string()));
-        Self(steps)
+        self.push(Step::Name(name.to_string()))
     }
 
     /// This path extended by a list index.
     pub fn index(&self, index: usize) -> Self {
-        let mut steps = self.0.clone();
-        steps.push(Step::Index(index));
-        Self(steps)
+        self.push(Step::Index(index))
+    }
+
+    fn push(&self, step: Step) -> Self {
+        Self(Some(Arc::new(Node {
+            parent: self.clone(),
+            step,
+        })))
+    }
+
+    fn steps(&self) -> Vec<&Step> {
+        let mut steps = Vec::new();
+        let mut at = &self.0;
+        while let Some(node) = at {
+            steps.push(&node.step);
+            at = &node.parent.0;
+        }
+        steps.reverse();
+        steps
     }
 }
 
 impl fmt::Display for OptionPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, step) in self.0.iter().enumerate() {
+        for (i, step) in self.steps().into_iter().enumerate() {
             match step {
                 Step::Name(name) => {
                     if i > 0 {

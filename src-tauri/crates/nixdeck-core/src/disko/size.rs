@@ -164,7 +164,7 @@ pub fn parse_lv_size(text: &str) -> Option<LvSize> {
         (&text[..text.len() - 1], binary_unit(last)?)
     };
     let value: f64 = number.parse().ok()?;
-    (value.is_finite() && value >= 0.0).then(|| LvSize::Bytes((value * multiplier as f64) as u64))
+    (value.is_finite() && value >= 0.0).then_some(LvSize::Bytes((value * multiplier as f64) as u64))
 }
 
 /// `bytes` in the largest binary unit that keeps it readable (`512 MiB`, `1.5 GiB`).
@@ -176,10 +176,11 @@ pub fn human_bytes(bytes: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 || value.fract() < 0.05 {
-        format!("{:.0} {}", value, UNITS[unit])
+    let rounded = (value * 10.0).round() / 10.0;
+    if unit == 0 || rounded.fract() == 0.0 {
+        format!("{:.0} {}", rounded, UNITS[unit])
     } else {
-        format!("{:.1} {}", value, UNITS[unit])
+        format!("{:.1} {}", rounded, UNITS[unit])
     }
 }
 
@@ -242,5 +243,6 @@ mod tests {
         assert_eq!(human_bytes(512 << 20), "512 MiB");
         assert_eq!(human_bytes(3 << 29), "1.5 GiB");
         assert_eq!(human_bytes(100), "100 B");
+        assert_eq!(human_bytes((19 << 30) - (2 << 20)), "19 GiB");
     }
 }

@@ -41,11 +41,63 @@ pub(crate) fn expect_object<'v>(
     })
 }
 
+/// Nix strings cannot hold a NUL character: such text is refused, not mangled.
+pub(crate) fn check_text(text: &str, at: &OptionPath) -> Result<(), LayoutError> {
+    if text.contains('\0') {
+        Err(LayoutError::invalid(
+            at,
+            "the text contains a NUL character, which Nix strings cannot hold: remove it",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks every string and attribute name inside a value kept as it is.
+fn check_value_text(value: &Value, at: &OptionPath) -> Result<(), LayoutError> {
+    match value {
+        Value::String(s) => check_text(s, at),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, item)| check_value_text(item, &at.index(i))),
+        Value::Object(map) => map.iter().try_for_each(|(k, v)| {
+            let child = at.child(k);
+            check_text(k, &child)?;
+            check_value_text(v, &child)
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Options whose names start with `_` are disko's computed internals (`_meta`,
+/// `_index`…), present only in a fully evaluated NixOS configuration and
+/// read-only there: they are dropped on import, never written back.
+pub(crate) fn is_internal(key: &str) -> bool {
+    key.starts_with('_')
+}
+
+/// Keeps `item` under `key` in `extra`, after checking its text.
+pub(crate) fn keep_extra(
+    extra: &mut Map<String, Value>,
+    key: &str,
+    item: &Value,
+    at: &OptionPath,
+) -> Result<(), LayoutError> {
+    let child = at.child(key);
+    check_text(key, &child)?;
+    check_value_text(item, &child)?;
+    extra.insert(key.to_string(), item.clone());
+    Ok(())
+}
+
 impl FromDisko for String {
     fn from_disko(value: &Value, at: &OptionPath) -> Result<Self, LayoutError> {
-        value.as_str().map(str::to_string).ok_or_else(|| {
+        let text = value.as_str().ok_or_else(|| {
             LayoutError::invalid(at, format!("expected a string, found {}", kind(value)))
-        })
+        })?;
+        check_text(text, at)?;
+        Ok(text.to_string())
     }
 }
 
@@ -66,13 +118,15 @@ impl FromDisko for i64 {
 }
 
 impl FromDisko for Value {
-    fn from_disko(value: &Value, _at: &OptionPath) -> Result<Self, LayoutError> {
+    fn from_disko(value: &Value, at: &OptionPath) -> Result<Self, LayoutError> {
+        check_value_text(value, at)?;
         Ok(value.clone())
     }
 }
 
 impl FromDisko for Map<String, Value> {
     fn from_disko(value: &Value, at: &OptionPath) -> Result<Self, LayoutError> {
+        check_value_text(value, at)?;
         expect_object(value, at).cloned()
     }
 }
@@ -94,7 +148,11 @@ impl<T: FromDisko> FromDisko for IndexMap<String, T> {
     fn from_disko(value: &Value, at: &OptionPath) -> Result<Self, LayoutError> {
         expect_object(value, at)?
             .iter()
-            .map(|(name, item)| Ok((name.clone(), T::from_disko(item, &at.child(name))?)))
+            .map(|(name, item)| {
+                let child = at.child(name);
+                check_text(name, &child)?;
+                Ok((name.clone(), T::from_disko(item, &child)?))
+            })
             .collect()
     }
 }
@@ -133,8 +191,23 @@ macro_rules! disko_options {
                 at: &$crate::disko::error::OptionPath,
             ) -> Result<Self, $crate::disko::error::LayoutError> {
                 let object = $crate::disko::value::expect_object(value, at)?;
+                Self::from_object(object, at, false)
+            }
+        }
+
+        impl $name {
+            /// Reads the options of `object`; `skip_type` when its `type` is the tag
+            /// of the enclosing enum (`Content`, `Dataset`), read there.
+            pub(crate) fn from_object(
+                object: &serde_json::Map<String, serde_json::Value>,
+                at: &$crate::disko::error::OptionPath,
+                skip_type: bool,
+            ) -> Result<Self, $crate::disko::error::LayoutError> {
                 let mut out = Self::default();
                 for (key, item) in object {
+                    if $crate::disko::value::is_internal(key) || (skip_type && key == "type") {
+                        continue;
+                    }
                     if item.is_null() {
                         out.extra.insert(key.clone(), item.clone());
                         continue;
@@ -148,9 +221,7 @@ macro_rules! disko_options {
                                 )?);
                             }
                         )*
-                        _ => {
-                            out.extra.insert(key.clone(), item.clone());
-                        }
+                        _ => $crate::disko::value::keep_extra(&mut out.extra, key, item, at)?,
                     }
                 }
                 Ok(out)

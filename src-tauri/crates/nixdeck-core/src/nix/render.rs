@@ -24,7 +24,13 @@ fn indent(out: &mut String, level: usize) {
 fn is_atom(expr: &Nix) -> bool {
     matches!(
         expr,
-        Nix::Null | Nix::Bool(_) | Nix::Int(_) | Nix::Float(_) | Nix::Str(_) | Nix::Path(_) | Nix::Ident(_)
+        Nix::Null
+            | Nix::Bool(_)
+            | Nix::Int(_)
+            | Nix::Float(_)
+            | Nix::Str(_)
+            | Nix::Path(_)
+            | Nix::Ident(_)
     )
 }
 
@@ -78,13 +84,21 @@ fn inline(expr: &Nix) -> Option<String> {
         Nix::Apply(function, args) if args.iter().all(is_small_argument) => {
             let mut parts = vec![inline(function)?];
             for arg in args {
-                let text = inline_argument(arg)?;
-                parts.push(if needs_argument_parens(arg) { format!("({text})") } else { text });
+                let text = inline(arg)?;
+                parts.push(if needs_argument_parens(arg) {
+                    format!("({text})")
+                } else {
+                    text
+                });
             }
             Some(parts.join(" "))
         }
         Nix::With(scope, body) => Some(format!("with {}; {}", inline(scope)?, inline(body)?)),
-        Nix::Concat(a, b) => Some(format!("{} ++ {}", inline_operand(a, expr)?, inline_operand(b, expr)?)),
+        Nix::Concat(a, b) => Some(format!(
+            "{} ++ {}",
+            inline_operand(a, expr)?,
+            inline_operand(b, expr)?
+        )),
         Nix::BinOp(a, op, b) => Some(format!(
             "{} {} {}",
             inline_operand(a, expr)?,
@@ -100,7 +114,8 @@ fn inline(expr: &Nix) -> Option<String> {
                         let mut body = escape_string_body(t);
                         // `$${` is Nix's escape for a literal `${`: a text part ending in
                         // `$` before an interpolation must escape that dollar.
-                        if body.ends_with('$') && matches!(parts.get(i + 1), Some(StrPart::Expr(_))) {
+                        if body.ends_with('$') && matches!(parts.get(i + 1), Some(StrPart::Expr(_)))
+                        {
                             body.pop();
                             body.push_str("\\$");
                         }
@@ -118,26 +133,16 @@ fn inline(expr: &Nix) -> Option<String> {
         }
         Nix::Select(e, path) => {
             let base = inline(e)?;
-            let base = if is_atom(e) { base } else { format!("({base})") };
+            let base = if is_atom(e) {
+                base
+            } else {
+                format!("({base})")
+            };
             let path: Vec<String> = path.iter().map(|p| attr_name(p)).collect();
             Some(format!("{base}.{}", path.join(".")))
         }
         _ => None,
     }
-}
-
-/// The one-line form of a function argument: like [`inline`], and a set of one short
-/// binding stays on the line too (`import nixpkgs { system = "x86_64-linux"; }`).
-fn inline_argument(expr: &Nix) -> Option<String> {
-    if let Nix::Attrs(bindings) = expr {
-        if let [Binding::Set(path, value)] = bindings.as_slice() {
-            if is_small_argument(value) && !matches!(value, Nix::Attrs(_)) {
-                let key: Vec<String> = path.iter().map(|p| attr_name(p)).collect();
-                return Some(format!("{{ {} = {}; }}", key.join("."), inline(value)?));
-            }
-        }
-    }
-    inline(expr)
 }
 
 /// How tightly an operator binds (higher: tighter), as in the Nix manual's table.
@@ -164,7 +169,12 @@ fn operand_needs_parens_in(expr: &Nix, parent: &Nix) -> bool {
 fn operand_needs_parens(expr: &Nix) -> bool {
     matches!(
         expr,
-        Nix::Lambda { .. } | Nix::Func(..) | Nix::With(..) | Nix::Let(..) | Nix::Concat(..) | Nix::BinOp(..)
+        Nix::Lambda { .. }
+            | Nix::Func(..)
+            | Nix::With(..)
+            | Nix::Let(..)
+            | Nix::Concat(..)
+            | Nix::BinOp(..)
     ) || matches!(expr, Nix::Int(i) if *i < 0)
         || matches!(expr, Nix::Float(f) if *f < 0.0)
 }
@@ -196,7 +206,6 @@ fn is_small_argument(expr: &Nix) -> bool {
         Nix::Apply(f, args) => is_atom(f) && args.iter().all(is_small_argument),
         Nix::BinOp(a, _, b) => is_small_argument(a) && is_small_argument(b),
         Nix::Func(_, body) => is_small_argument(body),
-        Nix::Attrs(bindings) => bindings.len() == 1 && matches!(&bindings[0], Binding::Set(_, v) if is_small_argument(v)),
         _ => false,
     }
 }
@@ -204,7 +213,13 @@ fn is_small_argument(expr: &Nix) -> bool {
 fn needs_argument_parens(expr: &Nix) -> bool {
     matches!(
         expr,
-        Nix::Apply(..) | Nix::Lambda { .. } | Nix::Func(..) | Nix::With(..) | Nix::Let(..) | Nix::Concat(..) | Nix::BinOp(..)
+        Nix::Apply(..)
+            | Nix::Lambda { .. }
+            | Nix::Func(..)
+            | Nix::With(..)
+            | Nix::Let(..)
+            | Nix::Concat(..)
+            | Nix::BinOp(..)
     ) || matches!(expr, Nix::Int(i) if *i < 0)
         || matches!(expr, Nix::Float(f) if *f < 0.0)
 }
@@ -302,7 +317,13 @@ fn write_expr(out: &mut String, expr: &Nix, level: usize) {
 /// `{ a, b, ... }: body`; at the top of a file a blank line follows the head (nixfmt),
 /// as a binding's value only a line break.
 fn write_lambda(out: &mut String, expr: &Nix, level: usize, blank_line: bool) {
-    let Nix::Lambda { at, formals, ellipsis, body } = expr else {
+    let Nix::Lambda {
+        at,
+        formals,
+        ellipsis,
+        body,
+    } = expr
+    else {
         return write_expr(out, expr, level);
     };
     if let Some(at) = at {
@@ -365,7 +386,9 @@ fn write_bindings(out: &mut String, bindings: &[Binding], level: usize) {
                         indent(out, level + 1);
                         write_lambda(out, value, level + 1, false);
                     }
-                    Nix::Func(_, body) if !fits && !matches!(**body, Nix::Attrs(_) | Nix::List(_)) => {
+                    Nix::Func(_, body)
+                        if !fits && !matches!(**body, Nix::Attrs(_) | Nix::List(_)) =>
+                    {
                         out.push_str(" =\n");
                         indent(out, level + 1);
                         write_expr(out, value, level + 1);

@@ -93,3 +93,40 @@ fn json_values_map_to_nix_values() {
     assert!(text.contains("\"b c\" = { };"), "{text}");
     assert!(text.contains("\"x\\${y}\""), "{text}");
 }
+
+#[test]
+fn interpolation_and_operators_render_with_the_right_parentheses() {
+    let path = Nix::op(
+        Nix::path("./hosts").unwrap(),
+        BinOp::Add,
+        Nix::Interp(vec![
+            StrPart::Text("/a$".into()),
+            StrPart::Expr(Nix::ident("name")),
+            StrPart::Text("${x}".into()),
+        ]),
+    );
+    assert_eq!(render(&path), "./hosts + \"/a\\$${name}\\${x}\"\n");
+    let and = Nix::op(
+        Nix::op(Nix::ident("a"), BinOp::Eq, Nix::str("b")),
+        BinOp::And,
+        Nix::ident("c"),
+    );
+    assert_eq!(render(&and), "a == \"b\" && c\n");
+    let nested = Nix::op(
+        Nix::ident("x"),
+        BinOp::Eq,
+        Nix::op(Nix::ident("a"), BinOp::And, Nix::ident("b")),
+    );
+    assert_eq!(render(&nested), "x == (a && b)\n");
+    let list = Nix::list([Nix::op(Nix::ident("a"), BinOp::Add, Nix::str("/b"))]);
+    assert_eq!(render(&list), "[\n  (a + \"/b\")\n]\n");
+    let select = Nix::Select(
+        Box::new(Nix::apply(Nix::ident("f"), [Nix::ident("x")])),
+        vec!["system".into()],
+    );
+    assert_eq!(render(&select), "(f x).system\n");
+    assert_eq!(
+        render(&Nix::func("name", Nix::ident("name"))),
+        "name: name\n"
+    );
+}

@@ -24,7 +24,10 @@ pub struct WrittenRecord {
 
 /// Lowercase hex SHA-256 of `text`.
 pub fn content_hash(text: &[u8]) -> String {
-    Sha256::digest(text).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(text)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl WrittenRecord {
@@ -116,7 +119,9 @@ impl FileChange {
         }
         let old = current.map(String::from_utf8_lossy).unwrap_or_default();
         let action = match proposed {
-            Some(text) => ChangeAction::Write { content: text.to_string() },
+            Some(text) => ChangeAction::Write {
+                content: text.to_string(),
+            },
             None => ChangeAction::Delete,
         };
         Some(Self {
@@ -130,7 +135,13 @@ impl FileChange {
 
     /// Plans moving `from` (current text `current`) to the absent `path` with text
     /// `content`. The diff and ownership are those of `from`.
-    pub fn plan_move(from: &str, path: &str, current: &[u8], content: &str, record: &WrittenRecord) -> Self {
+    pub fn plan_move(
+        from: &str,
+        path: &str,
+        current: &[u8],
+        content: &str,
+        record: &WrittenRecord,
+    ) -> Self {
         let old = String::from_utf8_lossy(current);
         let ownership = if current == content.as_bytes() {
             Ownership::Absent
@@ -139,10 +150,17 @@ impl FileChange {
         };
         Self {
             path: path.to_string(),
-            diff: diff::unified(from, &old, content, 3).replacen(&format!("+++ b/{from}"), &format!("+++ b/{path}"), 1),
+            diff: diff::unified(from, &old, content, 3).replacen(
+                &format!("+++ b/{from}"),
+                &format!("+++ b/{path}"),
+                1,
+            ),
             ownership,
             current_hash: Some(content_hash(current)),
-            action: ChangeAction::Move { from: from.to_string(), content: content.to_string() },
+            action: ChangeAction::Move {
+                from: from.to_string(),
+                content: content.to_string(),
+            },
         }
     }
 
@@ -175,11 +193,20 @@ impl WritePlan {
     /// The changes that replace or delete text nixdeck did not write (or that was
     /// edited since): shown with their diffs, applied only when confirmed.
     pub fn pending(&self) -> Vec<&FileChange> {
-        self.changes.iter().filter(|c| c.needs_confirmation()).collect()
+        self.changes
+            .iter()
+            .filter(|c| c.needs_confirmation())
+            .collect()
     }
 
     /// Adds the change of `path` to `proposed`, if any.
-    pub fn push(&mut self, path: &str, current: Option<&[u8]>, proposed: Option<&str>, record: &WrittenRecord) {
+    pub fn push(
+        &mut self,
+        path: &str,
+        current: Option<&[u8]>,
+        proposed: Option<&str>,
+        record: &WrittenRecord,
+    ) {
         if let Some(change) = FileChange::plan(path, current, proposed, record) {
             self.changes.push(change);
         }
@@ -195,7 +222,10 @@ mod tests {
         let mut record = WrittenRecord::default();
         record.wrote("a.nix", b"one");
         assert_eq!(record.ownership("a.nix", Some(b"one")), Ownership::Nixdeck);
-        assert_eq!(record.ownership("a.nix", Some(b"one edited")), Ownership::Edited);
+        assert_eq!(
+            record.ownership("a.nix", Some(b"one edited")),
+            Ownership::Edited
+        );
         assert_eq!(record.ownership("b.nix", Some(b"x")), Ownership::Foreign);
         assert_eq!(record.ownership("b.nix", None), Ownership::Absent);
     }

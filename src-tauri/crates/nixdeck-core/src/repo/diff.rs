@@ -117,7 +117,13 @@ mod tests {
 
     #[test]
     fn whole_file_added_or_removed() {
-        assert_eq!(unified("f", "", "a\n", 3), "--- a/f\n+++ b/f\n@@ -0,0 +1,1 @@\n+a\n");
-        assert_eq!(unified("f", "a\n", "", 3), "--- a/f\n+++ b/f\n@@ -1,1 +0,0 @@\n-a\n");
+        assert_eq!(
+            unified("f", "", "a\n", 3),
+            "--- a/f\n+++ b/f\n@@ -0,0 +1,1 @@\n+a\n"
+        );
+        assert_eq!(
+            unified("f", "a\n", "", 3),
+            "--- a/f\n+++ b/f\n@@ -1,1 +0,0 @@\n-a\n"
+        );
     }
 }

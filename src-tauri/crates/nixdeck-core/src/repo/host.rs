@@ -140,7 +140,8 @@ pub struct FlakeSpec {
 impl Default for FlakeSpec {
     fn default() -> Self {
         Self {
-            description: "NixOS machines, installed with nixos-anywhere and deployed with colmena".into(),
+            description: "NixOS machines, installed with nixos-anywhere and deployed with colmena"
+                .into(),
             nixpkgs_ref: DEFAULT_NIXPKGS_REF.into(),
         }
     }
@@ -157,4 +158,16 @@ impl FlakeSpec {
         let version = self.nixpkgs_ref.strip_prefix("nixos-")?;
         names::check_state_version(version).ok().map(|_| version)
     }
+}
+
+/// The NixOS release a nixpkgs flake URL follows (`github:NixOS/nixpkgs/nixos-24.11` →
+/// `24.11`), as the state version for new hosts; `None` for unstable or other URLs.
+pub fn release_of_nixpkgs_url(url: &str) -> Option<String> {
+    let branch = url.rsplit('/').next()?;
+    let branch = branch.split(['?', '#']).next()?;
+    let spec = FlakeSpec {
+        nixpkgs_ref: branch.to_string(),
+        ..FlakeSpec::default()
+    };
+    spec.release().map(str::to_string)
 }

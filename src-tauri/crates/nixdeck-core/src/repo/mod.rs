@@ -16,7 +16,9 @@ pub mod render;
 pub mod view;
 
 pub use change::{ChangeAction, FileChange, Ownership, WritePlan, WrittenRecord};
-pub use host::{Deployment, FlakeSpec, HostSpec, SystemConfig, DEFAULT_NIXPKGS_REF, DEFAULT_SYSTEM};
+pub use host::{
+    Deployment, FlakeSpec, HostSpec, SystemConfig, DEFAULT_NIXPKGS_REF, DEFAULT_SYSTEM,
+};
 pub use names::{HostName, NameError, Tag};
 pub use render::{render_configuration, render_flake, render_host_data};
 pub use view::{HostSummary, Problem, RepoView};

@@ -21,13 +21,17 @@ pub enum NameError {
     Port,
     #[error("SSH public key {0:?} is not valid: paste one line as in `~/.ssh/id_ed25519.pub` (`ssh-ed25519 AAAA… comment`), no line breaks")]
     AuthorizedKey(String),
-    #[error("package {0:?} is not a nixpkgs attribute name such as `git` or `python3Packages.requests`")]
+    #[error(
+        "package {0:?} is not a nixpkgs attribute name such as `git` or `python3Packages.requests`"
+    )]
     Package(String),
     #[error("state version {0:?} is not valid: use a NixOS release such as \"25.05\"")]
     StateVersion(String),
     #[error("nixpkgs branch {0:?} is not valid: use a branch or tag name such as `nixos-25.05` or `nixos-unstable`")]
     NixpkgsRef(String),
-    #[error("system {0:?} is not a Nix system nixdeck supports: use x86_64-linux or aarch64-linux")]
+    #[error(
+        "system {0:?} is not a Nix system nixdeck supports: use x86_64-linux or aarch64-linux"
+    )]
     System(String),
 }
 
@@ -43,7 +47,9 @@ impl HostName {
     pub fn new(name: &str) -> Result<Self, NameError> {
         let bytes = name.as_bytes();
         let ok = (1..=63).contains(&bytes.len())
-            && bytes.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
             && bytes[0].is_ascii_alphanumeric()
             && bytes[bytes.len() - 1].is_ascii_alphanumeric();
         if ok {
@@ -84,7 +90,9 @@ pub struct Tag(String);
 impl Tag {
     pub fn new(tag: &str) -> Result<Self, NameError> {
         let ok = (1..=64).contains(&tag.len())
-            && tag.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+            && tag
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
         if ok {
             Ok(Self(tag.to_string()))
         } else {
@@ -129,7 +137,9 @@ pub fn check_address(address: &str) -> Result<(), NameError> {
 pub fn check_user(user: &str) -> Result<(), NameError> {
     let mut bytes = user.bytes();
     let ok = (1..=32).contains(&user.len())
-        && bytes.next().is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
+        && bytes
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
         && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_'));
     if ok {
         Ok(())
@@ -186,7 +196,9 @@ pub fn check_state_version(version: &str) -> Result<(), NameError> {
     let b = version.as_bytes();
     let ok = b.len() == 5
         && b[2] == b'.'
-        && b.iter().enumerate().all(|(i, c)| i == 2 || c.is_ascii_digit());
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 2 || c.is_ascii_digit());
     if ok {
         Ok(())
     } else {

@@ -70,7 +70,10 @@ pub fn render_flake(spec: &FlakeSpec) -> String {
         Nix::op(
             Nix::path("./hosts").expect("literal path"),
             BinOp::Add,
-            Nix::Interp(vec![StrPart::Text("/".into()), StrPart::Expr(ident("name"))]),
+            Nix::Interp(vec![
+                StrPart::Text("/".into()),
+                StrPart::Expr(ident("name")),
+            ]),
         ),
     );
     let is_host = Nix::func(
@@ -84,11 +87,20 @@ pub fn render_flake(spec: &FlakeSpec) -> String {
             ),
         ),
     );
+    let hosts_path = || Nix::path("./hosts").expect("literal path");
+    // A new repository has no hosts/ yet (git keeps no empty directories).
+    let host_dirs = Nix::apply(
+        ident("lib.optionalAttrs"),
+        [
+            Nix::apply(ident("builtins.pathExists"), [hosts_path()]),
+            Nix::apply(ident("builtins.readDir"), [hosts_path()]),
+        ],
+    );
     let host_names = Nix::apply(
         ident("builtins.attrNames"),
         [Nix::apply(
             ident("lib.filterAttrs"),
-            [ident("isHost"), Nix::apply(ident("builtins.readDir"), [Nix::path("./hosts").expect("literal path")])],
+            [ident("isHost"), ident("hostDirs")],
         )],
     );
     let hardware = || Nix::apply(ident("hardwareConfiguration"), [ident("name")]);
@@ -102,7 +114,10 @@ pub fn render_flake(spec: &FlakeSpec) -> String {
             ])),
             Box::new(Nix::apply(
                 ident("lib.optional"),
-                [Nix::apply(ident("builtins.pathExists"), [hardware()]), hardware()],
+                [
+                    Nix::apply(ident("builtins.pathExists"), [hardware()]),
+                    hardware(),
+                ],
             )),
         ),
     );
@@ -120,17 +135,24 @@ pub fn render_flake(spec: &FlakeSpec) -> String {
     );
     let pkgs_for = Nix::func(
         "name",
-        Nix::apply(ident("import"), [ident("nixpkgs"), Nix::attrs([("system", system_of())])]),
+        Nix::apply(
+            ident("import"),
+            [ident("nixpkgs"), Nix::attrs([("system", system_of())])],
+        ),
     );
     let colmena_node_for = Nix::func(
         "name",
         Nix::Attrs(vec![
             set("imports", Nix::apply(ident("hostModules"), [ident("name")])),
-            set("deployment", Nix::Select(Box::new(host_data()), vec!["deployment".into()])),
+            set(
+                "deployment",
+                Nix::Select(Box::new(host_data()), vec!["deployment".into()]),
+            ),
         ]),
     );
 
-    let lets = vec![
+    let lets =
+        vec![
         Binding::Inherit(Some(var("nixpkgs")), vec!["lib".into()]),
         Binding::Comment(
             "A machine is a directory hosts/<name>/ with a host.nix (its system and how colmena\n\
@@ -138,6 +160,7 @@ pub fn render_flake(spec: &FlakeSpec) -> String {
                 .into(),
         ),
         set("hostDir", host_dir),
+        set("hostDirs", host_dirs),
         set("isHost", is_host),
         set("hostNames", host_names),
         set("hostData", Nix::func("name", Nix::apply(ident("import"), [in_host_dir("host.nix")]))),
@@ -166,7 +189,10 @@ pub fn render_flake(spec: &FlakeSpec) -> String {
                             "nixpkgs",
                             Nix::apply(
                                 ident("import"),
-                                [ident("nixpkgs"), Nix::attrs([("system", Nix::str(super::DEFAULT_SYSTEM))])],
+                                [
+                                    ident("nixpkgs"),
+                                    Nix::attrs([("system", Nix::str(super::DEFAULT_SYSTEM))]),
+                                ],
                             ),
                         ),
                         set("nodeNixpkgs", gen("pkgsFor")),
@@ -178,12 +204,20 @@ pub fn render_flake(spec: &FlakeSpec) -> String {
         ),
         set(
             "colmenaHive",
-            Nix::apply(ident("colmena.lib.makeHive"), [ident("self.outputs.colmena")]),
+            Nix::apply(
+                ident("colmena.lib.makeHive"),
+                [ident("self.outputs.colmena")],
+            ),
         ),
     ]);
     let outputs = Nix::Lambda {
         at: Some(var("inputs")),
-        formals: vec!["self".into(), "nixpkgs".into(), "disko".into(), "colmena".into()],
+        formals: vec![
+            "self".into(),
+            "nixpkgs".into(),
+            "disko".into(),
+            "colmena".into(),
+        ],
         ellipsis: true,
         body: Box::new(Nix::Let(lets, Box::new(outputs_body))),
     };
@@ -230,7 +264,9 @@ pub fn render_configuration(config: &SystemConfig) -> String {
         // disko sets boot.loader.grub.devices to the disk holding the EF02 (BIOS boot)
         // partition, so only enabling grub is needed here.
         BootMode::Bios => Nix::Attrs(vec![
-            Binding::Comment("BIOS boot: disko installs grub on the disk with the EF02 partition.".into()),
+            Binding::Comment(
+                "BIOS boot: disko installs grub on the disk with the EF02 partition.".into(),
+            ),
             set("enable", Nix::Bool(true)),
         ]),
     };
@@ -239,7 +275,10 @@ pub fn render_configuration(config: &SystemConfig) -> String {
         .iter()
         .filter_map(|p| NixIdent::new(p.as_str()).ok().map(Nix::Ident));
     let body = Nix::Attrs(vec![
-        set("imports", Nix::list([Nix::path("./disko.nix").expect("literal path")])),
+        set(
+            "imports",
+            Nix::list([Nix::path("./disko.nix").expect("literal path")]),
+        ),
         set("boot.loader.grub", grub),
         set("networking.hostName", Nix::str(config.host_name.as_str())),
         set(
@@ -255,7 +294,10 @@ pub fn render_configuration(config: &SystemConfig) -> String {
         ),
         set(
             "environment.systemPackages",
-            Nix::With(Box::new(ident("pkgs")), Box::new(Nix::List(packages.collect()))),
+            Nix::With(
+                Box::new(ident("pkgs")),
+                Box::new(Nix::List(packages.collect())),
+            ),
         ),
         set("system.stateVersion", Nix::str(&config.state_version)),
     ]);
@@ -286,7 +328,10 @@ pub fn host_files(spec: &HostSpec) -> Vec<(String, String)> {
     let name = spec.name.as_str();
     let mut files = vec![
         (host_file(name, "host.nix"), render_host_data(spec)),
-        (host_file(name, "configuration.nix"), render_configuration(&spec.config)),
+        (
+            host_file(name, "configuration.nix"),
+            render_configuration(&spec.config),
+        ),
     ];
     if let Some(disko) = &spec.disko {
         files.push((host_file(name, "disko.nix"), disko.clone()));

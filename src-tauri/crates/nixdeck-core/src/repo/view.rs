@@ -118,11 +118,13 @@ impl HostSummary {
         self.address = match (&d.target_host, d.has_target_host) {
             (Some(host), _) => Some(host.clone()),
             (None, true) => {
-                self.notes.push("targetHost is null: colmena deploys it only locally".into());
+                self.notes
+                    .push("targetHost is null: colmena deploys it only locally".into());
                 None
             }
             (None, false) => {
-                self.notes.push("no deployment.targetHost: colmena connects to the node name".into());
+                self.notes
+                    .push("no deployment.targetHost: colmena connects to the node name".into());
                 Some(self.name.clone())
             }
         };
@@ -135,7 +137,12 @@ impl HostSummary {
 
 /// Builds the view of the repository at `root` from its host directories and what
 /// could be read from its flake.
-pub fn assemble(root: PathBuf, has_flake: bool, dirs: Vec<HostDir>, reading: FlakeReading) -> RepoView {
+pub fn assemble(
+    root: PathBuf,
+    has_flake: bool,
+    dirs: Vec<HostDir>,
+    reading: FlakeReading,
+) -> RepoView {
     let mut problems = Vec::new();
     if !has_flake {
         problems.push(Problem {

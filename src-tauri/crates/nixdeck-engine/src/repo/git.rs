@@ -25,7 +25,13 @@ async fn git(root: &Path, args: &[&str]) -> Result<String, GitError> {
         .stdin(Stdio::null())
         .output()
         .await
-        .map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { GitError::Missing } else { GitError::Spawn(e) })?;
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                GitError::Missing
+            } else {
+                GitError::Spawn(e)
+            }
+        })?;
     if output.status.success() {
         Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
     } else {
@@ -38,7 +44,9 @@ async fn git(root: &Path, args: &[&str]) -> Result<String, GitError> {
 
 /// Whether `root` is inside a git work tree.
 pub async fn is_work_tree(root: &Path) -> bool {
-    git(root, &["rev-parse", "--is-inside-work-tree"]).await.is_ok_and(|out| out == "true")
+    git(root, &["rev-parse", "--is-inside-work-tree"])
+        .await
+        .is_ok_and(|out| out == "true")
 }
 
 /// `git init` in `root` unless it already is inside a work tree. Returns whether it ran.

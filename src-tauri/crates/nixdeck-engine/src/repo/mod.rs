@@ -9,7 +9,7 @@
 //! returns [`RepoError::NeedsConfirmation`] with those changes, for the caller to
 //! show and ask about. How nixdeck knows what it wrote: `docs/repositories.md`.
 
-pub mod atomic;
+pub use crate::atomic;
 pub mod git;
 pub mod record;
 pub mod scan;
@@ -17,7 +17,9 @@ pub mod scan;
 use nixdeck_core::repo::change::content_hash;
 use nixdeck_core::repo::names::NameError;
 use nixdeck_core::repo::render::{self, host_file, FLAKE_PATH};
-use nixdeck_core::repo::{ChangeAction, FileChange, FlakeSpec, HostName, HostSpec, Ownership, WritePlan};
+use nixdeck_core::repo::{
+    ChangeAction, FileChange, FlakeSpec, HostName, HostSpec, Ownership, WritePlan,
+};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -34,7 +36,9 @@ pub enum RepoError {
     AlreadyARepository(PathBuf),
     #[error("{0} has no flake.nix: create a repository there first (`nixdeck project init`)")]
     NotARepository(PathBuf),
-    #[error("a host named {0} already exists (hosts/{0}/): choose another name or remove it first")]
+    #[error(
+        "a host named {0} already exists (hosts/{0}/): choose another name or remove it first"
+    )]
     HostExists(String),
     #[error("there is no host {0} (no hosts/{0}/ directory)")]
     NoSuchHost(String),
@@ -89,14 +93,20 @@ pub struct Applied {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RepoError + '_ {
-    move |source| RepoError::Io { path: path.to_path_buf(), source }
+    move |source| RepoError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, RepoError> {
     match std::fs::read(path) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(RepoError::Io { path: path.to_path_buf(), source: e }),
+        Err(e) => Err(RepoError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        }),
     }
 }
 
@@ -113,14 +123,23 @@ pub fn plan_init(root: &Path, spec: &FlakeSpec) -> Result<WritePlan, RepoError> 
     let record = record::load(root);
     let mut plan = WritePlan::default();
     for (path, text) in render::repo_files(spec) {
-        plan.push(&path, read_optional(&root.join(&path))?.as_deref(), Some(&text), &record);
+        plan.push(
+            &path,
+            read_optional(&root.join(&path))?.as_deref(),
+            Some(&text),
+            &record,
+        );
     }
     Ok(plan)
 }
 
 /// Creates a repository in `root`: writes [`plan_init`]'s files, runs `git init` when
 /// `root` is not yet in a git work tree, and adds the files with intent-to-add.
-pub async fn init_repo(root: &Path, spec: &FlakeSpec, confirm: &Confirm) -> Result<Applied, RepoError> {
+pub async fn init_repo(
+    root: &Path,
+    spec: &FlakeSpec,
+    confirm: &Confirm,
+) -> Result<Applied, RepoError> {
     let plan = plan_init(root, spec)?;
     std::fs::create_dir_all(root).map_err(io_err(root))?;
     let git_initialised = git::init(root).await?;
@@ -156,7 +175,9 @@ pub fn plan_add_host(root: &Path, spec: &HostSpec) -> Result<WritePlan, RepoErro
         plan.push(&path, None, Some(&text), &record);
     }
     if spec.disko.is_none() {
-        plan.notes.push(format!("{name} has no disko.nix yet: give it a disk layout before installing"));
+        plan.notes.push(format!(
+            "{name} has no disko.nix yet: give it a disk layout before installing"
+        ));
     }
     if !flake_discovers_hosts(root) {
         plan.notes.push(format!(
@@ -167,9 +188,52 @@ pub fn plan_add_host(root: &Path, spec: &HostSpec) -> Result<WritePlan, RepoErro
 }
 
 /// Plans a new host and applies it.
-pub async fn add_host(root: &Path, spec: &HostSpec, confirm: &Confirm) -> Result<Applied, RepoError> {
+pub async fn add_host(
+    root: &Path,
+    spec: &HostSpec,
+    confirm: &Confirm,
+) -> Result<Applied, RepoError> {
     let plan = plan_add_host(root, spec)?;
     apply_plan(root, &plan, confirm).await
+}
+
+/// Plans rewriting an existing host's files from `spec` (the wizard's system step run
+/// again, a new disk layout): host.nix, configuration.nix and, when given, disko.nix.
+/// Files edited by hand since nixdeck wrote them come back as pending changes.
+pub fn plan_update_host(root: &Path, spec: &HostSpec) -> Result<WritePlan, RepoError> {
+    spec.validate()?;
+    require_repo(root)?;
+    existing_host(root, &spec.name)?;
+    plan_write(root, &render::host_files(spec))
+}
+
+/// Plans writing `files` (repository-relative path, text), e.g. a host's disko.nix from
+/// the layout editor. Paths must stay inside the repository.
+pub fn plan_write(root: &Path, files: &[(String, String)]) -> Result<WritePlan, RepoError> {
+    let record = record::load(root);
+    let mut plan = WritePlan::default();
+    for (path, text) in files {
+        let inside = !path.is_empty()
+            && !path.starts_with('/')
+            && path
+                .split('/')
+                .all(|part| !part.is_empty() && part != "." && part != "..")
+            && !path.starts_with(".git/")
+            && !path.starts_with(".nixdeck/");
+        if !inside {
+            return Err(RepoError::Io {
+                path: root.join(path),
+                source: std::io::Error::other("not a path inside the repository"),
+            });
+        }
+        plan.push(
+            path,
+            read_optional(&root.join(path))?.as_deref(),
+            Some(text),
+            &record,
+        );
+    }
+    Ok(plan)
 }
 
 /// Every file under `dir` (repository-relative, sorted) and its subdirectories, deepest first.
@@ -210,18 +274,32 @@ pub fn plan_remove_host(root: &Path, name: &HostName) -> Result<WritePlan, RepoE
     let dir = existing_host(root, name)?;
     let record = record::load(root);
     let (files, dirs) = files_under(root, &dir)?;
-    let mut plan = WritePlan { remove_dirs: dirs, ..WritePlan::default() };
+    let mut plan = WritePlan {
+        remove_dirs: dirs,
+        ..WritePlan::default()
+    };
     for path in files {
-        plan.push(&path, read_optional(&root.join(&path))?.as_deref(), None, &record);
+        plan.push(
+            &path,
+            read_optional(&root.join(&path))?.as_deref(),
+            None,
+            &record,
+        );
     }
     if !flake_discovers_hosts(root) {
-        plan.notes.push(format!("this flake.nix lists its hosts itself: remove {name} from it as well"));
+        plan.notes.push(format!(
+            "this flake.nix lists its hosts itself: remove {name} from it as well"
+        ));
     }
     Ok(plan)
 }
 
 /// Plans removing a host and applies it.
-pub async fn remove_host(root: &Path, name: &HostName, confirm: &Confirm) -> Result<Applied, RepoError> {
+pub async fn remove_host(
+    root: &Path,
+    name: &HostName,
+    confirm: &Confirm,
+) -> Result<Applied, RepoError> {
     let plan = plan_remove_host(root, name)?;
     apply_plan(root, &plan, confirm).await
 }
@@ -234,14 +312,22 @@ fn renamed_text(file: &str, text: &str, from: &HostName, to: &HostName) -> Strin
             &format!("networking.hostName = \"{from}\";"),
             &format!("networking.hostName = \"{to}\";"),
         ),
-        "host.nix" => text.replacen(&format!("# How {from} is built"), &format!("# How {to} is built"), 1),
+        "host.nix" => text.replacen(
+            &format!("# How {from} is built"),
+            &format!("# How {to} is built"),
+            1,
+        ),
         _ => text.to_string(),
     }
 }
 
 /// Plans renaming a host: `hosts/<from>/` moves to `hosts/<to>/`, and the host name
 /// in configuration.nix follows.
-pub fn plan_rename_host(root: &Path, from: &HostName, to: &HostName) -> Result<WritePlan, RepoError> {
+pub fn plan_rename_host(
+    root: &Path,
+    from: &HostName,
+    to: &HostName,
+) -> Result<WritePlan, RepoError> {
     require_repo(root)?;
     let dir = existing_host(root, from)?;
     if root.join("hosts").join(to.as_str()).exists() {
@@ -249,7 +335,10 @@ pub fn plan_rename_host(root: &Path, from: &HostName, to: &HostName) -> Result<W
     }
     let record = record::load(root);
     let (files, dirs) = files_under(root, &dir)?;
-    let mut plan = WritePlan { remove_dirs: dirs, ..WritePlan::default() };
+    let mut plan = WritePlan {
+        remove_dirs: dirs,
+        ..WritePlan::default()
+    };
     for path in files {
         let bytes = std::fs::read(root.join(&path)).map_err(io_err(&root.join(&path)))?;
         let rest = &path[dir.len() + 1..];
@@ -261,10 +350,14 @@ pub fn plan_rename_host(root: &Path, from: &HostName, to: &HostName) -> Result<W
             });
         };
         let content = renamed_text(rest, text, from, to);
-        plan.changes.push(FileChange::plan_move(&path, &new_path, &bytes, &content, &record));
+        plan.changes.push(FileChange::plan_move(
+            &path, &new_path, &bytes, &content, &record,
+        ));
     }
     if !flake_discovers_hosts(root) {
-        plan.notes.push(format!("this flake.nix lists its hosts itself: rename {from} to {to} in it as well"));
+        plan.notes.push(format!(
+            "this flake.nix lists its hosts itself: rename {from} to {to} in it as well"
+        ));
     }
     plan.notes.push(format!(
         "the machine keeps its old name until the next deploy; colmena will address it as {to}"
@@ -273,7 +366,12 @@ pub fn plan_rename_host(root: &Path, from: &HostName, to: &HostName) -> Result<W
 }
 
 /// Plans a rename and applies it.
-pub async fn rename_host(root: &Path, from: &HostName, to: &HostName, confirm: &Confirm) -> Result<Applied, RepoError> {
+pub async fn rename_host(
+    root: &Path,
+    from: &HostName,
+    to: &HostName,
+    confirm: &Confirm,
+) -> Result<Applied, RepoError> {
     let plan = plan_rename_host(root, from, to)?;
     apply_plan(root, &plan, confirm).await
 }
@@ -282,11 +380,21 @@ pub async fn rename_host(root: &Path, from: &HostName, to: &HostName, confirm: &
 /// confirmed or a file changed since the plan was made. Files are replaced atomically
 /// one by one; the record of what nixdeck wrote is saved after them; new files are
 /// added to git with intent-to-add and deleted ones dropped from the index.
-pub async fn apply_plan(root: &Path, plan: &WritePlan, confirm: &Confirm) -> Result<Applied, RepoError> {
-    let unconfirmed: Vec<FileChange> =
-        plan.pending().into_iter().filter(|c| !confirm.covers(&c.path)).cloned().collect();
+pub async fn apply_plan(
+    root: &Path,
+    plan: &WritePlan,
+    confirm: &Confirm,
+) -> Result<Applied, RepoError> {
+    let unconfirmed: Vec<FileChange> = plan
+        .pending()
+        .into_iter()
+        .filter(|c| !confirm.covers(&c.path))
+        .cloned()
+        .collect();
     if !unconfirmed.is_empty() {
-        return Err(RepoError::NeedsConfirmation { pending: unconfirmed });
+        return Err(RepoError::NeedsConfirmation {
+            pending: unconfirmed,
+        });
     }
     for change in &plan.changes {
         let source = change.source_path();
@@ -299,7 +407,37 @@ pub async fn apply_plan(root: &Path, plan: &WritePlan, confirm: &Confirm) -> Res
         }
     }
     let mut record = record::load(root);
-    let mut applied = Applied { notes: plan.notes.clone(), ..Applied::default() };
+    let mut applied = Applied {
+        notes: plan.notes.clone(),
+        ..Applied::default()
+    };
+    let written = write_changes(root, plan, &mut record, &mut applied);
+    // Saved even after a failure, so files already written count as nixdeck's.
+    record::save(root, &record).map_err(io_err(&root.join(record::RECORD_PATH)))?;
+    written?;
+    for dir in &plan.remove_dirs {
+        // Only empty directories go: anything a person put there since stays.
+        let _ = std::fs::remove_dir(root.join(dir));
+    }
+    if git::is_work_tree(root).await {
+        git::intent_to_add(root, &applied.written).await?;
+        git::forget(root, &applied.deleted).await?;
+    } else if !applied.written.is_empty() {
+        applied.notes.push(
+            "this folder is not a git repository: run `git init` and `git add -N .`, flakes only see files git knows"
+                .into(),
+        );
+    }
+    Ok(applied)
+}
+
+/// Carries out the changes of `plan` in order, noting each in `record` and `applied`.
+fn write_changes(
+    root: &Path,
+    plan: &WritePlan,
+    record: &mut nixdeck_core::repo::WrittenRecord,
+    applied: &mut Applied,
+) -> Result<(), RepoError> {
     for change in &plan.changes {
         let path = root.join(&change.path);
         match &change.action {
@@ -316,7 +454,8 @@ pub async fn apply_plan(root: &Path, plan: &WritePlan, confirm: &Confirm) -> Res
             ChangeAction::Move { from, content } => {
                 atomic::write_atomic(&path, content.as_bytes()).map_err(io_err(&path))?;
                 let was_ours = record.files.contains_key(from.as_str());
-                let changed = change.current_hash.as_deref() != Some(content_hash(content.as_bytes()).as_str());
+                let changed = change.current_hash.as_deref()
+                    != Some(content_hash(content.as_bytes()).as_str());
                 if was_ours || changed {
                     record.wrote(&change.path, content.as_bytes());
                 }
@@ -328,21 +467,7 @@ pub async fn apply_plan(root: &Path, plan: &WritePlan, confirm: &Confirm) -> Res
             }
         }
     }
-    for dir in &plan.remove_dirs {
-        // Only empty directories go: anything a person put there since stays.
-        let _ = std::fs::remove_dir(root.join(dir));
-    }
-    record::save(root, &record).map_err(io_err(&root.join(record::RECORD_PATH)))?;
-    if git::is_work_tree(root).await {
-        git::intent_to_add(root, &applied.written).await?;
-        git::forget(root, &applied.deleted).await?;
-    } else if !applied.written.is_empty() {
-        applied.notes.push(
-            "this folder is not a git repository: run `git init` and `git add -N .`, flakes only see files git knows"
-                .into(),
-        );
-    }
-    Ok(applied)
+    Ok(())
 }
 
 /// Who the current text of each file in `paths` belongs to (for showing state).
@@ -350,7 +475,12 @@ pub fn ownership(root: &Path, paths: &[&str]) -> Result<Vec<(String, Ownership)>
     let record = record::load(root);
     paths
         .iter()
-        .map(|p| Ok((p.to_string(), record.ownership(p, read_optional(&root.join(p))?.as_deref()))))
+        .map(|p| {
+            Ok((
+                p.to_string(),
+                record.ownership(p, read_optional(&root.join(p))?.as_deref()),
+            ))
+        })
         .collect()
 }
 

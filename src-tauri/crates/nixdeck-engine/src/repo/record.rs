@@ -23,5 +23,5 @@ pub fn load(root: &Path) -> WrittenRecord {
 /// Saves the record atomically.
 pub fn save(root: &Path, record: &WrittenRecord) -> std::io::Result<()> {
     let text = serde_json::to_vec_pretty(record).map_err(std::io::Error::other)?;
-    super::atomic::write_atomic(&path(root), &text)
+    crate::atomic::write_atomic(&path(root), &text)
 }

@@ -3,7 +3,9 @@
 
 use crate::nix_eval;
 use nixdeck_core::nix::quote_string;
-use nixdeck_core::repo::outline::{FlakeDetails, FlakeOutline, OUTLINE_EXPR, STAND_IN_LIB, STAND_IN_NIXPKGS};
+use nixdeck_core::repo::outline::{
+    FlakeDetails, FlakeOutline, OUTLINE_EXPR, STAND_IN_LIB, STAND_IN_NIXPKGS,
+};
 use nixdeck_core::repo::view::{self, FlakeReading, HostDir};
 use nixdeck_core::repo::RepoView;
 use std::path::Path;
@@ -21,7 +23,11 @@ pub async fn open_repo(root: &Path) -> Result<RepoView, RepoError> {
     }
     let has_flake = root.join("flake.nix").is_file();
     let dirs = host_dirs(root)?;
-    let reading = if has_flake { read_flake(root).await } else { FlakeReading::default() };
+    let reading = if has_flake {
+        read_flake(root).await
+    } else {
+        FlakeReading::default()
+    };
     Ok(view::assemble(root.to_path_buf(), has_flake, dirs, reading))
 }
 
@@ -31,11 +37,19 @@ pub fn host_dirs(root: &Path) -> Result<Vec<HostDir>, RepoError> {
     let entries = match std::fs::read_dir(&hosts) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(RepoError::Io { path: hosts, source: e }),
+        Err(e) => {
+            return Err(RepoError::Io {
+                path: hosts,
+                source: e,
+            })
+        }
     };
     let mut dirs = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|e| RepoError::Io { path: hosts.clone(), source: e })?;
+        let entry = entry.map_err(|e| RepoError::Io {
+            path: hosts.clone(),
+            source: e,
+        })?;
         let Ok(name) = entry.file_name().into_string() else {
             continue; // not UTF-8: cannot be a host name nixdeck could show
         };
@@ -44,7 +58,8 @@ pub fn host_dirs(root: &Path) -> Result<Vec<HostDir>, RepoError> {
         }
         let dir = entry.path();
         dirs.push(HostDir {
-            has_configuration: dir.join("configuration.nix").is_file() || dir.join("default.nix").is_file(),
+            has_configuration: dir.join("configuration.nix").is_file()
+                || dir.join("default.nix").is_file(),
             has_disko: dir.join("disko.nix").is_file(),
             has_hardware_configuration: dir.join("hardware-configuration.nix").is_file(),
             has_host_data: dir.join("host.nix").is_file(),
@@ -73,14 +88,37 @@ fn short_error(err: &nix_eval::EvalError) -> String {
     line
 }
 
-async fn eval(root: &Path, nixpkgs_dir: &str, part: &str, only: &[String]) -> Result<serde_json::Value, String> {
-    let only = format!("[ {} ]", only.iter().map(|n| quote_string(n)).collect::<Vec<_>>().join(" "));
+async fn eval(
+    root: &Path,
+    nixpkgs_dir: &str,
+    part: &str,
+    only: &[String],
+) -> Result<serde_json::Value, String> {
+    let only = format!(
+        "[ {} ]",
+        only.iter()
+            .map(|n| quote_string(n))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
     let part = quote_string(part);
-    let args = [("nixpkgsDir", nixpkgs_dir), ("part", part.as_str()), ("only", only.as_str())];
-    match tokio::time::timeout(EVAL_TIMEOUT, nix_eval::eval_expr_json(OUTLINE_EXPR, &args, Some(root))).await {
+    let args = [
+        ("nixpkgsDir", nixpkgs_dir),
+        ("part", part.as_str()),
+        ("only", only.as_str()),
+    ];
+    match tokio::time::timeout(
+        EVAL_TIMEOUT,
+        nix_eval::eval_expr_json(OUTLINE_EXPR, &args, Some(root)),
+    )
+    .await
+    {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(err)) => Err(short_error(&err)),
-        Err(_) => Err(format!("evaluation took longer than {}s", EVAL_TIMEOUT.as_secs())),
+        Err(_) => Err(format!(
+            "evaluation took longer than {}s",
+            EVAL_TIMEOUT.as_secs()
+        )),
     }
 }
 
@@ -107,7 +145,10 @@ async fn read_flake(root: &Path) -> FlakeReading {
             return reading;
         }
     };
-    match eval(root, &nixpkgs_dir, "details", &[]).await.map(serde_json::from_value::<FlakeDetails>) {
+    match eval(root, &nixpkgs_dir, "details", &[])
+        .await
+        .map(serde_json::from_value::<FlakeDetails>)
+    {
         Ok(Ok(details)) => reading.details = details,
         // One host the stand-ins cannot read must not hide the others: ask host by host.
         _ => {
@@ -134,7 +175,9 @@ async fn read_flake(root: &Path) -> FlakeReading {
 }
 
 fn write_stand_in() -> std::io::Result<tempfile::TempDir> {
-    let dir = tempfile::Builder::new().prefix("nixdeck-standin-").tempdir()?;
+    let dir = tempfile::Builder::new()
+        .prefix("nixdeck-standin-")
+        .tempdir()?;
     std::fs::write(dir.path().join("lib.nix"), STAND_IN_LIB)?;
     std::fs::write(dir.path().join("default.nix"), STAND_IN_NIXPKGS)?;
     Ok(dir)

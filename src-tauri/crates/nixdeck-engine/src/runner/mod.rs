@@ -519,6 +519,11 @@ impl Pump {
             });
         }
         let mut shared = lock(&self.inner.shared);
+        // The log on disk keeps up with what watchers saw, so a crash loses
+        // at most one batch and a reader of the file sees what the window shows.
+        if shared.log.flush().is_err() {
+            shared.log_failed = true;
+        }
         for event in &events {
             shared.broadcast(event);
         }

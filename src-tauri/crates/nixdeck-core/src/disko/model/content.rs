@@ -73,21 +73,18 @@ impl FromDisko for Content {
                 ))
             }
         };
-        let mut body = object.clone();
-        body.shift_remove("type");
-        let body = Value::Object(body);
         Ok(match tag {
-            "gpt" => Content::Gpt(FromDisko::from_disko(&body, at)?),
-            "table" => Content::Table(FromDisko::from_disko(&body, at)?),
-            "filesystem" => Content::Filesystem(FromDisko::from_disko(&body, at)?),
-            "btrfs" => Content::Btrfs(FromDisko::from_disko(&body, at)?),
-            "luks" => Content::Luks(FromDisko::from_disko(&body, at)?),
-            "lvm_pv" => Content::LvmPv(FromDisko::from_disko(&body, at)?),
-            "mdraid" => Content::MdRaid(FromDisko::from_disko(&body, at)?),
-            "zfs" => Content::Zfs(FromDisko::from_disko(&body, at)?),
-            "swap" => Content::Swap(FromDisko::from_disko(&body, at)?),
-            "bcachefs" => Content::Bcachefs(FromDisko::from_disko(&body, at)?),
-            _ => Content::Other(object.clone()),
+            "gpt" => Content::Gpt(Gpt::from_object(object, at, true)?),
+            "table" => Content::Table(Table::from_object(object, at, true)?),
+            "filesystem" => Content::Filesystem(Filesystem::from_object(object, at, true)?),
+            "btrfs" => Content::Btrfs(Btrfs::from_object(object, at, true)?),
+            "luks" => Content::Luks(Luks::from_object(object, at, true)?),
+            "lvm_pv" => Content::LvmPv(LvmPv::from_object(object, at, true)?),
+            "mdraid" => Content::MdRaid(MdRaid::from_object(object, at, true)?),
+            "zfs" => Content::Zfs(Zfs::from_object(object, at, true)?),
+            "swap" => Content::Swap(Swap::from_object(object, at, true)?),
+            "bcachefs" => Content::Bcachefs(Bcachefs::from_object(object, at, true)?),
+            _ => Content::Other(FromDisko::from_disko(value, at)?),
         })
     }
 }

@@ -180,13 +180,10 @@ impl FromDisko for Dataset {
     fn from_disko(value: &Value, at: &OptionPath) -> Result<Self, LayoutError> {
         let object = expect_object(value, at)?;
         let tag = object.get("type").and_then(Value::as_str);
-        let mut body = object.clone();
-        body.shift_remove("type");
-        let body = Value::Object(body);
         match tag {
-            Some("zfs_fs") => Ok(Dataset::Fs(FromDisko::from_disko(&body, at)?)),
-            Some("zfs_volume") => Ok(Dataset::Volume(FromDisko::from_disko(&body, at)?)),
-            Some(_) => Ok(Dataset::Other(object.clone())),
+            Some("zfs_fs") => Ok(Dataset::Fs(ZfsFs::from_object(object, at, true)?)),
+            Some("zfs_volume") => Ok(Dataset::Volume(ZfsVolume::from_object(object, at, true)?)),
+            Some(_) => Ok(Dataset::Other(FromDisko::from_disko(value, at)?)),
             None => Err(LayoutError::invalid(
                 at,
                 "dataset has no `type`: set it to \"zfs_fs\" or \"zfs_volume\"",

@@ -106,3 +106,28 @@ fn the_json_model_reads_back_through_serde() {
     let back: DiskLayout = serde_json::from_str(&text).unwrap();
     assert_eq!(back, layout);
 }
+
+#[test]
+fn nul_characters_are_refused_with_their_path() {
+    let err = from_json(&json!({"disk": {"main": {"device": "/dev/sda\u{0}"}}})).unwrap_err();
+    assert_eq!(err.to_string(), "disko.devices.disk.main.device: the text contains a NUL character, which Nix strings cannot hold: remove it");
+    let err =
+        from_json(&json!({"disk": {"main": {"futureOption": ["ok", "bad\u{0}"]}}})).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("disko.devices.disk.main.futureOption[1]:"),
+        "{err}"
+    );
+    assert!(from_json(&json!({"disk": {"a\u{0}": {}}})).is_err());
+}
+
+#[test]
+fn disko_internal_options_are_dropped() {
+    let layout = from_json(&json!({"disk": {"main": {"device": "/dev/sda", "_meta": {"x": 1},
+        "content": {"type": "gpt", "_parent": null, "partitions": {"p": {"_index": 1, "size": "1G"}}}}}})).unwrap();
+    assert_eq!(
+        to_json(&layout),
+        json!({"disk": {"main": {"device": "/dev/sda",
+        "content": {"type": "gpt", "partitions": {"p": {"size": "1G"}}}}}})
+    );
+}

@@ -1,0 +1,1112 @@
+//! Jobs against stand-in nix/nixos-anywhere/colmena executables
+//! (`tests/fixtures/standins/`): exact argument vectors, phases and per-node
+//! states, exit codes, cancellation, secrets, interrupted jobs, and a million
+//! lines of output.
+
+use nixdeck_core::tools::plan::{DeployOptions, EnvVar, HostTarget, InstallOptions, ToolSettings};
+use nixdeck_engine::jobs::{requests, JobError, JobManager, JobRequest};
+use nixdeck_engine::runner::{EventSink, JobEvent, JobResult, PhaseEvent};
+use nixdeck_tests::fixture;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const HEADLESS: &str = env!("CARGO_BIN_EXE_nixdeck-headless");
+
+fn standins() -> PathBuf {
+    fixture("standins")
+}
+
+/// A copy of the fleet fixture, a data dir and a record file in one temp dir.
+struct Scene {
+    tmp: tempfile::TempDir,
+}
+
+impl Scene {
+    fn new() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        copy_dir(&fixture("jobs/fleet"), &tmp.path().join("repo"));
+        std::fs::write(tmp.path().join("repo/flake.lock"), "{}\n").unwrap();
+        Self { tmp }
+    }
+    fn repo(&self) -> PathBuf {
+        self.tmp.path().join("repo")
+    }
+    fn data(&self) -> PathBuf {
+        self.tmp.path().join("data")
+    }
+    fn record(&self) -> PathBuf {
+        self.tmp.path().join("argv.record")
+    }
+    /// The headless CLI with the stand-ins first on PATH.
+    fn cli(&self, scenario: &str, args: &[&str]) -> Command {
+        let mut cmd = Command::new(HEADLESS);
+        cmd.args(args)
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    standins().display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
+            .env("NIXDECK_DATA_DIR", self.data())
+            .env("NIXDECK_STANDIN_RECORD", self.record())
+            .env("NIXDECK_STANDIN_SCENARIO", scenario)
+            .env("NIXDECK_STANDIN_DELAY", "0.01")
+            .stdin(Stdio::null());
+        cmd
+    }
+    fn run(&self, scenario: &str, args: &[&str]) -> Output {
+        self.cli(scenario, args).output().unwrap()
+    }
+    /// Every recorded invocation: program name, then its arguments.
+    fn invocations(&self) -> Vec<Vec<String>> {
+        let text = std::fs::read_to_string(self.record()).unwrap_or_default();
+        let mut out = Vec::new();
+        let mut current = Vec::new();
+        for line in text.lines() {
+            if line == "--end--" {
+                out.push(std::mem::take(&mut current));
+            } else {
+                current.push(line.to_string());
+            }
+        }
+        out
+    }
+    /// An engine request for `command` with the stand-in named by its program.
+    fn request(&self, kind_req: JobRequest, scenario: &str) -> JobRequest {
+        let mut req = kind_req;
+        req.command.program = standins()
+            .join(&req.command.program)
+            .to_string_lossy()
+            .into_owned();
+        for (name, value) in [
+            ("NIXDECK_STANDIN_SCENARIO", scenario),
+            ("NIXDECK_STANDIN_DELAY", "0.01"),
+            ("NIXDECK_STANDIN_NODES", "web1 web2"),
+        ] {
+            req.command.env.push(EnvVar {
+                name: name.into(),
+                value: value.into(),
+                secret: false,
+            });
+        }
+        req.command.env.push(EnvVar {
+            name: "NIXDECK_STANDIN_RECORD".into(),
+            value: self.record().to_string_lossy().into_owned(),
+            secret: false,
+        });
+        req.grace = Duration::from_millis(500);
+        req
+    }
+}
+
+impl Drop for Scene {
+    /// Stand-ins a failed test left running are stopped with it.
+    fn drop(&mut self) {
+        for pgid in standin_groups(&self.record()) {
+            // SAFETY: plain syscall; the group is one this test started.
+            unsafe { libc::kill(-pgid, libc::SIGKILL) };
+        }
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    assert!(
+        o.status.success(),
+        "stdout: {}\nstderr: {}",
+        stdout(o),
+        stderr(o)
+    );
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+const PATH_TOOLS: ToolSettings = ToolSettings {
+    flakes_enabled: true,
+    tools_from_path: true,
+};
+
+fn target(name: &str) -> HostTarget {
+    HostTarget {
+        name: name.into(),
+        address: "192.0.2.11".into(),
+        user: "root".into(),
+        port: None,
+        tags: vec![],
+        build_on_target: false,
+    }
+}
+
+/// Collects events; can be asked to wait for a condition.
+#[derive(Default)]
+struct Collect {
+    events: Mutex<Vec<JobEvent>>,
+}
+
+impl EventSink for Collect {
+    fn send(&self, event: &JobEvent) -> bool {
+        self.events.lock().unwrap().push(event.clone());
+        true
+    }
+}
+
+impl Collect {
+    fn phases(&self) -> Vec<PhaseEvent> {
+        self.events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|e| match e {
+                JobEvent::Phase(p) => Some(p.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+    async fn wait_for_phase(&self, id: &str) {
+        let start = Instant::now();
+        while !self.phases().iter().any(|p| p.phase == id) {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "phase {id} never came"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// Processes (not zombies) in process group `pgid`.
+fn group_members(pgid: i32) -> Vec<i32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        if f.len() > 2 && f[2] == pgid.to_string() && f[0] != "Z" {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// Process groups of stand-ins whose environment names `record`.
+fn standin_groups(record: &Path) -> Vec<i32> {
+    let needle = format!("NIXDECK_STANDIN_RECORD={}", record.display());
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else {
+            continue;
+        };
+        if env.split(|b| *b == 0).any(|v| v == needle.as_bytes()) {
+            if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+                if let Some(pgid) = stat
+                    .rsplit_once(')')
+                    .and_then(|(_, r)| r.split_whitespace().nth(2))
+                {
+                    out.push(pgid.parse().unwrap());
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn all_cmdlines() -> Vec<u8> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(c) = std::fs::read(entry.path().join("cmdline")) {
+            all.extend_from_slice(&c);
+            all.push(b'\n');
+        }
+    }
+    all
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+// ---------------------------------------------------------------- plans (CLI)
+
+#[test]
+fn plan_install_prints_the_article_command_for_a_flake_host() {
+    let s = Scene::new();
+    let repo = s.repo();
+    let out = json(&s.run(
+        "ok",
+        &[
+            "plan",
+            "install",
+            repo.to_str().unwrap(),
+            "web1",
+            "--json",
+            "--flakes",
+            "yes",
+        ],
+    ));
+    assert_eq!(
+        strings(&out["argv"]),
+        [
+            "nix",
+            "run",
+            "nixpkgs#nixos-anywhere",
+            "--",
+            "--generate-hardware-config",
+            "nixos-generate-config",
+            "./hosts/web1/hardware-configuration.nix",
+            "--flake",
+            ".#web1",
+            "--target-host",
+            "root@192.0.2.11",
+        ]
+    );
+    assert_eq!(out["hosts"][0]["name"], "web1");
+    assert!(
+        s.invocations()
+            .iter()
+            .all(|i| i[0] == "nix" && i[1] == "show-config" || i.is_empty()),
+        "nothing ran"
+    );
+}
+
+#[test]
+fn plan_install_with_every_option() {
+    let s = Scene::new();
+    let repo = s.repo();
+    let out = json(&s.run(
+        "ok",
+        &[
+            "plan",
+            "install",
+            repo.to_str().unwrap(),
+            "web2",
+            "--json",
+            "--flakes",
+            "no",
+            "-i",
+            "/keys/id_ed25519",
+            "--build-on-remote",
+            "--phases",
+            "kexec,disko",
+            "--copy-host-keys",
+            "--extra-files",
+            "./extra",
+            "--disk-encryption-keys",
+            "/tmp/a.key",
+            "/local/a.key",
+            "--luks-key-path",
+            "/tmp/secret.key",
+            "--facter",
+        ],
+    ));
+    assert_eq!(
+        strings(&out["argv"]),
+        [
+            "nix",
+            "--extra-experimental-features",
+            "nix-command flakes",
+            "run",
+            "nixpkgs#nixos-anywhere",
+            "--",
+            "--generate-hardware-config",
+            "nixos-facter",
+            "./hosts/web2/facter.json",
+            "--flake",
+            ".#web2",
+            "--target-host",
+            "root@192.0.2.12",
+            "-p",
+            "2222",
+            "-i",
+            "/keys/id_ed25519",
+            "--build-on",
+            "remote",
+            "--phases",
+            "kexec,disko",
+            "--copy-host-keys",
+            "--extra-files",
+            "./extra",
+            "--disk-encryption-keys",
+            "/tmp/a.key",
+            "/local/a.key",
+            "--disk-encryption-keys",
+            "/tmp/secret.key",
+            "<temporary 0600 file>",
+        ]
+    );
+    // Tools from PATH, and the user from the flake (db1 logs in as admin).
+    let out = json(&s.run(
+        "ok",
+        &[
+            "plan",
+            "install",
+            repo.to_str().unwrap(),
+            "db1",
+            "--json",
+            "--flakes",
+            "yes",
+            "--tools-from-path",
+        ],
+    ));
+    assert_eq!(strings(&out["argv"])[0], "nixos-anywhere");
+    assert!(strings(&out["argv"]).contains(&"admin@db1.example.org".to_string()));
+}
+
+#[test]
+fn flakes_are_detected_from_the_local_nix() {
+    let s = Scene::new();
+    let repo = s.repo();
+    let mut cmd = s.cli(
+        "ok",
+        &[
+            "plan",
+            "deploy",
+            repo.to_str().unwrap(),
+            "--on",
+            "web1",
+            "--json",
+        ],
+    );
+    cmd.env("NIXDECK_STANDIN_FLAKES", "0");
+    let off = json(&cmd.output().unwrap());
+    assert_eq!(
+        strings(&off["argv"])[1..3],
+        ["--extra-experimental-features", "nix-command flakes"]
+    );
+    let on = json(&s.run(
+        "ok",
+        &[
+            "plan",
+            "deploy",
+            repo.to_str().unwrap(),
+            "--on",
+            "web1",
+            "--json",
+        ],
+    ));
+    assert_eq!(
+        strings(&on["argv"]),
+        [
+            "nix",
+            "run",
+            "github:zhaofengli/colmena",
+            "--",
+            "apply",
+            "--on",
+            "web1"
+        ]
+    );
+}
+
+#[test]
+fn plan_deploy_resolves_the_filter_against_the_fleet() {
+    let s = Scene::new();
+    let repo = s.repo();
+    let dir = repo.to_str().unwrap();
+    let selected = |filter: &str| -> Vec<String> {
+        let out = json(&s.run(
+            "ok",
+            &[
+                "plan", "deploy", dir, "--on", filter, "--json", "--flakes", "yes",
+            ],
+        ));
+        out["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(selected("web1"), ["web1"]);
+    assert_eq!(selected("web*"), ["web1", "web2"]);
+    assert_eq!(selected("@prod"), ["db1", "web1"]);
+    assert_eq!(selected("@stag*, db?"), ["db1", "web2"]);
+    assert_eq!(selected("   "), Vec::<String>::new());
+    let out = json(&s.run(
+        "ok",
+        &[
+            "plan",
+            "deploy",
+            dir,
+            "--on",
+            "@web",
+            "--goal",
+            "boot",
+            "--build-on-target",
+            "--reboot",
+            "--parallel",
+            "2",
+            "--json",
+            "--flakes",
+            "yes",
+        ],
+    ));
+    assert_eq!(
+        strings(&out["argv"]),
+        [
+            "nix",
+            "run",
+            "github:zhaofengli/colmena",
+            "--",
+            "apply",
+            "boot",
+            "--on",
+            "@web",
+            "--build-on-target",
+            "--reboot",
+            "--parallel",
+            "2"
+        ]
+    );
+    for bad in ["web1,,db1", "web1,", "web["] {
+        let o = s.run(
+            "ok",
+            &["plan", "deploy", dir, "--on", bad, "--flakes", "yes"],
+        );
+        assert!(!o.status.success(), "{bad} must be refused");
+        assert!(
+            stderr(&o).contains(if bad == "web[" {
+                "not a valid glob"
+            } else {
+                "empty rule"
+            }),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
+
+// ---------------------------------------------------------------- runs (CLI)
+
+#[test]
+fn install_runs_nixos_anywhere_and_records_the_job() {
+    let s = Scene::new();
+    let repo = s.repo();
+    let dir = repo.to_str().unwrap();
+    let refused = s.run("ok", &["install", dir, "web1", "--flakes", "yes"]);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("--confirm web1"));
+    assert!(
+        s.invocations().is_empty(),
+        "nothing ran without confirmation"
+    );
+
+    let out = s.run(
+        "ok",
+        &[
+            "install",
+            dir,
+            "web1",
+            "--confirm",
+            "web1",
+            "--flakes",
+            "yes",
+        ],
+    );
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let runs = s.invocations();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(
+        runs[0][1..5],
+        [
+            "run",
+            "nixpkgs#nixos-anywhere",
+            "--",
+            "--generate-hardware-config"
+        ]
+    );
+    assert!(repo.join("hosts/web1/hardware-configuration.nix").is_file());
+    let text = stdout(&out);
+    let disko = text
+        .find("==> Formatting hard drive with disko")
+        .expect("phase shown");
+    assert!(text.find("==> Installing NixOS").unwrap() > disko);
+    assert!(text.contains("installation finished!"));
+
+    let jobs = json(&s.run("ok", &["jobs", "list", "--json"]));
+    assert_eq!(jobs[0]["kind"], "install");
+    assert_eq!(jobs[0]["result"], "succeeded");
+    assert_eq!(jobs[0]["hosts"][0], "web1");
+    assert_eq!(jobs[0]["exit_code"], 0);
+    let id = jobs[0]["id"].as_i64().unwrap().to_string();
+    let show = s.run("ok", &["jobs", "show", &id]);
+    assert!(
+        stdout(&show).contains("### Done! ###"),
+        "the log is re-openable"
+    );
+}
+
+#[test]
+fn validate_locks_a_flake_without_lock_first() {
+    let s = Scene::new();
+    let repo = s.repo();
+    std::fs::remove_file(repo.join("flake.lock")).unwrap();
+    let out = s.run(
+        "ok",
+        &["validate", repo.to_str().unwrap(), "db1", "--flakes", "yes"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let runs = s.invocations();
+    assert_eq!(runs[0], ["nix", "flake", "lock"]);
+    assert_eq!(
+        runs[1],
+        [
+            "nix",
+            "build",
+            ".#nixosConfigurations.db1.config.system.build.toplevel"
+        ]
+    );
+    assert!(repo.join("flake.lock").is_file());
+    let failed = s.run(
+        "build-fail",
+        &["validate", repo.to_str().unwrap(), "db1", "--flakes", "yes"],
+    );
+    assert_eq!(failed.status.code(), Some(1));
+    assert!(
+        stderr(&failed).contains("failed: exited with status 1"),
+        "{}",
+        stderr(&failed)
+    );
+}
+
+#[test]
+fn deploy_runs_colmena_on_the_selection() {
+    let s = Scene::new();
+    let repo = s.repo();
+    let out = s.run(
+        "ok",
+        &[
+            "deploy",
+            repo.to_str().unwrap(),
+            "--on",
+            "@web",
+            "--flakes",
+            "yes",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        s.invocations()[0],
+        [
+            "nix",
+            "run",
+            "github:zhaofengli/colmena",
+            "--",
+            "apply",
+            "--on",
+            "@web"
+        ]
+    );
+    let jobs = json(&s.run("ok", &["jobs", "list", "--json"]));
+    assert_eq!(strings(&jobs[0]["hosts"]), ["web1", "web2"]);
+    let none = s.run(
+        "ok",
+        &[
+            "deploy",
+            repo.to_str().unwrap(),
+            "--on",
+            "mail*",
+            "--flakes",
+            "yes",
+        ],
+    );
+    assert!(!none.status.success());
+    assert!(stderr(&none).contains("selects no host"));
+}
+
+#[test]
+fn luks_passphrase_stays_out_of_argv_log_store_and_process_list() {
+    let s = Scene::new();
+    let repo = s.repo();
+    let passphrase = "pass-phrase-7f3e9c1a";
+    let keyinfo = s.tmp.path().join("keyinfo");
+    let mut child = s
+        .cli(
+            "hang-disko",
+            &[
+                "install",
+                repo.to_str().unwrap(),
+                "web1",
+                "--confirm",
+                "web1",
+                "--flakes",
+                "yes",
+                "--luks-key-path",
+                "/tmp/secret.key",
+            ],
+        )
+        .env("NIXDECK_STANDIN_KEYINFO", &keyinfo)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "{passphrase}").unwrap();
+    }
+    // Wait until the stand-in sits in the disko step, then look everywhere.
+    let start = Instant::now();
+    while !std::fs::read_to_string(s.data().join("logs/1.log"))
+        .unwrap_or_default()
+        .contains("Creating new GPT")
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "install never reached disko"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        !contains(&all_cmdlines(), passphrase),
+        "the passphrase is in a process's command line"
+    );
+    let info = std::fs::read_to_string(&keyinfo).unwrap();
+    let mut fields = info.split_whitespace();
+    assert_eq!(fields.next(), Some("/tmp/secret.key"));
+    assert_eq!(fields.next(), Some("600"), "the key file is private");
+    let expected = Command::new("sh")
+        .args([
+            "-c",
+            &format!("printf %s '{passphrase}' | cksum | cut -d' ' -f1"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        fields.next(),
+        Some(String::from_utf8_lossy(&expected.stdout).trim()),
+        "the tool got the passphrase"
+    );
+    let argv = s.invocations().remove(0);
+    let key_file =
+        PathBuf::from(&argv[argv.iter().position(|a| a == "/tmp/secret.key").unwrap() + 1]);
+    assert!(key_file.exists());
+
+    // SIGINT to the CLI cancels the job.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert!(
+        !key_file.exists(),
+        "the key file is deleted when the job ends"
+    );
+    for file in [s.data().join("logs/1.log"), s.data().join("jobs.sqlite3")] {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !contains(&bytes, passphrase),
+            "the passphrase is in {}",
+            file.display()
+        );
+    }
+    let wal = s.data().join("jobs.sqlite3-wal");
+    if let Ok(bytes) = std::fs::read(&wal) {
+        assert!(!contains(&bytes, passphrase));
+    }
+    let job = json(&s.run("ok", &["jobs", "show", "1", "--json"]));
+    assert_eq!(job["result"], "cancelled");
+    assert!(
+        job["reason"].as_str().unwrap().contains("half-installed"),
+        "{job}"
+    );
+}
+
+#[test]
+fn a_job_of_a_crashed_nixdeck_is_interrupted() {
+    let s = Scene::new();
+    let repo = s.repo();
+    let mut child = s
+        .cli(
+            "hang-disko",
+            &[
+                "install",
+                repo.to_str().unwrap(),
+                "db1",
+                "--confirm",
+                "db1",
+                "--flakes",
+                "yes",
+            ],
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !std::fs::read_to_string(s.data().join("logs/1.log"))
+        .unwrap_or_default()
+        .contains("Formatting")
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "install never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let running = json(&s.run("ok", &["jobs", "list", "--json"]));
+    assert_eq!(
+        running[0]["result"], "running",
+        "a live job stays running for other readers"
+    );
+    // The crash: no chance to clean up.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let jobs = json(&s.run("ok", &["jobs", "list", "--json"]));
+    assert_eq!(jobs[0]["result"], "interrupted");
+    // The tool outlived the crash; dropping the scene stops it.
+    assert!(
+        !standin_groups(&s.record()).is_empty(),
+        "the stand-in outlived the crash"
+    );
+}
+
+// ---------------------------------------------------------------- engine
+
+#[tokio::test]
+async fn install_steps_become_phases_in_order() {
+    let s = Scene::new();
+    let manager = JobManager::open(&s.data()).unwrap();
+    let req = requests::install_request(
+        &PATH_TOOLS,
+        &s.repo(),
+        &target("web1"),
+        &InstallOptions::default(),
+        None,
+    )
+    .unwrap();
+    let sink = Arc::new(Collect::default());
+    let id = manager
+        .start(s.request(req, "ok"), Some(sink.clone()))
+        .unwrap();
+    let outcome = manager.wait(id).await.unwrap();
+    assert_eq!(outcome.result, JobResult::Succeeded);
+    let ids: Vec<String> = sink.phases().into_iter().map(|p| p.phase).collect();
+    assert_eq!(
+        ids,
+        [
+            "upload_ssh_keys",
+            "facts",
+            "kexec",
+            "facts",
+            "hardware_config",
+            "disko",
+            "closure",
+            "install",
+            "reboot",
+            "wait_for_reboot",
+            "done"
+        ]
+    );
+    let phases = sink.phases();
+    assert!(phases
+        .windows(2)
+        .all(|w| w[0].at_ms <= w[1].at_ms && w[0].seq < w[1].seq));
+}
+
+#[tokio::test]
+async fn an_abort_is_the_failure_reason() {
+    let s = Scene::new();
+    let manager = JobManager::open(&s.data()).unwrap();
+    let req = requests::install_request(
+        &PATH_TOOLS,
+        &s.repo(),
+        &target("web1"),
+        &InstallOptions::default(),
+        None,
+    )
+    .unwrap();
+    let id = manager.start(s.request(req, "abort-facts"), None).unwrap();
+    let outcome = manager.wait(id).await.unwrap();
+    assert_eq!(outcome.result, JobResult::Failed);
+    assert_eq!(outcome.exit_code, Some(1));
+    assert!(outcome.reason.unwrap().starts_with(
+        "nixos-anywhere aborted: Unable to find a command to use to escalate privileges"
+    ));
+    assert_eq!(manager.get(id).unwrap().result, JobResult::Failed);
+}
+
+fn fleet() -> Vec<HostTarget> {
+    ["web1", "web2"]
+        .iter()
+        .map(|n| HostTarget {
+            tags: vec!["web".into()],
+            ..target(n)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn colmena_lines_become_node_states_and_results() {
+    let s = Scene::new();
+    let manager = JobManager::open(&s.data()).unwrap();
+    let options = DeployOptions {
+        on: Some("@web".into()),
+        ..Default::default()
+    };
+
+    let sink = Arc::new(Collect::default());
+    let req = requests::deploy_request(&PATH_TOOLS, &s.repo(), &fleet(), &options).unwrap();
+    let id = manager
+        .start(s.request(req, "ok"), Some(sink.clone()))
+        .unwrap();
+    assert_eq!(manager.wait(id).await.unwrap().result, JobResult::Succeeded);
+    let web2: Vec<String> = sink
+        .phases()
+        .into_iter()
+        .filter(|p| p.node.as_deref() == Some("web2"))
+        .map(|p| p.phase)
+        .collect();
+    assert_eq!(web2.first().map(String::as_str), Some("evaluating"));
+    assert_eq!(web2.last().map(String::as_str), Some("succeeded"));
+    assert!(
+        web2.contains(&"building".to_string()) && web2.contains(&"activating".to_string()),
+        "{web2:?}"
+    );
+
+    let sink = Arc::new(Collect::default());
+    let req = requests::deploy_request(&PATH_TOOLS, &s.repo(), &fleet(), &options).unwrap();
+    let id = manager
+        .start(s.request(req, "node-fail"), Some(sink.clone()))
+        .unwrap();
+    let outcome = manager.wait(id).await.unwrap();
+    assert_eq!(
+        (outcome.result, outcome.exit_code),
+        (JobResult::Failed, Some(1))
+    );
+    assert!(
+        outcome
+            .reason
+            .as_deref()
+            .unwrap()
+            .starts_with("colmena failed on web1"),
+        "{outcome:?}"
+    );
+    let last = |node: &str| {
+        sink.phases()
+            .into_iter()
+            .rev()
+            .find(|p| p.node.as_deref() == Some(node))
+            .unwrap()
+    };
+    assert_eq!(last("web1").phase, "failed");
+    assert_eq!(last("web2").phase, "succeeded");
+
+    let req = requests::deploy_request(&PATH_TOOLS, &s.repo(), &fleet(), &options).unwrap();
+    let id = manager.start(s.request(req, "panic"), None).unwrap();
+    let outcome = manager.wait(id).await.unwrap();
+    assert_eq!(
+        (outcome.result, outcome.exit_code),
+        (JobResult::Failed, Some(101))
+    );
+    assert!(outcome.reason.unwrap().starts_with("colmena panicked"));
+}
+
+#[tokio::test]
+async fn cancel_during_disko_stops_the_group_and_warns() {
+    let s = Scene::new();
+    let manager = JobManager::open(&s.data()).unwrap();
+    let req = requests::install_request(
+        &PATH_TOOLS,
+        &s.repo(),
+        &target("web1"),
+        &InstallOptions::default(),
+        None,
+    )
+    .unwrap();
+    let sink = Arc::new(Collect::default());
+    // The stand-in ignores SIGTERM here, so SIGKILL after the grace period must follow.
+    let id = manager
+        .start(s.request(req, "ignore-term"), Some(sink.clone()))
+        .unwrap();
+    sink.wait_for_phase("disko").await;
+    let pgid = manager.process_group(id).unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        group_members(pgid).len() >= 2,
+        "the tool and its helper run"
+    );
+
+    // One install per host: a deploy to the same host must wait.
+    let deploy = requests::deploy_request(
+        &PATH_TOOLS,
+        &s.repo(),
+        &[target("web1")],
+        &DeployOptions::default(),
+    )
+    .unwrap();
+    assert!(matches!(
+        manager.start(deploy, None),
+        Err(JobError::HostBusy { .. })
+    ));
+
+    manager.cancel(id).unwrap();
+    let outcome = manager.wait(id).await.unwrap();
+    assert_eq!(outcome.result, JobResult::Cancelled);
+    assert!(outcome.reason.unwrap().contains("half-installed"));
+    let start = Instant::now();
+    while !group_members(pgid).is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "processes left: {:?}",
+            group_members(pgid)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(manager.get(id).unwrap().result, JobResult::Cancelled);
+}
+
+/// Checks order and completeness as lines arrive, without keeping them.
+struct Sequence {
+    state: Mutex<(u64, bool)>,
+}
+
+impl EventSink for Sequence {
+    fn send(&self, event: &JobEvent) -> bool {
+        if let JobEvent::Lines {
+            first_seq, lines, ..
+        } = event
+        {
+            let mut st = self.state.lock().unwrap();
+            for (i, line) in lines.iter().enumerate() {
+                let seq = first_seq + i as u64;
+                let ok = seq == st.0 && line.split(' ').next() == Some(&(seq + 1).to_string());
+                st.1 &= ok;
+                st.0 += 1;
+            }
+        }
+        true
+    }
+}
+
+#[tokio::test]
+async fn a_million_lines_arrive_complete_and_in_order() {
+    let s = Scene::new();
+    let manager = JobManager::open(&s.data()).unwrap();
+    let req = requests::validate_request(
+        &ToolSettings {
+            flakes_enabled: true,
+            tools_from_path: false,
+        },
+        &s.repo(),
+        "web1",
+    )
+    .unwrap();
+    let sink = Arc::new(Sequence {
+        state: Mutex::new((0, true)),
+    });
+    let id = manager
+        .start(s.request(req, "flood"), Some(sink.clone()))
+        .unwrap();
+    let outcome = manager.wait(id).await.unwrap();
+    assert_eq!(outcome.result, JobResult::Succeeded);
+    assert_eq!(outcome.lines, 1_000_000);
+    let (count, in_order) = *sink.state.lock().unwrap();
+    assert_eq!(count, 1_000_000);
+    assert!(in_order, "lines came out of order or changed");
+    let log = std::fs::read(manager.get(id).unwrap().log_path).unwrap();
+    assert_eq!(log.iter().filter(|b| **b == b'\n').count(), 1_000_000);
+
+    // A late watcher replays from any line.
+    let late = Arc::new(Collect::default());
+    manager.attach(id, 999_998, late.clone()).unwrap();
+    let events = late.events.lock().unwrap();
+    let lines: Vec<&String> = events
+        .iter()
+        .flat_map(|e| match e {
+            JobEvent::Lines { lines, .. } => lines.iter().collect(),
+            _ => vec![],
+        })
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[1].starts_with("1000000 "));
+    assert!(matches!(events.last(), Some(JobEvent::Finished { .. })));
+}
+
+#[test]
+fn standins_refuse_unexpected_arguments() {
+    // The stand-ins are only useful if they catch wrong command lines.
+    let run = |args: &[&str]| {
+        Command::new(standins().join("nix"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(
+        run(&[
+            "run",
+            "nixpkgs#nixos-anywhere",
+            "--",
+            "--flake",
+            ".#a",
+            "--target-host",
+            "root@h",
+            "--bogus"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+    assert_eq!(
+        run(&[
+            "run",
+            "github:zhaofengli/colmena",
+            "--",
+            "apply",
+            "--on",
+            "a",
+            "--parallel",
+            "x"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+    assert_eq!(
+        run(&["--extra-experimental-features", "flakes", "flake", "lock"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(run(&["build", ".#a"]).status.code(), Some(2));
+}
