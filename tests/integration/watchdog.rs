@@ -101,6 +101,13 @@ async fn first_alert(
     let outcome = tokio::time::timeout(Duration::from_secs(10), run.wait())
         .await
         .expect("the run ends after cancel");
+    // Members signalled by the cancel may take a moment to finish exiting.
+    for _ in 0..100 {
+        if group_members(pgid).is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let left = group_members(pgid);
     assert!(
         left.is_empty(),
