@@ -13,8 +13,9 @@ fn nixdeck_commands() -> &'static [&'static str] {
     &[
         "doctor_report",
         "list_recent_repos",
+        "forget_recent_repo",
+        "pick_folder",
         "open_repo",
         "create_repo",
-        "pick_folder",
     ]
 }

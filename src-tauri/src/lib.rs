@@ -1,7 +1,32 @@
 //! The desktop app: Tauri setup, state and the command layer. It only translates
 //! between the window and the crates under `src-tauri/crates/`.
 
+mod commands;
+mod error;
+mod state;
+
+use state::AppState;
+
 /// Opens the main window and runs until it is closed.
 pub fn run() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+    let data_dir = nixdeck_engine::paths::data_dir();
+    let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .manage(AppState::new(data_dir))
+        .invoke_handler(tauri::generate_handler![
+            commands::doctor::doctor_report,
+            commands::repo::list_recent_repos,
+            commands::repo::forget_recent_repo,
+            commands::repo::pick_folder,
+            commands::repo::open_repo,
+            commands::repo::create_repo,
+        ])
+        .run(tauri::generate_context!());
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("nixdeck: could not start the window: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

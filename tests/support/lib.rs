@@ -14,3 +14,5 @@ pub fn repo_root() -> PathBuf {
 pub fn fixture(rel: &str) -> PathBuf {
     repo_root().join("tests/fixtures").join(rel)
 }
+
+pub mod sshd;

@@ -6,7 +6,11 @@ use clap::{Parser, Subcommand};
 
 /// Point-and-click NixOS provisioning, headless: the same core as the window.
 #[derive(Debug, Parser)]
-#[command(name = "nixdeck", version, about, long_about = None)]
+#[command(
+    name = "nixdeck",
+    version,
+    about = "Point-and-click NixOS provisioning (nixos-anywhere, disko, colmena), headless. Without a subcommand, nixdeck opens its window."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

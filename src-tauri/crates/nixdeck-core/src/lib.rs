@@ -4,5 +4,6 @@
 pub mod disko;
 pub mod facts;
 pub mod nix;
+pub mod preflight;
 pub mod repo;
 pub mod tools;

@@ -1,7 +1,14 @@
 //! nixdeck's I/O engine on tokio: everything that touches the local machine, a
 //! remote machine or a process. No GUI types: the app and the CLI both call it.
 
+pub mod atomic;
+pub mod disko_file;
 pub mod doctor;
 pub mod jobs;
 pub mod nix_eval;
+pub mod paths;
+pub mod probe;
+pub mod recent;
+pub mod repo;
 pub mod runner;
+pub mod ssh;

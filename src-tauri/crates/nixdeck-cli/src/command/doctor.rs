@@ -1,10 +1,48 @@
-//! `nixdeck doctor`.
+//! `nixdeck doctor`: the start screen's doctor panel, in a terminal.
 
+use nixdeck_engine::doctor::{self, CheckStatus};
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
-pub struct DoctorArgs {}
+pub struct DoctorArgs {
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
 
-pub async fn run(_args: DoctorArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`nixdeck doctor` is not available in this build yet")
+pub async fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
+    let report = doctor::run().await;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for check in &report.checks {
+            let mark = match check.status {
+                CheckStatus::Ok => "ok  ",
+                CheckStatus::Warning => "warn",
+                CheckStatus::Missing => "MISS",
+            };
+            println!("[{mark}] {:<10} {}", check.label, check.detail);
+            if let Some(fix) = &check.fix {
+                println!("       → {fix}");
+            }
+        }
+        let sys = &report.system;
+        println!(
+            "{} · {} · {:.1} GiB RAM · {} CPUs",
+            sys.os,
+            sys.arch,
+            sys.memory_bytes as f64 / (1u64 << 30) as f64,
+            sys.cpus
+        );
+    }
+    // Missing essentials make the doctor fail so scripts can gate on it.
+    let missing = report
+        .checks
+        .iter()
+        .any(|c| c.status == CheckStatus::Missing);
+    Ok(if missing {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod lsblk;
+pub mod report;
 
 /// Everything the probe learned about one target, at one moment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -157,6 +158,15 @@ impl BlockDevice {
             && self.size_bytes > 0
             && !self.read_only
             && !self.name.starts_with("zram")
+    }
+
+    /// Whether it is noise in a disk list unless asked for: a snap's squashfs
+    /// loop device, or an empty or unattached device.
+    pub fn is_noise(&self) -> bool {
+        let snap = self.kind == "loop"
+            && (self.fstype.as_deref() == Some("squashfs")
+                || self.mountpoints.iter().any(|m| m.starts_with("/snap/")));
+        snap || self.size_bytes == 0
     }
 
     /// The model as people read it: trimmed.

@@ -10,6 +10,12 @@ mod render;
 
 pub use render::render;
 
+/// Escapes `text` for the inside of a double-quoted string (no surrounding quotes).
+fn escape_string_body(text: &str) -> String {
+    let quoted = quote_string(text);
+    quoted[1..quoted.len() - 1].to_string()
+}
+
 use thiserror::Error;
 
 /// A Nix expression, as much of the language as nixdeck writes.
@@ -44,6 +50,48 @@ pub enum Nix {
     Let(Vec<Binding>, Box<Nix>),
     /// `a ++ b`.
     Concat(Box<Nix>, Box<Nix>),
+    /// `param: body`, a one-argument function (curried: `name: type: …`).
+    Func(NixIdent, Box<Nix>),
+    /// `lhs op rhs` for the operators nixdeck writes besides `++`.
+    BinOp(Box<Nix>, BinOp, Box<Nix>),
+    /// A string with interpolations, `"/${name}"`: text parts escaped, expression parts
+    /// spliced. Only nixdeck's own expressions go in [`StrPart::Expr`], never user text.
+    Interp(Vec<StrPart>),
+    /// `expr.a.b`, attribute selection on an expression (`(hostData name).system`).
+    Select(Box<Nix>, Vec<String>),
+}
+
+/// Binary operators nixdeck writes (besides `++`, [`Nix::Concat`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    /// `+` (string and path concatenation).
+    Add,
+    /// `//` (attribute set update).
+    Update,
+    /// `==`.
+    Eq,
+    /// `&&`.
+    And,
+}
+
+impl BinOp {
+    fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Update => "//",
+            BinOp::Eq => "==",
+            BinOp::And => "&&",
+        }
+    }
+}
+
+/// One part of an interpolated string.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StrPart {
+    /// Literal text, escaped like [`quote_string`].
+    Text(String),
+    /// `${expr}`.
+    Expr(Nix),
 }
 
 /// One binding of an attribute set or `let`.
@@ -60,7 +108,9 @@ pub enum Binding {
 /// Something that cannot be written as Nix.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum NixError {
-    #[error("`{0}` is not a Nix identifier (letters, digits, `_`, `-`, `'`, dotted for selections)")]
+    #[error(
+        "`{0}` is not a Nix identifier (letters, digits, `_`, `-`, `'`, dotted for selections)"
+    )]
     BadIdent(String),
     #[error("`{0}` is not a path nixdeck writes (letters, digits, `.`, `_`, `-`, `+`, `/`, starting with `./`, `../` or `/`)")]
     BadPath(String),
@@ -179,6 +229,17 @@ impl Nix {
     }
     pub fn apply(function: Nix, args: impl IntoIterator<Item = Nix>) -> Self {
         Nix::Apply(Box::new(function), args.into_iter().collect())
+    }
+    /// `param: body` with a parameter name written in nixdeck's code.
+    pub fn func(param: &'static str, body: Nix) -> Self {
+        Nix::Func(
+            NixIdent::new(param).expect("parameter written in nixdeck's code"),
+            Box::new(body),
+        )
+    }
+    /// `lhs op rhs`.
+    pub fn op(lhs: Nix, op: BinOp, rhs: Nix) -> Self {
+        Nix::BinOp(Box::new(lhs), op, Box::new(rhs))
     }
 
     /// The Nix value of a JSON value, as `builtins.fromJSON` would give it.

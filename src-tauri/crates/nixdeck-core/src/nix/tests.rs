@@ -41,7 +41,10 @@ fn renders_in_nixfmt_shape() {
         formals: vec!["pkgs".into()],
         ellipsis: true,
         body: Box::new(Nix::Attrs(vec![
-            Binding::Set(vec!["imports".into()], Nix::list([Nix::path("./disko.nix").unwrap()])),
+            Binding::Set(
+                vec!["imports".into()],
+                Nix::list([Nix::path("./disko.nix").unwrap()]),
+            ),
             Binding::dotted("networking.hostName", Nix::str("my-server")),
             Binding::dotted(
                 "environment.systemPackages",
@@ -50,20 +53,25 @@ fn renders_in_nixfmt_shape() {
                     Box::new(Nix::list([Nix::ident("git"), Nix::ident("vim")])),
                 ),
             ),
-            Binding::dotted("services.openssh", Nix::attrs([("enable", Nix::Bool(true))])),
+            Binding::dotted(
+                "services.openssh",
+                Nix::attrs([("enable", Nix::Bool(true))]),
+            ),
             Binding::dotted("empty", Nix::attrs(Vec::<(String, Nix)>::new())),
         ])),
     };
     let text = render(&expr);
     assert_eq!(
         text,
-        "{ pkgs, ... }:\n\n{\n  imports = [ ./disko.nix ];\n  networking.hostName = \"my-server\";\n  environment.systemPackages = with pkgs; [ git vim ];\n  services.openssh = {\n    enable = true;\n  };\n  empty = { };\n}\n"
+        "{ pkgs, ... }:\n\n{\n  imports = [ ./disko.nix ];\n  networking.hostName = \"my-server\";\n  environment.systemPackages = with pkgs; [\n    git\n    vim\n  ];\n  services.openssh = {\n    enable = true;\n  };\n  empty = { };\n}\n"
     );
 }
 
 #[test]
 fn long_lists_break_one_item_per_line() {
-    let items: Vec<Nix> = (0..12).map(|i| Nix::str(format!("item-number-{i}"))).collect();
+    let items: Vec<Nix> = (0..12)
+        .map(|i| Nix::str(format!("item-number-{i}")))
+        .collect();
     let text = render(&Nix::List(items));
     assert!(text.starts_with("[\n  \"item-number-0\"\n"), "{text}");
     assert!(text.ends_with("]\n"));
@@ -84,4 +92,41 @@ fn json_values_map_to_nix_values() {
     let text = render(&Nix::from_json(&value));
     assert!(text.contains("\"b c\" = { };"), "{text}");
     assert!(text.contains("\"x\\${y}\""), "{text}");
+}
+
+#[test]
+fn interpolation_and_operators_render_with_the_right_parentheses() {
+    let path = Nix::op(
+        Nix::path("./hosts").unwrap(),
+        BinOp::Add,
+        Nix::Interp(vec![
+            StrPart::Text("/a$".into()),
+            StrPart::Expr(Nix::ident("name")),
+            StrPart::Text("${x}".into()),
+        ]),
+    );
+    assert_eq!(render(&path), "./hosts + \"/a\\$${name}\\${x}\"\n");
+    let and = Nix::op(
+        Nix::op(Nix::ident("a"), BinOp::Eq, Nix::str("b")),
+        BinOp::And,
+        Nix::ident("c"),
+    );
+    assert_eq!(render(&and), "a == \"b\" && c\n");
+    let nested = Nix::op(
+        Nix::ident("x"),
+        BinOp::Eq,
+        Nix::op(Nix::ident("a"), BinOp::And, Nix::ident("b")),
+    );
+    assert_eq!(render(&nested), "x == (a && b)\n");
+    let list = Nix::list([Nix::op(Nix::ident("a"), BinOp::Add, Nix::str("/b"))]);
+    assert_eq!(render(&list), "[\n  (a + \"/b\")\n]\n");
+    let select = Nix::Select(
+        Box::new(Nix::apply(Nix::ident("f"), [Nix::ident("x")])),
+        vec!["system".into()],
+    );
+    assert_eq!(render(&select), "(f x).system\n");
+    assert_eq!(
+        render(&Nix::func("name", Nix::ident("name"))),
+        "name: name\n"
+    );
 }

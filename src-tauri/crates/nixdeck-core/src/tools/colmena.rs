@@ -140,7 +140,7 @@ pub fn parse_node_list(text: &str) -> Vec<String> {
 }
 
 /// Where a node is in a deployment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NodeState {
     Evaluating,
@@ -821,6 +821,62 @@ mod tests {
         assert_eq!(t.nodes()["z"].failed_step, Some(NodeStep::UploadKeys));
         assert_eq!(t.nodes()["w"].failed_step, Some(NodeStep::Reboot));
         assert_eq!(t.nodes()["w"].failure_line, Some(8));
+    }
+
+    #[test]
+    fn keys_reboots_and_bare_failures() {
+        let t = track(&[
+            "a | Pushed system closure",
+            "a | Uploading keys",
+            "a | Uploaded keys (pre-activation)",
+            "a | Activating system profile",
+            "a | Activation successful",
+            "a | Uploading post-activation keys...",
+            "a | Uploaded keys (post-activation)",
+            "b | Activating system profile",
+            "b | Will be activated next boot",
+            "b | Rebooting",
+            "b | Rebooted",
+            "c | Activating system profile",
+            "c | Failed: Child process exited with error code: 1",
+            "d | Dry activation successful",
+        ]);
+        let st = |n: &str| t.nodes()[n].state;
+        assert_eq!(st("a"), NodeState::Succeeded);
+        assert_eq!(st("b"), NodeState::Succeeded);
+        assert_eq!(st("c"), NodeState::Failed);
+        assert_eq!(t.nodes()["c"].failed_step, Some(NodeStep::Activate));
+        assert_eq!(st("d"), NodeState::Succeeded);
+        // Keys uploaded before activation return the node to where it was.
+        let t = track(&[
+            "a | Pushed system closure",
+            "a | Uploading keys",
+            "a | Uploaded keys",
+        ]);
+        assert_eq!(t.nodes()["a"].state, NodeState::Pushed);
+        // A failed node stays failed whatever comes later.
+        let t = track(&["a | Push failed: x", "a | Activation successful"]);
+        assert_eq!(t.nodes()["a"].state, NodeState::Failed);
+    }
+
+    #[test]
+    fn events_report_state_changes_and_the_end() {
+        let mut t = NodeTracker::new();
+        assert_eq!(
+            t.feed(1, "  web | Pushing system closure"),
+            [NodeEvent::State {
+                node: "web".into(),
+                state: NodeState::Pushing,
+                line: 1
+            }]
+        );
+        assert_eq!(t.feed(2, "  web | copying path '/nix/store/x'"), []);
+        assert_eq!(
+            t.feed(3, "      | All done!"),
+            [NodeEvent::End {
+                end: RunEnd::AllDone { line: 3 }
+            }]
+        );
     }
 
     #[test]

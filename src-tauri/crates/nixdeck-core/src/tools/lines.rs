@@ -70,6 +70,18 @@ impl LineSplitter {
                 }
             }
             match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+                Some(at)
+                    if self.current.is_empty() && at <= MAX_LINE_BYTES && ends_line(rest, at) =>
+                {
+                    // The common case, a whole line inside the chunk: one copy.
+                    out.push(String::from_utf8_lossy(&rest[..at]).into_owned());
+                    self.redraws = 0;
+                    let mut next = at;
+                    while rest[next] == b'\r' {
+                        next += 1;
+                    }
+                    rest = &rest[next + 1..];
+                }
                 Some(at) => {
                     self.append(&rest[..at], out);
                     if rest[at] == b'\n' {
@@ -134,15 +146,38 @@ impl LineSplitter {
     }
 }
 
-/// Splits a whole captured text into lines with the [`LineSplitter`] rules.
+/// Whether the terminator at `at` ends the line here: a `\n`, or `\r`s
+/// followed by a `\n` within the chunk (`\r\n`, `\r\r\n`).
+fn ends_line(bytes: &[u8], at: usize) -> bool {
+    let mut i = at;
+    while i < bytes.len() && bytes[i] == b'\r' {
+        i += 1;
+    }
+    i < bytes.len() && bytes[i] == b'\n'
+}
+
+/// Splits a whole captured text (a saved log) into lines with the
+/// [`LineSplitter`] rules, one entry per `\n` so that index + 1 is the line
+/// number in the file. Unlike the streaming splitter, long lines are not cut.
 pub fn split_lines(text: &str) -> Vec<String> {
-    let mut splitter = LineSplitter::new();
-    let mut out = Vec::new();
-    splitter.push(text.as_bytes(), &mut out);
-    if let Some(last) = splitter.finish() {
-        out.push(last);
+    if text.is_empty() {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = text.split('\n').map(redrawn).collect();
+    if text.ends_with('\n') {
+        out.pop();
     }
     out
+}
+
+/// One line of a file as a terminal left it: line-end `\r`s dropped, and only
+/// the text after the last lone `\r` kept.
+fn redrawn(line: &str) -> String {
+    let line = line.trim_end_matches('\r');
+    match line.rfind('\r') {
+        Some(at) => line[at + 1..].to_string(),
+        None => line.to_string(),
+    }
 }
 
 /// The text of a line without escape sequences (CSI such as colours and
@@ -462,6 +497,15 @@ mod tests {
     }
 
     #[test]
+    fn whole_lines_in_a_chunk_take_the_fast_path_with_the_same_result() {
+        let (lines, _) = split_chunks(&[b"a\r\r\nb\r\n\nc\rd\n"]);
+        assert_eq!(lines, ["a", "b", "", "d"]);
+        // After a partial line, the rest joins it.
+        let (lines, _) = split_chunks(&[b"par", b"tial\nnext\r\n"]);
+        assert_eq!(lines, ["partial", "next"]);
+    }
+
+    #[test]
     fn crlf_split_across_chunks_is_one_line_end() {
         let (lines, _) = split_chunks(&[b"one\r", b"\ntwo\r", b"\r\n"]);
         assert_eq!(lines, ["one", "two"]);
@@ -492,6 +536,17 @@ mod tests {
         // A progress bar cleared at exit leaves nothing visible.
         let (_, last) = split_chunks(&[b"a\n[1 built]\r\x1b[K"]);
         assert_eq!(last, None);
+    }
+
+    #[test]
+    fn split_lines_keeps_file_line_numbers() {
+        let lines = split_lines("a\r\nprog 1\rprog 2\r\x1b[Kb\n\nc");
+        assert_eq!(lines.len(), 4);
+        assert_eq!(lines[0], "a");
+        assert_eq!(strip_ansi(&lines[1]), "b");
+        assert_eq!(lines[2], "");
+        assert_eq!(lines[3], "c");
+        assert_eq!(split_lines("x\n").len(), 1);
     }
 
     #[test]

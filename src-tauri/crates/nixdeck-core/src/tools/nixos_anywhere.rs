@@ -14,7 +14,7 @@ use super::lines::strip_ansi;
 
 /// What a step marker says nixos-anywhere is doing, old and new spellings
 /// mapped onto one value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     /// `Uploading install SSH keys` (ssh-copy-id of the temporary key).

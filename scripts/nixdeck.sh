@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Set up a Debian 12 machine for nixdeck and then run it or its tests.
+#
+#   bash scripts/nixdeck.sh run    install what is missing, build, open the app
+#   bash scripts/nixdeck.sh test   install what is missing, build, run every check and test
+#
+# Idempotent: each step skips what is already there. Needs root (or sudo) for apt.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+mode="${1:-}"
+case "$mode" in
+  run|test) ;;
+  *) echo "usage: bash scripts/nixdeck.sh run|test" >&2; exit 2 ;;
+esac
+
+say() { printf '\n==> %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "need root for: $*" >&2; exit 1; fi
+}
+
+# Debian packages: the webview and its build deps (Tauri 2), nix for evaluating what
+# nixdeck writes, OpenSSH for the probe tests, Xvfb + WebKitWebDriver for the e2e tests.
+packages=(
+  build-essential pkg-config curl file git
+  libwebkit2gtk-4.1-dev libssl-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
+  nix-bin openssh-server openssh-client
+  xvfb webkit2gtk-driver dbus-x11 xauth
+  nodejs npm
+  fdisk util-linux gdisk sudo
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Node and npm may come from elsewhere (nodesource, nvm); only install Debian's when absent.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  filtered=()
+  for p in "${missing[@]}"; do [[ "$p" == nodejs || "$p" == npm ]] || filtered+=("$p"); done
+  missing=("${filtered[@]}")
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  say "apt-get install ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v cargo >/dev/null; then
+  if [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+  else
+    echo "Rust is not installed: install it with rustup (https://rustup.rs), then run this again." >&2
+    exit 1
+  fi
+fi
+
+say "npm ci"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+say "build the app (npx tauri build --debug --no-bundle)"
+npx tauri build --debug --no-bundle
+
+if [ "$mode" = run ]; then
+  say "starting nixdeck"
+  exec ./target/debug/nixdeck
+fi
+
+if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
+  say "cargo install tauri-driver --locked"
+  cargo install tauri-driver --locked
+fi
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say "cargo fmt --check"
+cargo fmt --all -- --check
+
+say "svelte-check"
+npm run check
+
+say "vitest"
+npm test
+
+say "cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+
+say "cargo test (unit and integration)"
+cargo test --workspace --exclude nixdeck-tests
+cargo test -p nixdeck-tests --test integration
+
+say "end-to-end (the real window under Xvfb, one test at a time)"
+cargo test -p nixdeck-tests --test e2e -- --test-threads=1
+
+say "all checks passed"

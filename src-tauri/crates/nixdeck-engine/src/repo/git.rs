@@ -1,0 +1,78 @@
+//! The git steps a flake needs: a flake only sees files git knows about, so every
+//! file nixdeck creates is added with `--intent-to-add` ("path does not exist" on
+//! an untracked file is the classic first-install failure), and removed files
+//! leave the index.
+
+use std::path::Path;
+use std::process::Stdio;
+use tokio::process::Command;
+
+/// Why a git step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("git was not found: install git (Debian: `apt install git`); flakes only see files git knows")]
+    Missing,
+    #[error("git {args} failed: {stderr}")]
+    Failed { args: String, stderr: String },
+    #[error("could not run git: {0}")]
+    Spawn(#[source] std::io::Error),
+}
+
+async fn git(root: &Path, args: &[&str]) -> Result<String, GitError> {
+    let output = Command::new("git")
+        .args(args)
+        .current_dir(root)
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                GitError::Missing
+            } else {
+                GitError::Spawn(e)
+            }
+        })?;
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+    } else {
+        Err(GitError::Failed {
+            args: args.join(" "),
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        })
+    }
+}
+
+/// Whether `root` is inside a git work tree.
+pub async fn is_work_tree(root: &Path) -> bool {
+    git(root, &["rev-parse", "--is-inside-work-tree"])
+        .await
+        .is_ok_and(|out| out == "true")
+}
+
+/// `git init` in `root` unless it already is inside a work tree. Returns whether it ran.
+pub async fn init(root: &Path) -> Result<bool, GitError> {
+    if is_work_tree(root).await {
+        return Ok(false);
+    }
+    git(root, &["init", "--quiet"]).await.map(|_| true)
+}
+
+/// `git add --intent-to-add` for `paths` (repository-relative).
+pub async fn intent_to_add(root: &Path, paths: &[String]) -> Result<(), GitError> {
+    if paths.is_empty() {
+        return Ok(());
+    }
+    let mut args = vec!["add", "--intent-to-add", "--"];
+    args.extend(paths.iter().map(String::as_str));
+    git(root, &args).await.map(|_| ())
+}
+
+/// Drops deleted `paths` from the index (`git rm --cached`), so the flake stops seeing them.
+pub async fn forget(root: &Path, paths: &[String]) -> Result<(), GitError> {
+    if paths.is_empty() {
+        return Ok(());
+    }
+    let mut args = vec!["rm", "--cached", "--quiet", "--ignore-unmatch", "--"];
+    args.extend(paths.iter().map(String::as_str));
+    git(root, &args).await.map(|_| ())
+}

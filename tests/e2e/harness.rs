@@ -1,0 +1,267 @@
+//! Starts the real app for a test: a private Xvfb display, `tauri-driver` (which
+//! starts WebKitWebDriver, which starts the app), and a WebDriver session over
+//! fantoccini. Everything is torn down on drop.
+//!
+//! The app binary is `target/debug/nixdeck` from `npx tauri build --debug
+//! --no-bundle` (override with `NIXDECK_APP_BIN`). Each harness gets its own data
+//! directory and HOME, so tests never see each other's (or the user's) state.
+
+use anyhow::{bail, Context, Result};
+use fantoccini::{elements::Element, Client, ClientBuilder, Locator};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long to wait for an element before a test fails.
+const WAIT: Duration = Duration::from_secs(20);
+
+pub struct App {
+    pub client: Client,
+    /// Kept for the app's lifetime: its data directory and HOME.
+    _data_dir: tempfile::TempDir,
+    _home: tempfile::TempDir,
+    test_name: String,
+    shot: usize,
+    driver: Child,
+    xvfb: Child,
+}
+
+/// Options the test sets before the app starts.
+#[derive(Default)]
+pub struct AppOptions {
+    /// The answer the folder dialog gives (the app's `NIXDECK_E2E_PICK_FOLDER` hook).
+    pub pick_folder: Option<PathBuf>,
+    /// Extra environment for the app.
+    pub env: Vec<(String, String)>,
+    /// Window size; the default is the app's own (1280x820).
+    pub window: Option<(u32, u32)>,
+}
+
+fn app_binary() -> Result<PathBuf> {
+    let path = match std::env::var_os("NIXDECK_APP_BIN") {
+        Some(p) => PathBuf::from(p),
+        None => nixdeck_tests::repo_root().join("target/debug/nixdeck"),
+    };
+    if !path.exists() {
+        bail!(
+            "the app binary {} does not exist: build it first with `npx tauri build --debug --no-bundle` (the README's test command does)",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Starts Xvfb on the first free display number from 90 on.
+fn start_xvfb() -> Result<(Child, String)> {
+    for n in 90..200 {
+        if Path::new(&format!("/tmp/.X{n}-lock")).exists() {
+            continue;
+        }
+        let mut child = Command::new("Xvfb")
+            .args([
+                format!(":{n}").as_str(),
+                "-screen",
+                "0",
+                "1600x1000x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting Xvfb (Debian package `xvfb`)")?;
+        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Some(_status) = child.try_wait()? {
+                break; // lost a race for this display; try the next
+            }
+            if socket.exists() {
+                return Ok((child, format!(":{n}")));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    bail!("no free X display for Xvfb")
+}
+
+fn tauri_driver() -> PathBuf {
+    if let Some(p) = std::env::var_os("TAURI_DRIVER") {
+        return PathBuf::from(p);
+    }
+    let cargo_bin = dirs_home().join(".cargo/bin/tauri-driver");
+    if cargo_bin.exists() {
+        cargo_bin
+    } else {
+        PathBuf::from("tauri-driver")
+    }
+}
+
+fn dirs_home() -> PathBuf {
+    std::env::var_os("HOME").map_or_else(|| PathBuf::from("/root"), PathBuf::from)
+}
+
+impl App {
+    pub async fn start(test_name: &str, options: AppOptions) -> Result<App> {
+        let binary = app_binary()?;
+        let (xvfb, display) = start_xvfb()?;
+        let data_dir = tempfile::tempdir()?;
+        let home = tempfile::tempdir()?;
+        let port = free_port()?;
+        let native_port = free_port()?;
+
+        let mut cmd = Command::new(tauri_driver());
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+        ])
+        .env("DISPLAY", &display)
+        .env("NIXDECK_DATA_DIR", data_dir.path())
+        // A throw-away HOME keeps the user's ~/.ssh and settings out of the test,
+        // while cargo and rustup (used by nothing in the app) stay reachable.
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join(".config"))
+        .env("XDG_DATA_HOME", home.path().join(".local/share"))
+        .env("XDG_CACHE_HOME", home.path().join(".cache"))
+        .env("NO_AT_BRIDGE", "1")
+        .env_remove("SSH_AUTH_SOCK")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+        if let Some(folder) = &options.pick_folder {
+            cmd.env("NIXDECK_E2E_PICK_FOLDER", folder);
+        }
+        for (key, value) in &options.env {
+            cmd.env(key, value);
+        }
+        // Its own process group, so that stopping it also stops WebKitWebDriver and the app.
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let driver = cmd
+            .spawn()
+            .context("starting tauri-driver (`cargo install tauri-driver --locked`)")?;
+
+        let caps: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_value(serde_json::json!({
+                "tauri:options": { "application": binary },
+                "browserName": "wry",
+            }))?;
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let client = loop {
+            match ClientBuilder::native()
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => break client,
+                Err(err) if Instant::now() < deadline => {
+                    let _ = err;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(err) => return Err(err).context("connecting to tauri-driver"),
+            }
+        };
+        let app = App {
+            client,
+            _data_dir: data_dir,
+            _home: home,
+            test_name: test_name.to_string(),
+            shot: 0,
+            driver,
+            xvfb,
+        };
+        if let Some((w, h)) = options.window {
+            app.client.set_window_size(w, h).await?;
+        }
+        Ok(app)
+    }
+
+    fn css(testid: &str) -> String {
+        format!("[data-testid=\"{testid}\"]")
+    }
+
+    /// Waits until an element with `data-testid` is present and returns it.
+    pub async fn find(&self, testid: &str) -> Result<Element> {
+        self.client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(&Self::css(testid)))
+            .await
+            .with_context(|| format!("waiting for [data-testid={testid}]"))
+    }
+
+    pub async fn click(&self, testid: &str) -> Result<()> {
+        self.find(testid).await?.click().await?;
+        Ok(())
+    }
+
+    pub async fn text(&self, testid: &str) -> Result<String> {
+        Ok(self.find(testid).await?.text().await?)
+    }
+
+    /// Waits until `testid`'s text satisfies `pred`, returning the text.
+    pub async fn wait_text(&self, testid: &str, pred: impl Fn(&str) -> bool) -> Result<String> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let text = self.text(testid).await.unwrap_or_default();
+            if pred(&text) {
+                return Ok(text);
+            }
+            if Instant::now() > deadline {
+                bail!("[data-testid={testid}] never had the expected text; last: {text:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Saves a screenshot as `target/e2e-screenshots/<test>-<n>-<step>.png`.
+    pub async fn screenshot(&mut self, step: &str) -> Result<PathBuf> {
+        // WebKitWebDriver captures the last painted frame: let the page paint what the
+        // test just waited for before taking it.
+        self.client
+            .execute_async(
+                "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 150)));",
+                vec![],
+            )
+            .await?;
+        let png = self.client.screenshot().await?;
+        let dir = nixdeck_tests::repo_root().join("target/e2e-screenshots");
+        std::fs::create_dir_all(&dir)?;
+        self.shot += 1;
+        let path = dir.join(format!("{}-{:02}-{step}.png", self.test_name, self.shot));
+        std::fs::write(&path, png)?;
+        Ok(path)
+    }
+
+    /// Ends the session and stops the app, the driver and the display.
+    pub async fn stop(mut self) -> Result<()> {
+        let _ = self.client.clone().close().await;
+        self.kill();
+        Ok(())
+    }
+
+    fn kill(&mut self) {
+        // SAFETY: kill(2) on the process group this harness created; no memory involved.
+        unsafe {
+            libc::kill(-(self.driver.id() as i32), libc::SIGKILL);
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        let _ = self.xvfb.kill();
+        let _ = self.xvfb.wait();
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

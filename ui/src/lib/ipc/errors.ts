@@ -1,0 +1,19 @@
+import type { IpcError } from "./types";
+
+/** Whether a rejection came from one of nixdeck's commands (rather than the bridge itself). */
+export function isIpcError(value: unknown): value is IpcError {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    "code" in value &&
+    "message" in value &&
+    typeof (value as { message: unknown }).message === "string"
+  );
+}
+
+/** Any rejection as an `IpcError`, so the UI shows every failure the same way. */
+export function toIpcError(value: unknown): IpcError {
+  if (isIpcError(value)) return value;
+  const message = value instanceof Error ? value.message : String(value);
+  return { code: "internal", message, hint: null };
+}
