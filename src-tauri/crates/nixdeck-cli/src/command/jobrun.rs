@@ -105,7 +105,12 @@ pub async fn run_in_terminal(
                 (None, Some(d)) => writeln!(out, "==> {}: {d}", p.label),
                 (None, None) => writeln!(out, "==> {}", p.label),
             },
-            JobEvent::Stalled { secs } => writeln!(out, "==> no output for {secs} s"),
+            JobEvent::Stalled {
+                alert: Some(alert), ..
+            } => {
+                writeln!(out, "==> {} ({})", alert.message, alert.usual_causes)
+            }
+            JobEvent::Stalled { secs, alert: None } => writeln!(out, "==> no output for {secs} s"),
             JobEvent::Finished { .. } => Ok(()),
         };
         written.is_ok()

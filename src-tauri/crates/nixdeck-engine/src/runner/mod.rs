@@ -22,6 +22,7 @@ pub use events::{
 
 use nixdeck_core::tools::lines::LineSplitter;
 use nixdeck_core::tools::plan::{CommandLine, REDACTED};
+use nixdeck_core::tools::watchdog::AlertKind;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -36,6 +37,8 @@ use tokio_util::sync::CancellationToken;
 
 /// A batch is sent at least this often while output flows.
 pub const FLUSH_INTERVAL: Duration = Duration::from_millis(75);
+/// How often the observer's watchdog is asked whether a step went quiet.
+pub const WATCH_INTERVAL: Duration = Duration::from_secs(1);
 /// A batch is sent early once it holds this many lines (rate allowing).
 pub const BATCH_LINES: usize = 500;
 /// Early sends are at least this far apart, so watchers (a webview over IPC)
@@ -446,6 +449,8 @@ impl Pump {
         let mut splitters = [LineSplitter::new(), LineSplitter::new()];
         let mut tick = tokio::time::interval(FLUSH_INTERVAL);
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut watch = tokio::time::interval(WATCH_INTERVAL);
+        watch.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut status: Option<io::Result<ExitStatus>> = None;
         let mut pipes_open = true;
         let mut cancelled = false;
@@ -491,10 +496,24 @@ impl Pump {
                 _ = sleep_until(stall_at.unwrap_or_else(far)), if stall_at.is_some() && status.is_none() => {
                     self.flush();
                     let secs = last_output.elapsed().as_secs();
-                    lock(&self.inner.shared).broadcast(&JobEvent::Stalled { secs });
+                    lock(&self.inner.shared).broadcast(&JobEvent::Stalled { secs, alert: None });
                     stall_at = stall_after.map(|d| Instant::now() + d);
                 }
                 _ = tick.tick() => self.flush(),
+                _ = watch.tick(), if status.is_none() => {
+                    let alerts = self.observer.check(self.t0.elapsed());
+                    if !alerts.is_empty() {
+                        self.flush();
+                        let mut shared = lock(&self.inner.shared);
+                        for alert in alerts {
+                            let secs = match &alert.kind {
+                                AlertKind::Silent { silent_for, .. } => silent_for.as_secs(),
+                                _ => last_output.elapsed().as_secs(),
+                            };
+                            shared.broadcast(&JobEvent::Stalled { secs, alert: Some(alert) });
+                        }
+                    }
+                }
             }
         }
         for (idx, splitter) in splitters.iter_mut().enumerate() {
