@@ -37,7 +37,7 @@ pub use import::{from_json, from_json_str};
 pub use model::*;
 pub use order::order_like_source;
 pub use render::{render, to_json, to_nix};
-pub use validate::{validate, Diagnostic, Rule, Severity};
+pub use validate::{layout_needs, validate, Diagnostic, Rule, Severity};
 
 #[cfg(test)]
 mod tests;

@@ -131,7 +131,9 @@ pub struct BlockDevice {
 impl BlockDevice {
     /// The name a layout should use: the best `/dev/disk/by-id/` link, else the path.
     pub fn stable_name(&self) -> &str {
-        self.by_id.first().map_or(self.path.as_str(), String::as_str)
+        self.by_id
+            .first()
+            .map_or(self.path.as_str(), String::as_str)
     }
 
     /// Whether anything is on it: partitions, a filesystem, a mount, a holder.
@@ -171,16 +173,19 @@ impl BlockDevice {
 
     /// The model as people read it: trimmed.
     pub fn display_model(&self) -> Option<&str> {
-        self.model.as_deref().map(str::trim).filter(|m| !m.is_empty())
+        self.model
+            .as_deref()
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
     }
 }
 
 impl HostFacts {
     /// The top-level device that `name` designates: its path, a by-id link, or its kernel name.
     pub fn find_disk(&self, name: &str) -> Option<&BlockDevice> {
-        self.disks.iter().find(|d| {
-            d.path == name || d.name == name || d.by_id.iter().any(|link| link == name)
-        })
+        self.disks
+            .iter()
+            .find(|d| d.path == name || d.name == name || d.by_id.iter().any(|link| link == name))
     }
 }
 

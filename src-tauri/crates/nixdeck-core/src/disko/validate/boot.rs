@@ -101,3 +101,76 @@ pub(super) fn check_bios_boot(layout: &DiskLayout, out: &mut Vec<Diagnostic>) {
         ));
     }
 }
+
+/// What a layout asks of the machine before an install (see [`crate::preflight`]):
+/// which boot partitions it has, whether it partitions with GPT, and every disk it
+/// names (the disks the install erases).
+pub fn layout_needs(layout: &DiskLayout) -> crate::preflight::LayoutNeeds {
+    let mut needs = crate::preflight::LayoutNeeds::default();
+    for disk in layout.disk.iter().flatten().map(|(_, d)| d) {
+        if let Some(device) = &disk.device {
+            needs.disks.push(device.clone());
+        }
+        match disk.content.as_deref() {
+            Some(Content::Gpt(gpt)) => {
+                needs.gpt = true;
+                for (_, part) in gpt.partitions.iter().flatten() {
+                    needs.esp |= is_type(part, "EF00", ESP_GUID);
+                    needs.bios_boot |= is_type(part, "EF02", BIOS_BOOT_GUID);
+                }
+            }
+            Some(Content::Table(table)) => {
+                // An msdos table boots on BIOS without a boot partition; its ESP is a flag.
+                needs.bios_boot |= table.format.as_deref() == Some("msdos");
+                for part in table.partitions.iter().flatten() {
+                    let flags = part.flags.iter().flatten();
+                    for flag in flags {
+                        needs.esp |= flag == "esp";
+                        needs.bios_boot |= flag == "bios_grub";
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    needs
+}
+
+#[cfg(test)]
+mod needs_tests {
+    use super::layout_needs;
+    use crate::disko::templates::instantiate;
+    use crate::facts::BootMode;
+
+    #[test]
+    fn templates_need_what_their_boot_mode_needs() {
+        let uefi = instantiate("ext4", &["/dev/vda".into()], BootMode::Uefi).unwrap();
+        let needs = layout_needs(&uefi);
+        assert!(needs.esp && needs.gpt && !needs.bios_boot);
+        assert_eq!(needs.disks, ["/dev/vda"]);
+
+        let bios = instantiate(
+            "mdadm-raid1",
+            &["/dev/sda".into(), "/dev/sdb".into()],
+            BootMode::Bios,
+        )
+        .unwrap();
+        let needs = layout_needs(&bios);
+        assert!(needs.bios_boot && !needs.esp);
+        assert_eq!(needs.disks, ["/dev/sda", "/dev/sdb"]);
+    }
+
+    #[test]
+    fn an_msdos_table_boots_on_bios_without_a_boot_partition() {
+        let layout = crate::disko::from_json(&serde_json::json!({"disk": {"main": {
+            "type": "disk", "device": "/dev/sda",
+            "content": {"type": "table", "format": "msdos", "partitions": [
+                {"part-type": "primary", "start": "1M", "end": "100%", "bootable": true,
+                 "content": {"type": "filesystem", "format": "ext4", "mountpoint": "/"}}
+            ]}
+        }}}))
+        .unwrap();
+        let needs = layout_needs(&layout);
+        assert!(needs.bios_boot && !needs.esp && !needs.gpt);
+    }
+}

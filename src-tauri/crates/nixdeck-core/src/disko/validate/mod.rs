@@ -3,6 +3,8 @@
 //! sentence, what to change. One submodule per group of rules.
 
 mod boot;
+
+pub use boot::layout_needs;
 mod encryption;
 mod groups;
 mod host;
