@@ -101,8 +101,9 @@ async fn first_alert(
     let outcome = tokio::time::timeout(Duration::from_secs(10), run.wait())
         .await
         .expect("the run ends after cancel");
-    // Members signalled by the cancel may take a moment to finish exiting.
-    for _ in 0..100 {
+    // Members signalled by the cancel may take a moment to finish exiting, and one
+    // forked just as SIGTERM went out only gets the SIGKILL a grace period (2 s) later.
+    for _ in 0..250 {
         if group_members(pgid).is_empty() {
             break;
         }
