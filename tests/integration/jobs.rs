@@ -6,7 +6,7 @@
 use nixdeck_core::tools::plan::{DeployOptions, EnvVar, HostTarget, InstallOptions, ToolSettings};
 use nixdeck_engine::jobs::{requests, JobError, JobManager, JobRequest};
 use nixdeck_engine::runner::{EventSink, JobEvent, JobResult, PhaseEvent};
-use nixdeck_tests::fixture;
+use nixdeck_tests::{fixture, group_members};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
@@ -202,27 +202,6 @@ impl Collect {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-}
-
-/// Processes (not zombies) in process group `pgid`.
-fn group_members(pgid: i32) -> Vec<i32> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        let Some((_, rest)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        if f.len() > 2 && f[2] == pgid.to_string() && f[0] != "Z" {
-            out.push(pid);
-        }
-    }
-    out
 }
 
 /// Process groups of stand-ins whose environment names `record`.

@@ -7,6 +7,7 @@ use nixdeck_core::tools::explain::Tool;
 use nixdeck_core::tools::watchdog::{Alert, AlertKind, Watchdog, WatchdogConfig};
 use nixdeck_engine::runner::progress::InstallProgress;
 use nixdeck_engine::runner::{EventSink, JobEvent, Run, RunSpec};
+use nixdeck_tests::group_members;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -42,29 +43,6 @@ fn spec(dir: &std::path::Path, script: &str) -> RunSpec {
         grace: Duration::from_secs(2),
         stall_after: None,
     }
-}
-
-/// Live (not zombie) processes of the group: zombies are dead, they only wait
-/// for a parent to reap them, which a container's init may never do.
-fn group_members(pgid: i32) -> Vec<i32> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // After the `)` that ends the command name: state ppid pgrp …
-        let Some((_, rest)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        if fields.len() > 2 && fields[2] == pgid.to_string() && fields[0] != "Z" {
-            out.push(pid);
-        }
-    }
-    out
 }
 
 /// Runs `script` under the watchdog until the first alert (or `deadline`),
