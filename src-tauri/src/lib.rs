@@ -20,6 +20,24 @@ pub fn run() -> std::process::ExitCode {
             commands::repo::pick_folder,
             commands::repo::open_repo,
             commands::repo::create_repo,
+            // fleet: jobs, install, redeploy, host page
+            commands::jobs::list_jobs,
+            commands::jobs::get_job,
+            commands::jobs::attach_job,
+            commands::jobs::cancel_job,
+            commands::jobs::job_alerts,
+            commands::jobs::explain_job,
+            commands::jobs::start_validate,
+            commands::jobs::preview_deploy,
+            commands::jobs::start_deploy,
+            commands::jobs::record_host_facts,
+            commands::jobs::host_facts,
+            commands::jobs::install_check,
+            commands::jobs::start_install,
+            commands::jobs::hardware_status,
+            commands::jobs::commit_hardware_config,
+            commands::jobs::reprobe_host,
+            commands::jobs::host_files,
         ])
         .run(tauri::generate_context!());
     match result {
