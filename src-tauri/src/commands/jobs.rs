@@ -18,7 +18,8 @@ use nixdeck_core::tools::plan::{
 };
 use nixdeck_core::tools::watchdog::{Alert, Watchdog, WatchdogConfig};
 use nixdeck_engine::jobs::{requests, JobError, JobId, JobKind, JobManager, JobRecord};
-use nixdeck_engine::runner::{EventSink, JobEvent, JobResult};
+use nixdeck_engine::runner::progress::{DeployProgress, InstallProgress};
+use nixdeck_engine::runner::{EventSink, JobEvent, JobResult, LineObserver, PlainOutput};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -207,12 +208,64 @@ pub fn attach_job(
     from_seq: u64,
     on_event: Channel<JobEvent>,
 ) -> IpcResult<()> {
+    let manager = state.jobs.manager()?;
+    let id = parse_id(&id)?;
+    let record = manager.get(id)?;
+    let live = manager.process_group(id).is_some();
     let sink = move |event: &JobEvent| on_event.send(event.clone()).is_ok();
-    let sink: Arc<dyn EventSink> = Arc::new(sink);
-    Ok(state
-        .jobs
-        .manager()?
-        .attach(parse_id(&id)?, from_seq, sink)?)
+    let sink: Arc<dyn EventSink> = if live {
+        Arc::new(sink)
+    } else {
+        // A finished job's log holds only lines: read them again with the same
+        // parsers the live run used, so its steps and nodes show as they were
+        // (without timings: the log has none).
+        Arc::new(ReplayProgress::new(record.kind, sink))
+    };
+    Ok(manager.attach(id, from_seq, sink)?)
+}
+
+/// Adds the progress parsers' phases to a replayed log's lines.
+struct ReplayProgress<S> {
+    observer: Mutex<Box<dyn LineObserver>>,
+    sink: S,
+}
+
+impl<S> ReplayProgress<S> {
+    fn new(kind: JobKind, sink: S) -> Self {
+        let observer: Box<dyn LineObserver> = match kind {
+            JobKind::Install => Box::new(InstallProgress::new()),
+            JobKind::Deploy => Box::new(DeployProgress::new()),
+            JobKind::Lock | JobKind::Validate => Box::new(PlainOutput),
+        };
+        Self {
+            observer: Mutex::new(observer),
+            sink,
+        }
+    }
+}
+
+impl<S: Fn(&JobEvent) -> bool + Send + Sync> EventSink for ReplayProgress<S> {
+    fn send(&self, event: &JobEvent) -> bool {
+        if !(self.sink)(event) {
+            return false;
+        }
+        if let JobEvent::Lines {
+            stream,
+            first_seq,
+            lines,
+        } = event
+        {
+            let mut observer = self.observer.lock().unwrap_or_else(|e| e.into_inner());
+            for (i, line) in lines.iter().enumerate() {
+                for phase in observer.on_line(*stream, first_seq + i as u64, line, Duration::ZERO) {
+                    if !(self.sink)(&JobEvent::Phase(phase)) {
+                        return false;
+                    }
+                }
+            }
+        }
+        true
+    }
 }
 
 /// Cancels job `id` (SIGTERM to its process group, SIGKILL after a grace period).

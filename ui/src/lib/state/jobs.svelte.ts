@@ -124,6 +124,8 @@ export class JobView {
   cancelling = $state(false);
   /** Milliseconds since the job started, ticking while it runs. */
   elapsedMs = $state(0);
+  /** Phases carry real times (false when a finished job's log is replayed: it has none). */
+  timed = $state(true);
 
   private stop: (() => void) | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -180,9 +182,14 @@ export class JobView {
     }
   }
 
-  /** The run's steps with durations; the last runs until the end (or now). */
+  /**
+   * The run's steps with durations; the last runs until the end (or now). An
+   * `aborted` event is no step of its own: it marks the step it happened in
+   * as failed, with its reason.
+   */
   get steps(): StepView[] {
-    const phases = this.runPhases;
+    const phases = this.runPhases.filter((p) => p.phase !== "aborted");
+    const abort = this.runPhases.find((p) => p.phase === "aborted") ?? null;
     const endMs = this.endMs;
     const failed = this.outcome !== null && this.outcome.result !== "succeeded";
     return phases.map((p, i) => {
@@ -190,16 +197,19 @@ export class JobView {
       const isLast = i === phases.length - 1;
       const until = next ? next.at_ms : endMs;
       let status: StepView["status"] = "done";
-      if (p.phase === "aborted") status = "failed";
-      else if (isLast && this.outcome === null) status = "running";
+      let detail = p.detail;
+      if (isLast && abort) {
+        status = "failed";
+        detail = abort.detail;
+      } else if (isLast && this.outcome === null) status = "running";
       else if (isLast && failed) status = "failed";
       return {
         phase: p.phase,
         label: p.label,
         atMs: p.at_ms,
-        durationMs: until === null ? null : Math.max(0, until - p.at_ms),
+        durationMs: until === null || !this.timed ? null : Math.max(0, until - p.at_ms),
         status,
-        detail: p.detail,
+        detail,
         seq: p.seq,
       };
     });
@@ -236,6 +246,7 @@ export class JobView {
   async open(): Promise<void> {
     try {
       this.record = await this.commands.getJob(this.id);
+      this.timed = this.record.result === "running";
       this.stop = await this.commands.attachJob(this.id, this.buffer.endSeq, (e) => {
         this.apply(e);
         if (e.kind === "finished") void this.finish();

@@ -76,6 +76,18 @@ describe("JobView.apply", () => {
     expect(v.running).toBe(false);
   });
 
+  it("an abort marks the step it happened in as failed, with its reason", () => {
+    const v = new JobView(commands, "5");
+    v.apply(phase({ phase: "upload_ssh_keys", label: "Uploading install SSH keys", at_ms: 0 }));
+    v.apply(phase({ phase: "facts", label: "Gathering machine facts", seq: 4, at_ms: 10 }));
+    v.apply(phase({ phase: "aborted", label: "Aborted", seq: 5, at_ms: 20, detail: "no sudo" }));
+    v.apply({ kind: "finished", outcome: { result: "failed", exit_code: 1, signal: null, reason: null, lines: 6 } });
+    expect(v.steps.map((s) => [s.label, s.status, s.detail])).toEqual([
+      ["Uploading install SSH keys", "done", null],
+      ["Gathering machine facts", "failed", "no sudo"],
+    ]);
+  });
+
   it("does not repeat phases replayed by a re-attach", () => {
     const v = new JobView(commands, "1");
     v.apply(phase({ seq: 3 }));
