@@ -2,5 +2,5 @@
 //! Each is listed in build.rs and allowed in `capabilities/main.json`.
 
 pub mod doctor;
-pub mod repo;
 pub mod jobs;
+pub mod repo;
