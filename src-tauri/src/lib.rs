@@ -12,6 +12,9 @@ pub fn run() -> std::process::ExitCode {
     let data_dir = nixdeck_engine::paths::data_dir();
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
+        // fleet: the window opens where and as large as it was left
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_notification::init())
         .manage(AppState::new(data_dir))
         .invoke_handler(tauri::generate_handler![
             commands::doctor::doctor_report,

@@ -376,3 +376,128 @@ async fn fleet_screens_small_and_dark() -> Result<()> {
     app.screenshot("install-failed").await?;
     app.stop().await
 }
+
+/// Re-probe over a real sshd records the facts; the install dialog shows the
+/// preflight the backend computes from them (the same rules the engine and core
+/// give for this machine) and blocks on its errors.
+#[tokio::test]
+async fn reprobe_then_preflight_in_the_install_dialog() -> Result<()> {
+    use nixdeck_core::preflight::{self, LayoutNeeds};
+    use nixdeck_engine::ssh::{Auth, ConnectOptions, SshTarget};
+    use nixdeck_tests::sshd::{Sshd, SshdOptions};
+
+    let sshd = Sshd::start(SshdOptions::default());
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("infra");
+    repo::init_repo(&root, &FlakeSpec::default(), &Confirm::Nothing).await?;
+    let mut spec = HostSpec::new(HostName::new("box")?, "127.0.0.1");
+    spec.deployment.target_port = sshd.port;
+    spec.disko = Some(
+        r#"{
+  disko.devices.disk.main = {
+    type = "disk";
+    device = "/dev/vda";
+    content = {
+      type = "gpt";
+      partitions = {
+        ESP = { size = "512M"; type = "EF00"; content = { type = "filesystem"; format = "vfat"; mountpoint = "/boot"; }; };
+        root = { size = "100%"; content = { type = "filesystem"; format = "ext4"; mountpoint = "/"; }; };
+      };
+    };
+  };
+}
+"#
+        .into(),
+    );
+    repo::add_host(&root, &spec, &Confirm::Nothing).await?;
+
+    // What the backend should conclude about this machine, computed here with
+    // the same engine and core (the machine differs between CI and laptops).
+    let facts = nixdeck_engine::probe::probe(
+        &SshTarget {
+            host: "127.0.0.1".into(),
+            port: Some(sshd.port),
+            user: Some("root".into()),
+        },
+        &ConnectOptions {
+            auth: Auth::KeyFile(sshd.user_key_path.clone()),
+            known_hosts: Some(sshd.known_hosts_path.clone()),
+            ..Default::default()
+        },
+        &Default::default(),
+    )
+    .await?;
+    let needs = LayoutNeeds {
+        esp: true,
+        bios_boot: false,
+        gpt: true,
+        disks: vec!["/dev/vda".into()],
+    };
+    let expected = preflight::check(&facts, &needs, Some("x86_64-linux"));
+    let mut want: Vec<String> = expected
+        .findings
+        .iter()
+        .map(|f| f.rule.id().to_string())
+        .collect();
+    want.sort();
+
+    // The app's HOME has the key and the known host, as a user's would.
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(home.join(".ssh"))?;
+    std::fs::copy(&sshd.user_key_path, home.join(".ssh/id_ed25519"))?;
+    std::fs::copy(&sshd.known_hosts_path, home.join(".ssh/known_hosts"))?;
+    let data = tmp.path().join("data");
+    let mut env = app_env(&data);
+    env.push(("HOME".into(), home.display().to_string()));
+    let mut app = App::start(
+        "fleet-preflight",
+        AppOptions {
+            pick_folder: Some(root.clone()),
+            env,
+            ..Default::default()
+        },
+    )
+    .await?;
+    open_repo(&app).await?;
+    click_css(&app, "[data-host=\"box\"] [data-testid=\"open-host\"]").await?;
+    app.find("facts-empty").await?;
+    app.click("reprobe").await?;
+    app.find("host-disks").await?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let shown = loop {
+        let mut shown = Vec::new();
+        for f in app
+            .client
+            .find_all(fantoccini::Locator::Css(
+                "[data-testid=\"preflight-finding\"]",
+            ))
+            .await?
+        {
+            shown.push(f.attr("data-rule").await?.unwrap_or_default());
+        }
+        shown.sort();
+        if shown == want || Instant::now() > deadline {
+            break shown;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(shown, want, "the page shows the backend's preflight");
+    app.screenshot("host-probed").await?;
+
+    app.click("reinstall").await?;
+    app.find("reinstall-dialog").await?;
+    app.find("confirm-host").await?.send_keys("box").await?;
+    let disabled = app
+        .find("start-install")
+        .await?
+        .attr("disabled")
+        .await?
+        .is_some();
+    assert_eq!(
+        disabled,
+        expected.blocked() || !expected.warnings().is_empty(),
+        "errors block; warnings wait for their acknowledgement"
+    );
+    app.screenshot("install-dialog").await?;
+    app.stop().await
+}

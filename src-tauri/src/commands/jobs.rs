@@ -128,20 +128,69 @@ fn watchdog_config() -> WatchdogConfig {
 }
 
 /// Starts `request` with a watchdog that records its notices for `job_alerts`.
-fn start_watched(jobs: &AppJobs, request: nixdeck_engine::jobs::JobRequest) -> IpcResult<JobId> {
+/// Jobs shorter than this end without a desktop notification.
+const NOTIFY_AFTER: Duration = Duration::from_secs(20);
+
+/// Tells the desktop that a long job ended while the window was in the background.
+fn notify_end(app: &tauri::AppHandle, what: &str, result: JobResult, took: Duration) {
+    use tauri::Manager;
+    use tauri_plugin_notification::NotificationExt;
+    if took < NOTIFY_AFTER {
+        return;
+    }
+    let focused = app
+        .get_webview_window("main")
+        .and_then(|w| w.is_focused().ok())
+        .unwrap_or(false);
+    if focused {
+        return;
+    }
+    // A desktop without a notification service just gets none.
+    let _ = app
+        .notification()
+        .builder()
+        .title(format!("{what}: {}", result.as_str()))
+        .body(format!("nixdeck: the job ran for {} s.", took.as_secs()))
+        .show();
+}
+
+fn start_watched(
+    app: &tauri::AppHandle,
+    jobs: &AppJobs,
+    request: nixdeck_engine::jobs::JobRequest,
+) -> IpcResult<JobId> {
+    let what = format!(
+        "{} {}",
+        match request.kind {
+            JobKind::Install => "Install",
+            JobKind::Deploy => "Redeploy",
+            JobKind::Validate => "Validate",
+            JobKind::Lock => "Lock",
+        },
+        request.hosts.join(", ")
+    );
     let tool = match request.kind {
         JobKind::Install => Some(Tool::NixosAnywhere),
         JobKind::Deploy => Some(Tool::Colmena),
         _ => None,
     };
     let Some(tool) = tool else {
-        return Ok(jobs.manager()?.start(request, None)?);
+        let started = Instant::now();
+        let app = app.clone();
+        let sink = move |event: &JobEvent| {
+            if let JobEvent::Finished { outcome } = event {
+                notify_end(&app, &what, outcome.result, started.elapsed());
+            }
+            true
+        };
+        return Ok(jobs.manager()?.start(request, Some(Arc::new(sink)))?);
     };
     let dog = Arc::new(Mutex::new(Watchdog::new(tool, watchdog_config())));
     let started = Instant::now();
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let sink_dog = dog.clone();
     let sink_done = done.clone();
+    let sink_app = app.clone();
     let sink = move |event: &JobEvent| {
         match event {
             JobEvent::Lines { lines, .. } => {
@@ -151,7 +200,10 @@ fn start_watched(jobs: &AppJobs, request: nixdeck_engine::jobs::JobRequest) -> I
                     dog.on_line(now, line);
                 }
             }
-            JobEvent::Finished { .. } => sink_done.store(true, std::sync::atomic::Ordering::SeqCst),
+            JobEvent::Finished { outcome } => {
+                sink_done.store(true, std::sync::atomic::Ordering::SeqCst);
+                notify_end(&sink_app, &what, outcome.result, started.elapsed());
+            }
             _ => {}
         }
         true
@@ -312,13 +364,14 @@ pub fn explain_job(state: State<'_, AppState>, id: String) -> IpcResult<Explanat
 /// `nix build` of `host`'s system.
 #[tauri::command(async)]
 pub async fn start_validate(
+    app: tauri::AppHandle,
     state: State<'_, AppState>,
     repo: String,
     host: String,
 ) -> IpcResult<StartedJob> {
     let repo = PathBuf::from(repo);
     let request = requests::validate_request(&settings().await, &repo, &host)?;
-    let id = start_watched(&state.jobs, request)?;
+    let id = start_watched(&app, &state.jobs, request)?;
     Ok(StartedJob {
         job_id: id.to_string(),
     })
@@ -381,6 +434,7 @@ pub async fn preview_deploy(
 /// colmena apply on the hosts `filter` selects.
 #[tauri::command(async)]
 pub async fn start_deploy(
+    app: tauri::AppHandle,
     state: State<'_, AppState>,
     repo: String,
     filter: String,
@@ -396,7 +450,7 @@ pub async fn start_deploy(
         .collect();
     let options = deploy_options(&filter, goal, build_on_target, reboot)?;
     let request = requests::deploy_request(&settings().await, &repo, &hosts, &options)?;
-    let id = start_watched(&state.jobs, request)?;
+    let id = start_watched(&app, &state.jobs, request)?;
     Ok(StartedJob {
         job_id: id.to_string(),
     })
@@ -632,6 +686,7 @@ fn describe_changes(changes: &[IdentityChange]) -> String {
 /// re-check on a fresh probe, then the job.
 #[tauri::command(async)]
 pub async fn start_install(
+    app: tauri::AppHandle,
     state: State<'_, AppState>,
     repo: String,
     host: String,
@@ -671,7 +726,7 @@ pub async fn start_install(
         &InstallOptions::default(),
         None,
     )?;
-    let id = start_watched(&state.jobs, request)?;
+    let id = start_watched(&app, &state.jobs, request)?;
     Ok(StartedJob {
         job_id: id.to_string(),
     })
