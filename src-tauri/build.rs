@@ -35,5 +35,7 @@ fn nixdeck_commands() -> &'static [&'static str] {
         "commit_hardware_config",
         "reprobe_host",
         "host_files",
+        "check_host_key",
+        "replace_host_key",
     ]
 }

@@ -41,6 +41,8 @@ pub fn run() -> std::process::ExitCode {
             commands::jobs::commit_hardware_config,
             commands::jobs::reprobe_host,
             commands::jobs::host_files,
+            commands::jobs::check_host_key,
+            commands::jobs::replace_host_key,
         ])
         .run(tauri::generate_context!());
     match result {

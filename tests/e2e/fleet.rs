@@ -36,13 +36,25 @@ async fn fleet_repo(root: &Path) -> Result<()> {
 /// A finished install of db1 in `data` that aborted while gathering facts, run
 /// by the engine against the stand-in nixos-anywhere (as the window would).
 async fn failed_install(data: &Path, repo: &Path) -> Result<i64> {
+    install_job(data, repo, "abort-facts", JobResult::Failed).await
+}
+
+/// An install of db1 run by the engine with the stand-in in `scenario`.
+async fn install_job(data: &Path, repo: &Path, scenario: &str, want: JobResult) -> Result<i64> {
     let manager = JobManager::open(data)?;
+    // The host as the repository has it (address and port).
+    let view = repo::open_repo(repo).await?;
+    let db1 = view
+        .hosts
+        .iter()
+        .find(|h| h.name == "db1")
+        .expect("db1 in the repository");
     let host = HostTarget {
         name: "db1".into(),
-        address: "192.0.2.21".into(),
+        address: db1.address.clone().unwrap_or_default(),
         user: "root".into(),
-        port: None,
-        tags: vec!["db".into()],
+        port: db1.port.filter(|p| *p != 22),
+        tags: db1.tags.clone(),
         build_on_target: false,
     };
     let settings = ToolSettings {
@@ -53,7 +65,7 @@ async fn failed_install(data: &Path, repo: &Path) -> Result<i64> {
         requests::install_request(&settings, repo, &host, &InstallOptions::default(), None)?;
     req.command.program = standins().join("nix").to_string_lossy().into_owned();
     for (name, value) in [
-        ("NIXDECK_STANDIN_SCENARIO", "abort-facts"),
+        ("NIXDECK_STANDIN_SCENARIO", scenario),
         ("NIXDECK_STANDIN_DELAY", "0.01"),
     ] {
         req.command.env.push(EnvVar {
@@ -64,7 +76,7 @@ async fn failed_install(data: &Path, repo: &Path) -> Result<i64> {
     }
     let id = manager.start(req, None)?;
     let outcome = manager.wait(id).await?;
-    assert_eq!(outcome.result, JobResult::Failed);
+    assert_eq!(outcome.result, want, "{outcome:?}");
     Ok(id)
 }
 
@@ -499,5 +511,152 @@ async fn reprobe_then_preflight_in_the_install_dialog() -> Result<()> {
         "errors block; warnings wait for their acknowledgement"
     );
     app.screenshot("install-dialog").await?;
+    app.stop().await
+}
+
+/// After a successful install the job screen shows every step done, the
+/// hardware configuration known to git, and commits it on request.
+#[tokio::test]
+async fn after_install_commits_the_hardware_configuration() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("infra");
+    fleet_repo(&root).await?;
+    let data = tmp.path().join("data");
+    let id = install_job(&data, &root, "ok", JobResult::Succeeded).await?;
+    let mut env = app_env(&data);
+    for (k, v) in [
+        ("GIT_AUTHOR_NAME", "Test"),
+        ("GIT_AUTHOR_EMAIL", "test@example.org"),
+        ("GIT_COMMITTER_NAME", "Test"),
+        ("GIT_COMMITTER_EMAIL", "test@example.org"),
+    ] {
+        env.push((k.into(), v.into()));
+    }
+    let mut app = App::start(
+        "after-install",
+        AppOptions {
+            pick_folder: Some(root.clone()),
+            env,
+            ..Default::default()
+        },
+    )
+    .await?;
+    open_repo(&app).await?;
+    click_css(
+        &app,
+        "[data-host=\"db1\"] [data-testid=\"last-job\"] button",
+    )
+    .await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"job-screen\"]",
+        "data-job",
+        &id.to_string(),
+    )
+    .await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"job-screen\"]",
+        "data-result",
+        "succeeded",
+    )
+    .await?;
+    let failed = app
+        .client
+        .find_all(fantoccini::Locator::Css(
+            "[data-testid=\"phase\"]:not([data-status=\"done\"])",
+        ))
+        .await?;
+    assert!(failed.is_empty(), "every step is done");
+    let after = app.text("after-install").await?;
+    assert!(after.contains("known to git"), "{after}");
+    app.screenshot("after-install").await?;
+    app.click("commit-hardware").await?;
+    app.find("hardware-committed").await?;
+    let log = std::process::Command::new("git")
+        .args(["log", "-1", "--format=%s", "--name-only"])
+        .current_dir(&root)
+        .output()?;
+    let log = String::from_utf8_lossy(&log.stdout).into_owned();
+    assert!(
+        log.starts_with("add hardware configuration for db1"),
+        "{log}"
+    );
+    assert!(
+        log.contains("hosts/db1/hardware-configuration.nix"),
+        "{log}"
+    );
+    app.screenshot("committed").await?;
+    app.stop().await
+}
+
+/// After an install the host presents a new key: the job screen shows the old
+/// and the new fingerprint, and replaces the known_hosts entry only on request.
+#[tokio::test]
+async fn after_install_host_key_refresh_shows_both_fingerprints() -> Result<()> {
+    use nixdeck_tests::sshd::{fingerprint, keygen, public_key, Sshd, SshdOptions};
+
+    let sshd = Sshd::start(SshdOptions::default());
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("infra");
+    repo::init_repo(&root, &FlakeSpec::default(), &Confirm::Nothing).await?;
+    let mut spec = HostSpec::new(HostName::new("db1")?, "127.0.0.1");
+    spec.deployment.target_port = sshd.port;
+    repo::add_host(&root, &spec, &Confirm::Nothing).await?;
+    std::fs::write(root.join("flake.lock"), "{}\n")?;
+    let data = tmp.path().join("data");
+    install_job(&data, &root, "ok", JobResult::Succeeded).await?;
+
+    // known_hosts still has the key the machine had before the install.
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(home.join(".ssh"))?;
+    let old = keygen(tmp.path(), "old_host_key", "ed25519", "");
+    let old_fp = fingerprint(&old);
+    let known = home.join(".ssh/known_hosts");
+    std::fs::write(
+        &known,
+        format!("[127.0.0.1]:{} {}\n", sshd.port, public_key(&old)),
+    )?;
+    std::fs::copy(&sshd.user_key_path, home.join(".ssh/id_ed25519"))?;
+    let mut env = app_env(&data);
+    env.push(("HOME".into(), home.display().to_string()));
+    let mut app = App::start(
+        "host-key",
+        AppOptions {
+            pick_folder: Some(root.clone()),
+            env,
+            ..Default::default()
+        },
+    )
+    .await?;
+    open_repo(&app).await?;
+    click_css(
+        &app,
+        "[data-host=\"db1\"] [data-testid=\"last-job\"] button",
+    )
+    .await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"job-screen\"]",
+        "data-result",
+        "succeeded",
+    )
+    .await?;
+    app.click("check-host-key").await?;
+    wait_attr(&app, "[data-testid=\"host-key\"]", "data-status", "changed").await?;
+    assert_eq!(app.text("old-fingerprint").await?, old_fp);
+    assert_eq!(
+        app.text("new-fingerprint").await?,
+        sshd.host_key_fingerprint
+    );
+    // Nothing is replaced until the user asks.
+    assert!(std::fs::read_to_string(&known)?.contains(&public_key(&old)));
+    app.screenshot("fingerprints").await?;
+    app.click("replace-host-key").await?;
+    wait_attr(&app, "[data-testid=\"host-key\"]", "data-status", "matches").await?;
+    let text = std::fs::read_to_string(&known)?;
+    assert!(!text.contains(&public_key(&old)), "{text}");
+    assert!(text.contains(&sshd.host_key_pub), "{text}");
+    app.screenshot("replaced").await?;
     app.stop().await
 }

@@ -867,3 +867,151 @@ pub fn host_files(repo: String, host: String) -> IpcResult<HostFiles> {
         hardware: read("hardware-configuration.nix"),
     })
 }
+
+/// What the host presents now against what `~/.ssh/known_hosts` records:
+/// after an install the machine has new host keys, and the old entry must go
+/// (the article's `ssh-keygen -R` step) only once the user has seen both.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HostKeyCheck {
+    /// `matches`, `changed`, `unknown` or `unreachable`.
+    pub status: &'static str,
+    /// The name known_hosts records it under (`[host]:port`).
+    pub known_as: Option<String>,
+    /// The recorded key's fingerprint (for `changed`).
+    pub old_fingerprint: Option<String>,
+    /// The presented key's fingerprint.
+    pub new_fingerprint: Option<String>,
+    /// Why it could not be checked (for `unreachable`).
+    pub message: Option<String>,
+}
+
+async fn host_target(repo: &Path, host: &str) -> IpcResult<nixdeck_engine::ssh::SshTarget> {
+    check_host_name(host)?;
+    let hosts = repo_hosts(repo).await?;
+    let Some((_, target)) = hosts.into_iter().find(|(h, _)| h.name == host) else {
+        return Err(IpcError::new(
+            ErrorCode::NotFound,
+            format!("{host} is not a host of this repository"),
+        ));
+    };
+    Ok(nixdeck_engine::ssh::SshTarget {
+        host: target.address,
+        port: target.port,
+        user: Some(target.user),
+    })
+}
+
+/// Connects to `host` with known host keys only and says whether its key changed.
+#[tauri::command(async)]
+pub async fn check_host_key(repo: String, host: String) -> IpcResult<HostKeyCheck> {
+    use nixdeck_engine::ssh::{ConnectOptions, Session, SshError};
+    let target = host_target(Path::new(&repo), &host).await?;
+    let none = HostKeyCheck {
+        status: "matches",
+        known_as: None,
+        old_fingerprint: None,
+        new_fingerprint: None,
+        message: None,
+    };
+    Ok(
+        match Session::connect(&target, &ConnectOptions::default()).await {
+            Ok(session) => {
+                session.close().await;
+                none
+            }
+            Err(SshError::HostKeyMismatch {
+                host,
+                fingerprint,
+                known_fingerprint,
+                ..
+            }) => HostKeyCheck {
+                status: "changed",
+                known_as: Some(host),
+                old_fingerprint: Some(known_fingerprint),
+                new_fingerprint: Some(fingerprint),
+                message: None,
+            },
+            Err(SshError::HostKeyUnknown {
+                host, fingerprint, ..
+            }) => HostKeyCheck {
+                status: "unknown",
+                known_as: Some(host),
+                old_fingerprint: None,
+                new_fingerprint: Some(fingerprint),
+                message: None,
+            },
+            // The key is checked before logging in: a login failure means it matched.
+            Err(e @ SshError::AuthFailed { .. }) => HostKeyCheck {
+                message: Some(e.to_string()),
+                ..none
+            },
+            Err(e) => HostKeyCheck {
+                status: "unreachable",
+                message: Some(e.to_string()),
+                ..none
+            },
+        },
+    )
+}
+
+/// Replaces `host`'s recorded key by the one with `fingerprint`, which the
+/// user saw: `ssh-keygen -R` on the old entry, then a connection that records
+/// the new key only if it still has that fingerprint.
+#[tauri::command(async)]
+pub async fn replace_host_key(
+    repo: String,
+    host: String,
+    fingerprint: String,
+) -> IpcResult<HostKeyCheck> {
+    use nixdeck_engine::ssh::{ConnectOptions, HostKeyPolicy, Session, SshError};
+    let target = host_target(Path::new(&repo), &host).await?;
+    let check = check_host_key(repo.clone(), host.clone()).await?;
+    if check.new_fingerprint.as_deref() != Some(fingerprint.as_str()) {
+        return Err(IpcError::new(
+            ErrorCode::HostKeyMismatch,
+            format!(
+                "{host} now presents {}, not the key {fingerprint} you confirmed",
+                check.new_fingerprint.as_deref().unwrap_or("no key")
+            ),
+        )
+        .with_hint(
+            "Check the host again and compare the fingerprints before replacing anything.",
+        ));
+    }
+    if let (Some(known_as), "changed") = (&check.known_as, check.status) {
+        let known_hosts =
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".ssh/known_hosts");
+        let out = tokio::process::Command::new("ssh-keygen")
+            .arg("-R")
+            .arg(known_as)
+            .arg("-f")
+            .arg(&known_hosts)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .await
+            .map_err(|e| {
+                IpcError::new(
+                    ErrorCode::ToolMissing,
+                    format!("could not run ssh-keygen: {e}"),
+                )
+            })?;
+        if !out.status.success() {
+            return Err(IpcError::new(
+                ErrorCode::ProcessFailed,
+                String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            ));
+        }
+    }
+    let opts = ConnectOptions {
+        host_keys: HostKeyPolicy::TrustFingerprint(fingerprint),
+        ..Default::default()
+    };
+    match Session::connect(&target, &opts).await {
+        Ok(session) => session.close().await,
+        // Recorded before login; a login failure does not undo it.
+        Err(SshError::AuthFailed { .. }) => {}
+        Err(e) => return Err(nixdeck_engine::probe::ProbeError::from(e).into()),
+    }
+    check_host_key(repo, host).await
+}

@@ -9,6 +9,7 @@ import type {
   HardwareStatus,
   HostFactsView,
   HostFiles,
+  HostKeyCheck,
   InstallCheck,
   JobEvent,
   JobRecord,
@@ -56,6 +57,9 @@ export const commands = {
   commitHardwareConfig: (repo: string, host: string) => invoke<HardwareStatus>("commit_hardware_config", { repo, host }),
   reprobeHost: (repo: string, host: string) => invoke<HostFactsView>("reprobe_host", { repo, host }),
   hostFiles: (repo: string, host: string) => invoke<HostFiles>("host_files", { repo, host }),
+  checkHostKey: (repo: string, host: string) => invoke<HostKeyCheck>("check_host_key", { repo, host }),
+  replaceHostKey: (repo: string, host: string, fingerprint: string) =>
+    invoke<HostKeyCheck>("replace_host_key", { repo, host, fingerprint }),
 };
 
 export type Commands = typeof commands;

@@ -243,3 +243,11 @@ export interface HostFactsView {
   warnings: string[];
   [k: string]: unknown;
 }
+
+export interface HostKeyCheck {
+  status: "matches" | "changed" | "unknown" | "unreachable";
+  knownAs: string | null;
+  oldFingerprint: string | null;
+  newFingerprint: string | null;
+  message: string | null;
+}

@@ -7,6 +7,7 @@ import { toIpcError } from "../ipc/errors";
 import type {
   Explanation,
   HardwareStatus,
+  HostKeyCheck,
   IpcError,
   JobEvent,
   JobRecord,
@@ -102,7 +103,15 @@ const ENDS = new Set(["succeeded", "failed"]);
 
 export type JobCommands = Pick<
   Commands,
-  "getJob" | "attachJob" | "cancelJob" | "jobAlerts" | "explainJob" | "hardwareStatus" | "commitHardwareConfig"
+  | "getJob"
+  | "attachJob"
+  | "cancelJob"
+  | "jobAlerts"
+  | "explainJob"
+  | "hardwareStatus"
+  | "commitHardwareConfig"
+  | "checkHostKey"
+  | "replaceHostKey"
 >;
 
 export class JobView {
@@ -120,6 +129,8 @@ export class JobView {
   dismissed = $state(0);
   explanation = $state.raw<Explanation | null>(null);
   hardware = $state.raw<HardwareStatus | null>(null);
+  hostKey = $state.raw<HostKeyCheck | null>(null);
+  checkingKey = $state(false);
   error = $state.raw<IpcError | null>(null);
   cancelling = $state(false);
   /** Milliseconds since the job started, ticking while it runs. */
@@ -270,7 +281,15 @@ export class JobView {
     }
   }
 
-  private async finish(): Promise<void> {
+  private finishing: Promise<void> | null = null;
+
+  /** Reads the end once, however many ways it is noticed (event or record). */
+  private finish(): Promise<void> {
+    this.finishing ??= this.readEnd();
+    return this.finishing;
+  }
+
+  private async readEnd(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     try {
@@ -308,6 +327,35 @@ export class JobView {
       this.hardware = await this.commands.commitHardwareConfig(r.cwd, r.hosts[0]);
     } catch (err) {
       this.error = toIpcError(err);
+    }
+  }
+
+  /** Connects to the installed host and compares its key with known_hosts. */
+  async checkHostKey(): Promise<void> {
+    const r = this.record;
+    if (!r || !r.hosts[0]) return;
+    this.checkingKey = true;
+    try {
+      this.hostKey = await this.commands.checkHostKey(r.cwd, r.hosts[0]);
+    } catch (err) {
+      this.error = toIpcError(err);
+    } finally {
+      this.checkingKey = false;
+    }
+  }
+
+  /** Replaces the old key by the new one the user saw (its fingerprint). */
+  async replaceHostKey(): Promise<void> {
+    const r = this.record;
+    const fp = this.hostKey?.newFingerprint;
+    if (!r || !r.hosts[0] || !fp) return;
+    this.checkingKey = true;
+    try {
+      this.hostKey = await this.commands.replaceHostKey(r.cwd, r.hosts[0], fp);
+    } catch (err) {
+      this.error = toIpcError(err);
+    } finally {
+      this.checkingKey = false;
     }
   }
 

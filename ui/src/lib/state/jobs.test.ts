@@ -14,6 +14,8 @@ const commands: JobCommands = {
   explainJob: unused,
   hardwareStatus: unused,
   commitHardwareConfig: unused,
+  checkHostKey: unused,
+  replaceHostKey: unused,
 };
 
 function phase(p: Partial<Extract<JobEvent, { kind: "phase" }>>): JobEvent {
@@ -148,5 +150,34 @@ describe("formatDuration", () => {
     expect(formatDuration(1500)).toBe("1.5 s");
     expect(formatDuration(184_000)).toBe("3 min 04 s");
     expect(formatDuration(null)).toBe("");
+  });
+});
+
+describe("JobView.open", () => {
+  it("reads a finished job's end once, though both the record and the event say it ended", async () => {
+    let hardwareCalls = 0;
+    const record = { id: 9, kind: "install", hosts: ["db1"], cwd: "/repo", result: "succeeded", started_at: 0, ended_at: 5 } as JobRecord;
+    const v = new JobView(
+      {
+        ...commands,
+        getJob: async () => record,
+        attachJob: async (_id, _from, onEvent) => {
+          onEvent({ kind: "lines", stream: "log", first_seq: 0, lines: ["### Installing NixOS ###"] });
+          onEvent({ kind: "finished", outcome: { result: "succeeded", exit_code: 0, signal: null, reason: null, lines: 1 } });
+          return () => {};
+        },
+        explainJob: async () => ({ tool: "nixos-anywhere", outcome: "succeeded", steps: [], last_step: null, nodes: {}, findings: [], exit_status: 0, lines: 1, summary: "ok" }),
+        hardwareStatus: async () => {
+          hardwareCalls++;
+          return { path: "hosts/db1/hardware-configuration.nix", exists: true, tracked: true, uncommitted: true };
+        },
+      },
+      "9",
+    );
+    await v.open();
+    expect(hardwareCalls).toBe(1);
+    expect(v.timed).toBe(false);
+    expect(v.hardware?.uncommitted).toBe(true);
+    expect(v.lineCount).toBe(1);
   });
 });
