@@ -660,3 +660,47 @@ async fn after_install_host_key_refresh_shows_both_fingerprints() -> Result<()> 
     app.screenshot("replaced").await?;
     app.stop().await
 }
+
+/// A deploy that goes quiet: the watchdog's notice names the node and what
+/// usually causes it; keep waiting hides it; cancel ends the job as cancelled.
+#[tokio::test]
+async fn watchdog_notice_and_cancel() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("infra");
+    fleet_repo(&root).await?;
+    let data = tmp.path().join("data");
+    let mut env = app_env(&data);
+    env.retain(|(k, _)| k != "NIXDECK_STANDIN_DELAY");
+    env.push(("NIXDECK_STANDIN_DELAY".into(), "4".into()));
+    env.push(("NIXDECK_WATCHDOG_SILENCE_SECS".into(), "1".into()));
+    let mut app = App::start(
+        "watchdog",
+        AppOptions {
+            pick_folder: Some(root.clone()),
+            env,
+            ..Default::default()
+        },
+    )
+    .await?;
+    open_repo(&app).await?;
+    click_css(&app, "[data-testid=\"tag-chip\"][data-tag=\"web\"]").await?;
+    app.find("deploy-preview").await?;
+    app.click("start-deploy").await?;
+    let notice = app.find("watchdog-notice").await?;
+    assert_eq!(notice.attr("data-kind").await?.as_deref(), Some("silent"));
+    let text = notice.text().await?;
+    assert!(text.contains("Usually:"), "{text}");
+    app.screenshot("notice").await?;
+    app.click("keep-waiting").await?;
+    app.click("cancel-job").await?;
+    app.click("confirm-cancel").await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"job-screen\"]",
+        "data-result",
+        "cancelled",
+    )
+    .await?;
+    app.screenshot("cancelled").await?;
+    app.stop().await
+}
