@@ -704,3 +704,63 @@ async fn watchdog_notice_and_cancel() -> Result<()> {
     app.screenshot("cancelled").await?;
     app.stop().await
 }
+
+/// 200,000 lines of build output arrive complete in the virtualized log view,
+/// and search finds a line near the end. Prints how long the window took.
+#[tokio::test]
+async fn a_flood_of_lines_stays_usable() -> Result<()> {
+    const LINES: usize = 200_000;
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("infra");
+    fleet_repo(&root).await?;
+    let data = tmp.path().join("data");
+    let mut env = app_env(&data);
+    env.push(("NIXDECK_STANDIN_SCENARIO".into(), "flood".into()));
+    env.push(("NIXDECK_STANDIN_LINES".into(), LINES.to_string()));
+    let mut app = App::start(
+        "flood",
+        AppOptions {
+            pick_folder: Some(root.clone()),
+            env,
+            ..Default::default()
+        },
+    )
+    .await?;
+    open_repo(&app).await?;
+    let started = Instant::now();
+    click_css(&app, "[data-host=\"web1\"] [data-testid=\"validate-host\"]").await?;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let n: usize = attr(&app, "[data-testid=\"log-view\"]", "data-lines")
+            .await
+            .ok()
+            .flatten()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        if n == LINES {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("only {n} of {LINES} lines arrived");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!(
+        "flood: {LINES} lines shown in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    // Only the rows in sight are in the DOM.
+    let rows = app
+        .client
+        .find_all(fantoccini::Locator::Css("[data-testid=\"log-line\"]"))
+        .await?;
+    assert!(rows.len() < 200, "{} rows rendered", rows.len());
+    let search = app.find("log-search").await?;
+    search.send_keys("199999 building").await?;
+    search
+        .send_keys(&fantoccini::key::Key::Enter.to_string())
+        .await?;
+    wait_attr(&app, "[data-testid=\"log-matches\"]", "data-count", "1").await?;
+    app.screenshot("flood-search").await?;
+    app.stop().await
+}
