@@ -3,3 +3,5 @@
 
 mod harness;
 mod start;
+// fleet
+mod fleet;

@@ -2,4 +2,5 @@
 //! Each is listed in build.rs and allowed in `capabilities/main.json`.
 
 pub mod doctor;
+pub mod jobs;
 pub mod repo;
