@@ -8,15 +8,15 @@
 
 use crate::error::{ErrorCode, IpcError, IpcResult};
 use crate::state::AppState;
-use nixdeck_core::disko::{Content, DiskLayout};
 use nixdeck_core::facts::HostFacts;
-use nixdeck_core::preflight::{self, DiskIdentity, IdentityChange, LayoutNeeds, Preflight, Rule};
+use nixdeck_core::preflight::{DiskIdentity, IdentityChange, Preflight, Rule};
 use nixdeck_core::repo::HostSummary;
 use nixdeck_core::tools::explain::{self, Explanation, Tool};
 use nixdeck_core::tools::plan::{
     DeployGoal, DeployOptions, HostTarget, InstallOptions, ToolSettings,
 };
 use nixdeck_core::tools::watchdog::{Alert, Watchdog, WatchdogConfig};
+use nixdeck_engine::install;
 use nixdeck_engine::jobs::{requests, JobError, JobId, JobKind, JobManager, JobRecord};
 use nixdeck_engine::runner::progress::{DeployProgress, InstallProgress};
 use nixdeck_engine::runner::{EventSink, JobEvent, JobResult, LineObserver, PlainOutput};
@@ -518,36 +518,20 @@ fn load_facts(data_dir: &Path, repo: &Path, host: &str) -> IpcResult<Option<Host
     }
 }
 
-/// What the layout needs from the machine (boot partitions, GPT, disks).
-fn layout_needs(layout: &DiskLayout) -> LayoutNeeds {
-    let mut needs = LayoutNeeds::default();
-    for disk in layout.disk.as_ref().into_iter().flat_map(|d| d.values()) {
-        if let Some(device) = &disk.device {
-            needs.disks.push(device.clone());
-        }
-        if let Some(content) = disk.content.as_ref() {
-            if let Content::Gpt(gpt) = content.as_ref() {
-                needs.gpt = true;
-                for part in gpt.partitions.as_ref().into_iter().flat_map(|p| p.values()) {
-                    match part
-                        .type_
-                        .as_deref()
-                        .map(str::to_ascii_uppercase)
-                        .as_deref()
-                    {
-                        Some("EF00") | Some("C12A7328-F81F-11D2-BA4B-00A0C93EC93B") => {
-                            needs.esp = true
-                        }
-                        Some("EF02") | Some("21686148-6449-6E6F-744E-656564454649") => {
-                            needs.bios_boot = true
-                        }
-                        _ => {}
-                    }
-                }
-            }
-        }
+/// Maps the engine's install checks to what the window shows, with what to do.
+fn install_error(err: install::InstallCheckError) -> IpcError {
+    use install::InstallCheckError as E;
+    match err {
+        E::Layout(e) => IpcError::new(ErrorCode::Validation, e.to_string()).with_hint(
+            "The host needs a disk layout (hosts/<host>/disko.nix) before it can be installed.",
+        ),
+        E::Probe(e) => IpcError::from(e),
+        E::Preflight(e) => IpcError::new(ErrorCode::Validation, e.to_string()).with_hint(
+            "Fix the errors on the target (or in the layout), or acknowledge the warnings, then try again.",
+        ),
+        e @ E::DisksChanged { .. } => IpcError::new(ErrorCode::Conflict, e.to_string())
+            .with_hint("Probe the host again and review the layout against the disks it has now."),
     }
-    needs
 }
 
 /// The checks before an install, as the review step and the host page show them.
@@ -586,40 +570,19 @@ async fn install_check_inner(
             "Probe the host first (Re-probe on the host page, or the wizard's connect step).",
         )
     })?;
-    let disko = repo.join("hosts").join(host).join("disko.nix");
-    let layout = nixdeck_engine::disko_file::load(
-        &disko,
-        &nixdeck_engine::disko_file::LoadOptions::for_file(&disko),
-    )
-    .await
-    .map_err(|e| {
-        IpcError::new(ErrorCode::Validation, e.to_string()).with_hint(
-            "The host needs a disk layout (hosts/<host>/disko.nix) before it can be installed.",
-        )
-    })?;
-    let needs = layout_needs(&layout);
-    let preflight = preflight::check(&facts, &needs, summary.system.as_deref());
-    let confirmed: Vec<DiskIdentity> = needs
-        .disks
-        .iter()
-        .filter_map(|d| DiskIdentity::of(&facts, d))
-        .collect();
-    let changes = if reprobe {
-        let ssh = nixdeck_engine::ssh::SshTarget {
-            host: target.address.clone(),
-            port: target.port,
-            user: Some(target.user.clone()),
-        };
-        let now = nixdeck_engine::probe::probe(
-            &ssh,
-            &nixdeck_engine::ssh::ConnectOptions::default(),
-            &nixdeck_engine::probe::ProbeOptions::default(),
-        )
-        .await?;
-        preflight::recheck_disks(&confirmed, &now)
-    } else {
-        Vec::new()
+    let ssh = nixdeck_engine::ssh::SshTarget {
+        host: target.address.clone(),
+        port: target.port,
+        user: Some(target.user.clone()),
     };
+    let connect = nixdeck_engine::ssh::ConnectOptions::default();
+    let reprobe = reprobe.then_some(install::Reprobe {
+        target: &ssh,
+        connect: &connect,
+    });
+    let check = install::check(repo, host, summary.system.as_deref(), &facts, reprobe)
+        .await
+        .map_err(install_error)?;
     let argv = requests::install_request(
         &settings().await,
         repo,
@@ -631,9 +594,9 @@ async fn install_check_inner(
     .redacted_argv();
     Ok((
         InstallCheck {
-            preflight,
-            confirmed,
-            changes,
+            preflight: check.preflight,
+            confirmed: check.confirmed,
+            changes: check.changes,
             argv,
         },
         target,
@@ -652,33 +615,6 @@ pub async fn install_check(
             .await?
             .0,
     )
-}
-
-/// Disk identities side by side, for the error that stops an install.
-fn describe_changes(changes: &[IdentityChange]) -> String {
-    let id = |d: &DiskIdentity| {
-        format!(
-            "{} ({}, serial {}, model {}, {} bytes)",
-            d.stable_name,
-            d.path,
-            d.serial.as_deref().unwrap_or("none"),
-            d.model.as_deref().map(str::trim).unwrap_or("none"),
-            d.size_bytes
-        )
-    };
-    changes
-        .iter()
-        .map(|c| {
-            format!(
-                "{}: confirmed {} — now {}; {}",
-                c.name,
-                id(&c.confirmed),
-                c.now.as_ref().map_or_else(|| "gone".to_string(), id),
-                c.differences.join(", ")
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// Installs NixOS on `host` with nixos-anywhere: the typed confirmation, the
@@ -705,20 +641,13 @@ pub async fn start_install(
         .iter()
         .filter_map(|r| serde_json::from_value(serde_json::Value::String(r.clone())).ok())
         .collect();
-    check.preflight.may_start(&acknowledged).map_err(|e| {
-        IpcError::new(ErrorCode::Validation, e.to_string())
-            .with_hint("Fix the errors on the target (or in the layout), or acknowledge the warnings, then try again.")
-    })?;
-    if !check.changes.is_empty() {
-        return Err(IpcError::new(
-            ErrorCode::Conflict,
-            format!(
-                "the disks on {host} are not the ones confirmed on review; nothing was erased:\n{}",
-                describe_changes(&check.changes)
-            ),
-        )
-        .with_hint("Probe the host again and review the layout against the disks it has now."));
+    install::InstallCheck {
+        preflight: check.preflight,
+        confirmed: check.confirmed,
+        changes: check.changes,
     }
+    .may_start(&host, &acknowledged)
+    .map_err(install_error)?;
     let request = requests::install_request(
         &settings().await,
         &repo,
