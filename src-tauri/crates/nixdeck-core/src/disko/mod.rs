@@ -12,6 +12,7 @@
 //! - [`validate`]: findings against the probed host.
 //! - [`templates`]: ready layouts for the chosen disks and boot mode.
 
+pub mod edit;
 mod error;
 mod import;
 pub mod model;
