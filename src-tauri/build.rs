@@ -17,5 +17,20 @@ fn nixdeck_commands() -> &'static [&'static str] {
         "pick_folder",
         "open_repo",
         "create_repo",
+        // wizard
+        "check_host_identity",
+        "check_host_name",
+        "pick_file",
+        "list_ssh_keys",
+        "preview_configuration",
+        "review_new_host",
+        "write_new_host",
+        "probe_host",
+        "load_facts",
+        "layout_templates",
+        "layout_from_template",
+        "layout_from_repo",
+        "apply_layout_edit",
+        "layout_view",
     ]
 }

@@ -20,6 +20,21 @@ pub fn run() -> std::process::ExitCode {
             commands::repo::pick_folder,
             commands::repo::open_repo,
             commands::repo::create_repo,
+            // wizard: identity, probe, layout editor, review
+            commands::hosts::check_host_identity,
+            commands::hosts::check_host_name,
+            commands::hosts::pick_file,
+            commands::hosts::list_ssh_keys,
+            commands::hosts::preview_configuration,
+            commands::hosts::review_new_host,
+            commands::hosts::write_new_host,
+            commands::probe::probe_host,
+            commands::probe::load_facts,
+            commands::layout::layout_templates,
+            commands::layout::layout_from_template,
+            commands::layout::layout_from_repo,
+            commands::layout::apply_layout_edit,
+            commands::layout::layout_view,
         ])
         .run(tauri::generate_context!());
     match result {

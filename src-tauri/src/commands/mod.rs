@@ -3,3 +3,7 @@
 
 pub mod doctor;
 pub mod repo;
+// wizard
+pub mod hosts;
+pub mod layout;
+pub mod probe;
