@@ -60,7 +60,12 @@ impl Drop for LoopDisk {
 }
 
 async fn attr(app: &App, testid: &str, name: &str) -> Result<String> {
-    Ok(app.find(testid).await?.attr(name).await?.unwrap_or_default())
+    Ok(app
+        .find(testid)
+        .await?
+        .attr(name)
+        .await?
+        .unwrap_or_default())
 }
 
 /// Waits until `f` is true, polling.
@@ -172,7 +177,12 @@ async fn first_install(name: &str, window: Option<(u32, u32)>, dark: bool) -> Re
     app.click("auth-key").await?;
     app.click("pick-keyfile").await?;
     until("the key file path", || async {
-        Ok(app.find("identity-keyfile").await?.prop("value").await?.as_deref()
+        Ok(app
+            .find("identity-keyfile")
+            .await?
+            .prop("value")
+            .await?
+            .as_deref()
             == Some(&*sshd.user_key_path.to_string_lossy()))
     })
     .await?;
@@ -220,7 +230,10 @@ async fn first_install(name: &str, window: Option<(u32, u32)>, dark: bool) -> Re
         .await?
         .click()
         .await?;
-    assert!(repo.join(".nixdeck/facts/web1.json").is_file(), "facts stored");
+    assert!(
+        repo.join(".nixdeck/facts/web1.json").is_file(),
+        "facts stored"
+    );
     // The template's boot partition follows the probed boot mode: the ESP on
     // UEFI, the BIOS boot partition (EF02) otherwise.
     let uefi = app.text("fact-boot").await? == "UEFI";
@@ -258,10 +271,14 @@ async fn first_install(name: &str, window: Option<(u32, u32)>, dark: bool) -> Re
     })
     .await?;
     let preview = app.text("disko-preview").await?;
-    assert!(preview.contains(&format!("size = \"{}M\";", first_mib + 20)), "{preview}");
+    assert!(
+        preview.contains(&format!("size = \"{}M\";", first_mib + 20)),
+        "{preview}"
+    );
 
     // Dragging the partition's right edge makes it larger, snapped to whole MiB.
     let before = segment_size(&app, first).await?;
+    app.screenshot("layout-keyboard").await?;
     let handle = app.find(&format!("handle-{first}")).await?;
     app.client
         .perform_actions(
@@ -295,15 +312,26 @@ async fn first_install(name: &str, window: Option<(u32, u32)>, dark: bool) -> Re
 
     // An invalid size is a finding on the drawing and in the list; Next is blocked.
     focus(&app, &format!("segment-{first}")).await?;
-    type_into(&app, "form-size", "12X").await?;
-    app.click("form-apply-size").await?;
-    until("an error finding", || async { Ok(error_findings(&app).await? > 0) }).await?;
-    assert_eq!(attr(&app, &format!("segment-{first}"), "data-severity").await?, "error");
+    // Typed, then Enter (the form's Set button does the same).
+    type_into(&app, "form-size", "12X\u{E007}").await?;
+    until("an error finding", || async {
+        Ok(error_findings(&app).await? > 0)
+    })
+    .await?;
+    // It cannot be placed on the disk: the drawing says so where the partition was.
+    let problem = app.find("plan-problem").await?;
+    assert!(problem
+        .attr("data-path")
+        .await?
+        .unwrap_or_default()
+        .contains(".partitions.part1."));
     assert!(!app.find("wizard-next").await?.is_enabled().await?);
     app.screenshot("layout-finding").await?;
-    type_into(&app, "form-size", "1G").await?;
-    app.click("form-apply-size").await?;
-    until("the finding to go", || async { Ok(error_findings(&app).await? == 0) }).await?;
+    type_into(&app, "form-size", "1G\u{E007}").await?;
+    until("the finding to go", || async {
+        Ok(error_findings(&app).await? == 0)
+    })
+    .await?;
     assert_eq!(segment_size(&app, first).await?, 1 << 30);
     // Undo goes back to the invalid size, redo forward again.
     app.click("undo").await?;
@@ -315,13 +343,19 @@ async fn first_install(name: &str, window: Option<(u32, u32)>, dark: bool) -> Re
     // System: live configuration.nix with the probed boot loader.
     app.find("step-system").await?;
     until("the configuration preview", || async {
-        Ok(app.text("config-preview").await?.contains("networking.hostName = \"web1\";"))
+        Ok(app
+            .text("config-preview")
+            .await?
+            .contains("networking.hostName = \"web1\";"))
     })
     .await?;
     type_into(&app, "key-paste", &sshd.user_key_pub).await?;
     app.click("key-add").await?;
     until("the key in the preview", || async {
-        Ok(app.text("config-preview").await?.contains(&sshd.user_key_pub))
+        Ok(app
+            .text("config-preview")
+            .await?
+            .contains(&sshd.user_key_pub))
     })
     .await?;
     app.screenshot("system").await?;
@@ -330,11 +364,17 @@ async fn first_install(name: &str, window: Option<(u32, u32)>, dark: bool) -> Re
     // Review: the disk to erase by identity, the command, preflight, typed confirmation.
     app.find("step-review").await?;
     let erase = app.find("erase-disk").await?;
-    assert_eq!(erase.attr("data-stable").await?.as_deref(), Some(&*disk.dev));
+    assert_eq!(
+        erase.attr("data-stable").await?.as_deref(),
+        Some(&*disk.dev)
+    );
     assert!(erase.text().await?.contains("2 GiB"));
     let command = app.text("install-command").await?;
     assert!(command.contains("--flake .#web1"), "{command}");
-    assert!(command.contains("--target-host root@127.0.0.1"), "{command}");
+    assert!(
+        command.contains("--target-host root@127.0.0.1"),
+        "{command}"
+    );
     assert!(command.contains(&format!("-p {}", sshd.port)), "{command}");
     for ack in app
         .client
@@ -344,10 +384,44 @@ async fn first_install(name: &str, window: Option<(u32, u32)>, dark: bool) -> Re
         ack.click().await?;
     }
     let install = app.find("install").await?;
-    assert!(!install.is_enabled().await?, "install waits for the typed name");
+    assert!(
+        !install.is_enabled().await?,
+        "install waits for the typed name"
+    );
     type_into(&app, "confirm-name", "web").await?;
     assert!(!app.find("install").await?.is_enabled().await?);
     type_into(&app, "confirm-name", "web1").await?;
+    let errors = app
+        .client
+        .find_all(Locator::Css(
+            "[data-testid=\"preflight-finding\"][data-severity=\"error\"]",
+        ))
+        .await?;
+    if !errors.is_empty() {
+        // This machine cannot be installed (e.g. a container: no kexec, no cpio):
+        // preflight errors block the install even with the name typed, and say why.
+        app.screenshot("review-blocked").await?;
+        assert!(!app.find("install").await?.is_enabled().await?);
+        let blockers = app.text("blockers").await?;
+        for e in errors {
+            let text = e.text().await?;
+            let first_words: String = text
+                .trim_start_matches("error")
+                .trim()
+                .chars()
+                .take(30)
+                .collect();
+            assert!(
+                blockers.contains(&first_words),
+                "{blockers} lists {first_words}"
+            );
+        }
+        assert!(
+            !repo.join("hosts/web1").exists(),
+            "nothing written while blocked"
+        );
+        return app.stop().await;
+    }
     until("install enabled", || async {
         Ok(app.find("install").await?.is_enabled().await?)
     })
@@ -365,7 +439,10 @@ async fn first_install(name: &str, window: Option<(u32, u32)>, dark: bool) -> Re
         parse_nix(&path)?;
     }
     let disko = std::fs::read_to_string(repo.join("hosts/web1/disko.nix"))?;
-    assert!(disko.contains("part1 = {") && disko.contains(&disk.dev), "{disko}");
+    assert!(
+        disko.contains("part1 = {") && disko.contains(&disk.dev),
+        "{disko}"
+    );
     // The install itself starts through the fleet side's `start_install` and job
     // screen; until that is merged the wizard says why it could not start.
     until("the job screen or the start error", || async {
