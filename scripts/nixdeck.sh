@@ -29,7 +29,7 @@ packages=(
   nix-bin openssh-server openssh-client
   xvfb webkit2gtk-driver dbus-x11 xauth
   nodejs npm
-  fdisk util-linux gdisk
+  fdisk util-linux gdisk sudo
 )
 missing=()
 for p in "${packages[@]}"; do

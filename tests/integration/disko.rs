@@ -315,3 +315,33 @@ fn evaluated_json_imports_like_the_nix_file() {
     let printed: DiskLayout = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(printed, from_nix);
 }
+
+#[test]
+fn names_keep_the_order_the_file_writes_them_in() {
+    let load = |name: &str| {
+        runtime()
+            .block_on(disko_file::load(&fixture(name), &LoadOptions::default()))
+            .unwrap()
+    };
+    let lvm = load("disko/lvm.nix");
+    let lvs = lvm.lvm_vg.as_ref().unwrap()["pool"].lvs.as_ref().unwrap();
+    assert_eq!(
+        lvs.keys().collect::<Vec<_>>(),
+        ["root", "thinpool", "thin", "home"]
+    );
+    let gpt = load("disko/gpt-all-options.nix");
+    let Some(disko::Content::Gpt(table)) = gpt.disk.as_ref().unwrap()["nvme"].content.as_deref()
+    else {
+        panic!()
+    };
+    let names: Vec<&String> = table.partitions.as_ref().unwrap().keys().collect();
+    assert_eq!(names, ["boot", "ESP", "swap", "root", "empty"]);
+    // And rendering keeps it: the file a person wrote is not reshuffled.
+    let text = disko::render(&gpt);
+    let at = |needle: &str| text.find(needle).unwrap();
+    assert!(
+        at("boot = {") < at("ESP = {")
+            && at("ESP = {") < at("swap = {")
+            && at("swap = {") < at("root = {")
+    );
+}

@@ -1110,3 +1110,47 @@ fn standins_refuse_unexpected_arguments() {
     );
     assert_eq!(run(&["build", ".#a"]).status.code(), Some(2));
 }
+
+#[tokio::test]
+async fn a_quiet_step_is_reported_by_the_watchdog() {
+    use nixdeck_core::tools::watchdog::{AlertKind, WatchdogConfig};
+    use nixdeck_engine::runner::progress::InstallProgress;
+    use nixdeck_engine::runner::{Run, RunSpec};
+    let s = Scene::new();
+    let req = s.request(
+        requests::install_request(
+            &PATH_TOOLS,
+            &s.repo(),
+            &target("web1"),
+            &InstallOptions::default(),
+            None,
+        )
+        .unwrap(),
+        "hang-disko",
+    );
+    let mut spec = RunSpec::new(&req.command, &s.repo(), &s.tmp.path().join("watch.log"));
+    spec.grace = Duration::from_millis(300);
+    let observer =
+        InstallProgress::with_watchdog(WatchdogConfig::uniform(Duration::from_millis(600)));
+    let sink = Arc::new(Collect::default());
+    let run = Run::start(spec, Box::new(observer), Some(sink.clone())).unwrap();
+    let start = Instant::now();
+    let alert = loop {
+        let found = sink.events.lock().unwrap().iter().find_map(|e| match e {
+            JobEvent::Stalled { alert: Some(a), .. } => Some(a.clone()),
+            _ => None,
+        });
+        if let Some(alert) = found {
+            break alert;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no watchdog alert"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(alert.step, "Formatting hard drive with disko");
+    assert!(matches!(alert.kind, AlertKind::Silent { .. }), "{alert:?}");
+    run.cancel();
+    assert_eq!(run.wait().await.result, JobResult::Cancelled);
+}

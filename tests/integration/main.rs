@@ -7,3 +7,4 @@ mod jobs;
 mod preflight;
 mod probe;
 mod repo;
+mod watchdog;

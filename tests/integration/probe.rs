@@ -5,8 +5,8 @@
 use nixdeck_core::facts::{lsblk, BlockDevice, BootMode, Privilege};
 use nixdeck_engine::probe::{probe, ProbeError, ProbeOptions};
 use nixdeck_engine::ssh::{
-    Auth, AuthMethod, ConnectOptions, HostKeyPolicy, PassphrasePrompt, Secret, SshError, SshTarget,
-    Step, Timeouts,
+    Auth, AuthMethod, ConnectOptions, HostKeyPolicy, PassphrasePrompt, Phase, Secret, Session,
+    SshError, SshTarget, Step, Timeouts,
 };
 use nixdeck_tests::sshd::{
     ensure_user, free_port, keygen, public_key, run, SshAgent, Sshd, SshdOptions, SudoGrant,
@@ -51,10 +51,24 @@ fn local_memory_bytes() -> u64 {
 #[tokio::test]
 async fn key_file_login_reads_the_facts_of_this_machine() {
     let sshd = Sshd::start(SshdOptions::default());
-    let o = opts(&sshd, Auth::KeyFile(sshd.user_key_path.clone()));
+    let phases = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = phases.clone();
+    let o = ConnectOptions {
+        progress: Some(Arc::new(move |p| seen.lock().unwrap().push(p))),
+        ..opts(&sshd, Auth::KeyFile(sshd.user_key_path.clone()))
+    };
     let facts = probe(&target(&sshd.target("root")), &o, &ProbeOptions::default())
         .await
         .unwrap_or_else(|e| panic!("{e}\n{}", sshd.log()));
+    assert_eq!(
+        *phases.lock().unwrap(),
+        vec![
+            Phase::Connecting,
+            Phase::Handshake,
+            Phase::Authenticating,
+            Phase::ReadingFacts
+        ]
+    );
     assert_eq!(facts.user, "root");
     assert_eq!(facts.privilege, Privilege::Root);
     let machine = run(Command::new("uname").arg("-m")).trim().to_string();
@@ -148,6 +162,28 @@ async fn password_login_and_wrong_credentials_fail_distinctly() {
     assert!(msg.contains(&other.display().to_string()), "{msg}");
     assert_ne!(msg, pw_err.to_string());
     assert!(key_err.hint().contains("authorized_keys"));
+}
+
+#[tokio::test]
+async fn password_login_through_keyboard_interactive() {
+    let sshd = Sshd::start(SshdOptions {
+        keyboard_interactive: true,
+        ..SshdOptions::default()
+    });
+    let user = ensure_user("nixdeck-kbd", "tr0ub4dor");
+    let ok = opts(&sshd, Auth::Password(Secret::new("tr0ub4dor")));
+    let facts = probe(&target(&sshd.target(&user)), &ok, &ProbeOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", sshd.log()));
+    assert_eq!(facts.user, user);
+    let wrong = opts(&sshd, Auth::Password(Secret::new("tr0ub4dor&3")));
+    assert!(matches!(
+        probe_err(&sshd.target(&user), &wrong).await,
+        ProbeError::Ssh(SshError::AuthFailed {
+            method: AuthMethod::Password,
+            ..
+        })
+    ));
 }
 
 struct FixedPassphrase(&'static str);
@@ -356,6 +392,39 @@ async fn changed_host_key_is_refused_with_the_way_out() {
     );
 }
 
+#[tokio::test]
+async fn a_command_that_hangs_times_out_with_its_name() {
+    let sshd = Sshd::start(SshdOptions::default());
+    let mut o = opts(&sshd, Auth::KeyFile(sshd.user_key_path.clone()));
+    o.timeouts.command = Duration::from_millis(700);
+    let session = Session::connect(&target(&sshd.target("root")), &o)
+        .await
+        .expect("connect");
+    let out = session
+        .exec("echo", "echo hi; exit 3", b"")
+        .await
+        .expect("echo");
+    assert_eq!(
+        (out.stdout.as_slice(), out.exit_status),
+        (&b"hi\n"[..], Some(3))
+    );
+    let started = Instant::now();
+    let err = session
+        .exec("the slow step", "sleep 5", b"")
+        .await
+        .expect_err("timeout");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    match &err {
+        SshError::Timeout {
+            step: Step::Command(name),
+            ..
+        } => assert_eq!(name, "the slow step"),
+        e => panic!("expected a command timeout, got {e}"),
+    }
+    assert!(err.to_string().contains("running the slow step"), "{err}");
+    session.close().await;
+}
+
 fn fast_timeouts() -> Timeouts {
     Timeouts {
         connect: Duration::from_secs(2),
@@ -562,4 +631,56 @@ async fn probed_disks_equal_local_lsblk_including_a_partitioned_loop_device() {
             .collect()
     };
     assert_eq!(disks(&facts.disks), disks(&local));
+}
+
+#[tokio::test]
+async fn cli_prints_disks_for_people_and_takes_the_password_from_the_environment() {
+    let sshd = Sshd::start(SshdOptions::default());
+    let user = ensure_user("nixdeck-cli", "from the env");
+    let out = Command::new(env!("CARGO_BIN_EXE_nixdeck-headless"))
+        .args(["probe", &sshd.target(&user), "--password-env", "ND_TEST_PW"])
+        .arg("--known-hosts")
+        .arg(&sshd.known_hosts_path)
+        .env("ND_TEST_PW", "from the env")
+        .env_remove("SSH_AUTH_SOCK")
+        .output()
+        .expect("run nixdeck-headless");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let local_host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    assert!(stdout.starts_with(local_host.trim()), "{stdout}");
+    assert!(stdout.contains(&format!("as {user}")), "{stdout}");
+    let local = lsblk::parse(&run(Command::new("lsblk").args([
+        "--json",
+        "-b",
+        "-o",
+        lsblk::COLUMN_SETS[0],
+    ])))
+    .unwrap();
+    for d in local.iter().filter(|d| d.kind == "disk" && !d.is_noise()) {
+        assert!(
+            stdout.contains(&d.path),
+            "{} missing from:\n{stdout}",
+            d.path
+        );
+    }
+    // Not root and no sudo: said on stderr, not hidden.
+    assert!(
+        stderr.contains("warning:") && stderr.contains("not root"),
+        "{stderr}"
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_nixdeck-headless"))
+        .args([
+            "probe",
+            &sshd.target(&user),
+            "--password-env",
+            "ND_UNSET_VAR_X",
+        ])
+        .env_remove("ND_UNSET_VAR_X")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ND_UNSET_VAR_X"));
 }

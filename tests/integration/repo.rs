@@ -237,7 +237,7 @@ async fn configuration_follows_the_boot_mode_and_the_article() {
     assert!(web.contains("imports = [ ./disko.nix ];"));
     assert!(web.contains("settings.PermitRootLogin = \"prohibit-password\";"));
     assert!(web.contains("system.stateVersion = \"25.05\";"));
-    assert!(web.contains("environment.systemPackages = with pkgs; [ git vim ];"));
+    assert!(web.contains("environment.systemPackages = with pkgs; [\n    git\n    vim\n  ];"));
     let db = read("db");
     assert!(
         !db.contains("efiSupport"),
@@ -369,7 +369,8 @@ async fn a_hand_edited_file_is_not_clobbered() {
     let config = dir.path().join("hosts/web-1/configuration.nix");
     let edited = std::fs::read_to_string(&config)
         .unwrap()
-        .replace("[ git vim ]", "[ git vim htop ]");
+        .replace("    vim\n", "    vim\n    htop\n");
+    assert!(edited.contains("htop"), "the hand edit took");
     std::fs::write(&config, &edited).unwrap();
 
     // Rename rewrites the host name in configuration.nix: refused, nothing moved.
@@ -414,7 +415,7 @@ async fn a_hand_edited_file_is_not_clobbered() {
     .unwrap();
     let moved = std::fs::read_to_string(dir.path().join("hosts/web-2/configuration.nix")).unwrap();
     assert!(
-        moved.contains("[ git vim htop ]") && moved.contains("\"web-2\""),
+        moved.contains("    vim\n    htop\n") && moved.contains("\"web-2\""),
         "{moved}"
     );
     assert!(!dir.path().join("hosts/web-1").exists());

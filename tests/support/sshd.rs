@@ -18,6 +18,10 @@ use std::time::{Duration, Instant};
 pub struct SshdOptions {
     /// `PasswordAuthentication`.
     pub password_auth: bool,
+    /// Passwords through PAM's keyboard-interactive instead of the
+    /// `password` method (`UsePAM yes`, `PasswordAuthentication no`), as
+    /// many rescue systems are set up.
+    pub keyboard_interactive: bool,
     /// Users the throw-away user key is authorized for (besides what
     /// [`Sshd::authorize`] adds later).
     pub key_users: Vec<String>,
@@ -29,6 +33,7 @@ impl Default for SshdOptions {
     fn default() -> Self {
         Self {
             password_auth: true,
+            keyboard_interactive: false,
             key_users: vec!["root".into()],
             host_key_type: "ed25519".into(),
         }
@@ -139,18 +144,27 @@ impl Sshd {
                 "ListenAddress 127.0.0.1\n\
                  HostKey {host}\n\
                  PidFile none\n\
-                 UsePAM no\n\
+                 UsePAM {pam}\n\
                  StrictModes no\n\
                  PermitRootLogin yes\n\
                  PubkeyAuthentication yes\n\
                  AuthorizedKeysFile {auth}/%u\n\
                  PasswordAuthentication {pw}\n\
-                 KbdInteractiveAuthentication no\n\
+                 KbdInteractiveAuthentication {pam}\n\
                  MaxStartups 100:30:200\n\
                  LogLevel ERROR\n",
                 host = host_key.display(),
                 auth = auth_dir.display(),
-                pw = if opts.password_auth { "yes" } else { "no" },
+                pw = if opts.password_auth && !opts.keyboard_interactive {
+                    "yes"
+                } else {
+                    "no"
+                },
+                pam = if opts.keyboard_interactive {
+                    "yes"
+                } else {
+                    "no"
+                },
             ),
         )
         .expect("write sshd_config");
@@ -200,6 +214,27 @@ impl Sshd {
             }
         }
         panic!("sshd did not start: {last_err}");
+    }
+
+    /// The listening sshd's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// CPU time the per-connection sshd processes (and what they ran) have
+    /// used so far: the listener's reaped children, from /proc.
+    pub fn children_cpu(&self) -> Duration {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
+        // Fields after the parenthesised command name; cutime and cstime are 16 and 17.
+        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+        let ticks: u64 = rest
+            .split_whitespace()
+            .skip(13)
+            .take(2)
+            .filter_map(|t| t.parse::<u64>().ok())
+            .sum();
+        Duration::from_millis(ticks * 10)
     }
 
     /// sshd's log so far (for assertion messages).

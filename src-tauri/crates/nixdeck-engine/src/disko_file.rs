@@ -206,7 +206,8 @@ pub enum DiskoFileError {
 }
 
 /// Loads a layout from `path`: a `.json` file is read as evaluated JSON or nixdeck's
-/// JSON model, anything else is evaluated as a `disko.nix`.
+/// JSON model, anything else is evaluated as a `disko.nix`, its names kept in the
+/// order the file writes them.
 pub async fn load(path: &Path, options: &LoadOptions) -> Result<DiskLayout, DiskoFileError> {
     let file = path.display().to_string();
     let value = if path.extension().is_some_and(|e| e == "json") {
@@ -222,7 +223,12 @@ pub async fn load(path: &Path, options: &LoadOptions) -> Result<DiskLayout, Disk
             source: LayoutError::NotALayout(format!("the file is not JSON: {e}")),
         })?
     } else {
-        evaluate_devices(path, options).await?
+        let mut value = evaluate_devices(path, options).await?;
+        // Nix returns names sorted; put them back in the order the file writes them.
+        if let Ok(source) = tokio::fs::read_to_string(path).await {
+            disko::order_like_source(&mut value, &source);
+        }
+        value
     };
     disko::from_json(&value).map_err(|source| DiskoFileError::Layout { file, source })
 }

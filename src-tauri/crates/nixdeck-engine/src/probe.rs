@@ -2,7 +2,7 @@
 //! to `sh -s`), the output parsed into [`HostFacts`]. The app and the CLI call
 //! [`probe`]; everything it can fail with is a [`ProbeError`] with a hint.
 
-use crate::ssh::{ConnectOptions, Session, SshError, SshTarget};
+use crate::ssh::{ConnectOptions, Phase, Session, SshError, SshTarget};
 use nixdeck_core::facts::report::{self, ReportError};
 use nixdeck_core::facts::{HostFacts, Privilege};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -73,6 +73,7 @@ pub async fn probe(
     options: &ProbeOptions,
 ) -> Result<HostFacts, ProbeError> {
     let session = Session::connect(target, connect).await?;
+    connect.report(Phase::ReadingFacts);
     let result = probe_session(&session, &target.to_string(), options).await;
     session.close().await;
     result

@@ -55,60 +55,27 @@ pub fn repo_dir(dir: &Path) -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-/// The repository's hosts with their deployment settings, read from the
-/// flake's `colmena` output with stand-in inputs (no build, no network).
-///
-/// This is a small reader of the article's layout until the repository
-/// module's reader replaces it.
+/// The repository's colmena nodes with their deployment settings, as the
+/// repository reader found them (flake read with stand-in inputs: no build,
+/// no network). Hosts whose deployment could not be read are left out.
 pub async fn read_hosts(repo: &Path) -> anyhow::Result<Vec<HostTarget>> {
-    const EXPR: &str = r#"
-let
-  flake = import ./flake.nix;
-  stub = {
-    lib = { nixosSystem = args: args; makeHive = args: args; };
-    nixosModules = { default = { }; disko = { }; };
-    outPath = "/nonexistent";
-  };
-  inputs = builtins.mapAttrs (_: _: stub) (flake.inputs or { });
-  outputs = flake.outputs (inputs // { self = outputs // { inherit inputs outputs; outPath = ./.; }; });
-  nodes = removeAttrs (outputs.colmena or { }) [ "meta" "defaults" ];
-  module = name: node:
-    if builtins.isFunction node
-    then node { inherit name; nodes = { }; pkgs = { }; lib = stub.lib; config = { }; }
-    else node;
-  read = name: node:
-    let d = (module name node).deployment or { }; in {
-      address = if d ? targetHost then d.targetHost else name;
-      port = d.targetPort or null;
-      user = d.targetUser or "root";
-      tags = d.tags or [ ];
-      buildOnTarget = d.buildOnTarget or false;
-    };
-in builtins.mapAttrs read nodes
-"#;
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Read {
-        address: Option<String>,
-        port: Option<u16>,
-        user: String,
-        tags: Vec<String>,
-        build_on_target: bool,
-    }
-    let value = nixdeck_engine::nix_eval::eval_expr_json(EXPR, &[], Some(repo))
+    let view = nixdeck_engine::repo::open_repo(repo)
         .await
-        .context("could not read the hosts from flake.nix's `colmena` output")?;
-    let nodes: std::collections::BTreeMap<String, Read> = serde_json::from_value(value)
-        .context("the colmena nodes' deployment settings are not as expected")?;
-    Ok(nodes
+        .with_context(|| format!("could not read the repository {}", repo.display()))?;
+    for problem in &view.problems {
+        eprintln!("nixdeck: note: {}", problem.message);
+    }
+    Ok(view
+        .hosts
         .into_iter()
-        .map(|(name, r)| HostTarget {
-            name,
-            address: r.address.unwrap_or_default(),
-            user: r.user,
-            port: r.port,
-            tags: r.tags,
-            build_on_target: r.build_on_target,
+        .filter(|h| h.deployment_read)
+        .map(|h| HostTarget {
+            address: h.address.unwrap_or_else(|| h.name.clone()),
+            name: h.name,
+            user: h.user.unwrap_or_else(|| "root".to_string()),
+            port: h.port,
+            tags: h.tags,
+            build_on_target: h.build_on_target.unwrap_or(false),
         })
         .collect())
 }
@@ -138,7 +105,12 @@ pub async fn run_in_terminal(
                 (None, Some(d)) => writeln!(out, "==> {}: {d}", p.label),
                 (None, None) => writeln!(out, "==> {}", p.label),
             },
-            JobEvent::Stalled { secs } => writeln!(out, "==> no output for {secs} s"),
+            JobEvent::Stalled {
+                alert: Some(alert), ..
+            } => {
+                writeln!(out, "==> {} ({})", alert.message, alert.usual_causes)
+            }
+            JobEvent::Stalled { secs, alert: None } => writeln!(out, "==> no output for {secs} s"),
             JobEvent::Finished { .. } => Ok(()),
         };
         written.is_ok()

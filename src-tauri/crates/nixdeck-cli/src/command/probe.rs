@@ -93,6 +93,7 @@ pub async fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
             .passphrase_env
             .clone()
             .map(|v| Arc::new(EnvPassphrase(v)) as Arc<dyn PassphrasePrompt>),
+        progress: None,
     };
     let options = ProbeOptions {
         require_root: args.require_root,

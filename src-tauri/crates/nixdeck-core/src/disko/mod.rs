@@ -8,14 +8,23 @@
 //! - [`render`] / [`to_json`]: write `disko.nix` / the JSON model. For any layout,
 //!   evaluating the rendered file gives back [`to_json`] exactly: unset options stay
 //!   unset, unknown ones are kept.
-//! - [`space`]: partitions and volumes as byte ranges on a disk of known size.
-//! - [`validate`]: findings against the probed host.
+//! - [`order_like_source`]: put names back in a file's order (Nix sorts them).
+//! - [`size`]: the size notations of sgdisk, parted and lvcreate.
+//! - [`space`]: partitions and volumes as byte ranges on a disk of known size, and
+//!   the free ranges left.
+//! - [`validate()`]: findings ([`Diagnostic`]) on the layout and against the probed host.
 //! - [`templates`]: ready layouts for the chosen disks and boot mode.
+//!
+//! Inside: `value` reads JSON into the model with option paths for errors, `walk`
+//! visits every content node and mountpoint.
+
+#![warn(missing_docs)]
 
 pub mod edit;
 mod error;
 mod import;
 pub mod model;
+mod order;
 mod render;
 pub mod size;
 pub mod space;
@@ -27,8 +36,9 @@ mod walk;
 pub use error::{LayoutError, OptionPath};
 pub use import::{from_json, from_json_str};
 pub use model::*;
+pub use order::order_like_source;
 pub use render::{render, to_json, to_nix};
-pub use validate::{validate, Diagnostic, Rule, Severity};
+pub use validate::{layout_needs, validate, Diagnostic, Rule, Severity};
 
 #[cfg(test)]
 mod tests;

@@ -198,7 +198,6 @@ macro_rules! disko_options {
         impl $name {
             /// Reads the options of `object`; `skip_type` when its `type` is the tag
             /// of the enclosing enum (`Content`, `Dataset`), read there.
-            #[allow(dead_code)]
             pub(crate) fn from_object(
                 object: &serde_json::Map<String, serde_json::Value>,
                 at: &$crate::disko::error::OptionPath,

@@ -33,12 +33,13 @@ const SCRIPT_TEMPLATE: &str = r#"LC_ALL=C; export LC_ALL
 PATH="$PATH:/usr/sbin:/sbin:/usr/bin:/bin:/run/current-system/sw/bin"
 has() { command -v "$1" >/dev/null 2>&1; }
 sec() { printf '\n@@nixdeck:%s@@\n' "$1"; }
-sec id; id -u; id -un
-sec uname; uname -s; uname -r; uname -m
+U=$(id -u)
+sec id; echo "$U"; id -un
+sec uname; uname -s -r -m
 sec hostname; cat /proc/sys/kernel/hostname 2>/dev/null || hostname
 ROOT=
 sec privilege
-if [ "$(id -u)" = 0 ]; then echo root
+if [ "$U" = 0 ]; then echo root
 elif has sudo && sudo -n true 2>/dev/null; then echo sudo; ROOT="sudo -n"
 elif has doas && doas -n true 2>/dev/null; then echo doas; ROOT="doas -n"
 else echo none; if has sudo; then sudo -n true 2>&1 | head -n 1; fi
@@ -113,9 +114,13 @@ pub fn parse(output: &str, address: &str, probed_at: u64) -> Result<HostFacts, R
 
     let id = get("id")?;
     let user = id.get(1).map(|u| u.trim().to_string()).unwrap_or_default();
-    let uname = get("uname")?;
-    let line = |v: &Vec<&str>, i: usize| v.get(i).map(|l| l.trim().to_string()).unwrap_or_default();
-    let machine = line(uname, 2);
+    // `uname -s -r -m`: one line, three words (none of them has spaces).
+    let uname: Vec<String> = get("uname")?
+        .first()
+        .map(|l| l.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default();
+    let word = |i: usize| uname.get(i).cloned().unwrap_or_default();
+    let machine = word(2);
 
     let priv_lines = get("privilege")?;
     let privilege = match priv_lines.first().map(|l| l.trim()) {
@@ -200,8 +205,8 @@ pub fn parse(output: &str, address: &str, probed_at: u64) -> Result<HostFacts, R
         hostname: one("hostname")?.unwrap_or_default(),
         system: nix_system(&machine).map(str::to_string),
         machine,
-        kernel_name: line(uname, 0),
-        kernel_release: line(uname, 1),
+        kernel_name: word(0),
+        kernel_release: word(1),
         boot_mode: match one("boot")?.as_deref() {
             Some("uefi") => BootMode::Uefi,
             _ => BootMode::Bios,
@@ -281,7 +286,7 @@ mod tests {
     use super::*;
 
     const SAMPLE: &str = "\n@@nixdeck:id@@\n1000\nalice\n\
-@@nixdeck:uname@@\nLinux\n6.1.0-18-amd64\naarch64\n\
+@@nixdeck:uname@@\nLinux 6.1.0-18-amd64 aarch64\n\
 @@nixdeck:hostname@@\nrescue\n\
 @@nixdeck:privilege@@\nnone\nsudo: a password is required\n\
 @@nixdeck:boot@@\nuefi\n\
@@ -300,6 +305,8 @@ mod tests {
         let f = parse(SAMPLE, "alice@rescue", 7).unwrap();
         assert_eq!(f.user, "alice");
         assert_eq!(f.machine, "aarch64");
+        assert_eq!(f.kernel_name, "Linux");
+        assert_eq!(f.kernel_release, "6.1.0-18-amd64");
         assert_eq!(f.system.as_deref(), Some("aarch64-linux"));
         assert_eq!(f.boot_mode, BootMode::Uefi);
         assert_eq!(f.memory_bytes, 1_024_000_000);

@@ -1,5 +1,6 @@
 //! Printing [`Nix`] trees in nixfmt's style: two-space indents, non-empty attribute
-//! sets one binding per line, short lists of plain items on one line.
+//! sets one binding per line, lists of two or more items one item per line (a
+//! single plain item stays on one line), as nixfmt does.
 
 use super::{attr_name, escape_string_body, quote_string, BinOp, Binding, Nix, StrPart};
 
@@ -71,7 +72,7 @@ fn inline(expr: &Nix) -> Option<String> {
     match expr {
         e if is_atom(e) => Some(atom(e)),
         Nix::List(items) if items.is_empty() => Some("[ ]".into()),
-        Nix::List(items) if items.iter().all(is_atom) => {
+        Nix::List(items) if items.len() == 1 && is_atom(&items[0]) => {
             let parts: Vec<String> = items.iter().map(atom).collect();
             Some(format!("[ {} ]", parts.join(" ")))
         }

@@ -63,7 +63,7 @@ fn renders_in_nixfmt_shape() {
     let text = render(&expr);
     assert_eq!(
         text,
-        "{ pkgs, ... }:\n\n{\n  imports = [ ./disko.nix ];\n  networking.hostName = \"my-server\";\n  environment.systemPackages = with pkgs; [ git vim ];\n  services.openssh = {\n    enable = true;\n  };\n  empty = { };\n}\n"
+        "{ pkgs, ... }:\n\n{\n  imports = [ ./disko.nix ];\n  networking.hostName = \"my-server\";\n  environment.systemPackages = with pkgs; [\n    git\n    vim\n  ];\n  services.openssh = {\n    enable = true;\n  };\n  empty = { };\n}\n"
     );
 }
 

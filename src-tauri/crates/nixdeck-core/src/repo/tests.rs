@@ -30,7 +30,10 @@ fn configuration_is_the_articles() {
     settings.PermitRootLogin = "prohibit-password";
   };
   users.users.root.openssh.authorizedKeys.keys = [ "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA me@x" ];
-  environment.systemPackages = with pkgs; [ git vim ];
+  environment.systemPackages = with pkgs; [
+    git
+    vim
+  ];
   system.stateVersion = "25.05";
 }
 "#

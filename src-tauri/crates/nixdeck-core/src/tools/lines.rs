@@ -70,6 +70,18 @@ impl LineSplitter {
                 }
             }
             match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+                Some(at)
+                    if self.current.is_empty() && at <= MAX_LINE_BYTES && ends_line(rest, at) =>
+                {
+                    // The common case, a whole line inside the chunk: one copy.
+                    out.push(String::from_utf8_lossy(&rest[..at]).into_owned());
+                    self.redraws = 0;
+                    let mut next = at;
+                    while rest[next] == b'\r' {
+                        next += 1;
+                    }
+                    rest = &rest[next + 1..];
+                }
                 Some(at) => {
                     self.append(&rest[..at], out);
                     if rest[at] == b'\n' {
@@ -132,6 +144,16 @@ impl LineSplitter {
         self.current.clear();
         self.redraws = 0;
     }
+}
+
+/// Whether the terminator at `at` ends the line here: a `\n`, or `\r`s
+/// followed by a `\n` within the chunk (`\r\n`, `\r\r\n`).
+fn ends_line(bytes: &[u8], at: usize) -> bool {
+    let mut i = at;
+    while i < bytes.len() && bytes[i] == b'\r' {
+        i += 1;
+    }
+    i < bytes.len() && bytes[i] == b'\n'
 }
 
 /// Splits a whole captured text (a saved log) into lines with the
@@ -472,6 +494,15 @@ mod tests {
         let (lines, last) = split_chunks(&[b"one\r\ntwo\nthree\r\n"]);
         assert_eq!(lines, ["one", "two", "three"]);
         assert_eq!(last, None);
+    }
+
+    #[test]
+    fn whole_lines_in_a_chunk_take_the_fast_path_with_the_same_result() {
+        let (lines, _) = split_chunks(&[b"a\r\r\nb\r\n\nc\rd\n"]);
+        assert_eq!(lines, ["a", "b", "", "d"]);
+        // After a partial line, the rest joins it.
+        let (lines, _) = split_chunks(&[b"par", b"tial\nnext\r\n"]);
+        assert_eq!(lines, ["partial", "next"]);
     }
 
     #[test]

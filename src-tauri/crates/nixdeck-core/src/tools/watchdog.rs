@@ -24,16 +24,16 @@ const MIN: u64 = 60;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WatchdogConfig {
     /// Silence allowed per nixos-anywhere step.
-    pub step_silence: BTreeMap<PhaseKey, Duration>,
+    pub step_silence: BTreeMap<Phase, Duration>,
     /// Silence allowed before the first step (local evaluation and builds).
     pub before_first_step: Duration,
     /// Silence allowed for a step this version does not know.
     pub other_step: Duration,
     /// Silence allowed per colmena node state.
-    pub node_silence: BTreeMap<NodeStateKey, Duration>,
+    pub node_silence: BTreeMap<NodeState, Duration>,
     /// How often a step may start before it counts as a loop (`Gathering
     /// machine facts` runs twice in a normal install: before and after kexec).
-    pub step_repeats: BTreeMap<PhaseKey, u32>,
+    pub step_repeats: BTreeMap<Phase, u32>,
     /// Default for [`Self::step_repeats`].
     pub default_step_repeats: u32,
     /// The same line this many times inside one step (or for one node) is a loop.
@@ -41,11 +41,6 @@ pub struct WatchdogConfig {
     /// Same, for steps where retries are expected while a machine reboots.
     pub repeated_line_while_rebooting: u32,
 }
-
-/// [`Phase`] as a map key (serialised by id).
-pub type PhaseKey = Phase;
-/// [`NodeState`] as a map key.
-pub type NodeStateKey = NodeState;
 
 impl Default for WatchdogConfig {
     fn default() -> Self {
@@ -377,7 +372,7 @@ impl Watchdog {
         out
     }
 
-    /// The step running now (nixos-anywhere) and how long it has been quiet.
+    /// How long the current nixos-anywhere step has been quiet at `now`.
     pub fn quiet_for(&self, now: Duration) -> Duration {
         now.saturating_sub(self.step.last_output)
     }

@@ -44,7 +44,9 @@ fn request(
         command,
         cwd: repo.to_path_buf(),
         secret_files: Vec::new(),
-        stall_after: Some(STALL_AFTER),
+        // Installs and deploys have a watchdog with per-step limits; plain
+        // nix runs get a plain silence timer.
+        stall_after: (!kind.is_exclusive()).then_some(STALL_AFTER),
         grace: DEFAULT_GRACE,
     }
 }

@@ -1,6 +1,7 @@
 //! What a running job tells its watchers, and the sink that carries it (the app
 //! forwards it over a `tauri::ipc::Channel`, the CLI prints it).
 
+pub use nixdeck_core::tools::watchdog::Alert;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -98,8 +99,13 @@ pub enum JobEvent {
     },
     /// Progress.
     Phase(PhaseEvent),
-    /// No output for `secs` seconds.
-    Stalled { secs: u64 },
+    /// No output for `secs` seconds, or (with `alert`) the watchdog saw a step
+    /// go quiet past its limit or repeat itself, with words on what to check.
+    Stalled {
+        secs: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        alert: Option<Alert>,
+    },
     /// The job ended.
     Finished { outcome: Outcome },
 }
@@ -137,6 +143,11 @@ pub trait LineObserver: Send {
     /// What a cancel at this point leaves behind (a half-formatted disk).
     fn cancel_note(&self) -> Option<String> {
         None
+    }
+    /// Called about once a second with the time since the start: what the
+    /// watchdog has to say (quiet or repeating steps).
+    fn check(&mut self, _elapsed: Duration) -> Vec<Alert> {
+        Vec::new()
     }
 }
 
@@ -176,7 +187,11 @@ mod tests {
         assert!(serde_json::to_string(&p)
             .unwrap()
             .starts_with(r#"{"kind":"phase","node":null"#));
-        let s = serde_json::to_string(&JobEvent::Stalled { secs: 60 }).unwrap();
+        let s = serde_json::to_string(&JobEvent::Stalled {
+            secs: 60,
+            alert: None,
+        })
+        .unwrap();
         assert_eq!(s, r#"{"kind":"stalled","secs":60}"#);
     }
 }

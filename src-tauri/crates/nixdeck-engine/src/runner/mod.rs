@@ -1,14 +1,16 @@
 //! The process runner: starts a tool from an argument vector (never a shell
 //! string) in its own process group, reads stdout and stderr as they come,
 //! turns them into lines, writes every line to the job's log file, and sends
-//! them to watchers in batches (every ~75 ms or 500 lines, whichever comes
-//! first), however fast the child writes. Cancelling sends SIGTERM to the
+//! them to watchers in batches: every ~75 ms, or sooner once 500 lines are
+//! waiting, but never more than [`MAX_FLUSHES_PER_SEC`] times a second,
+//! however fast the child writes (a fast child gets bigger batches instead). Cancelling sends SIGTERM to the
 //! whole group and SIGKILL after a grace period; when the tool ends, whatever
 //! it left running in its group is stopped too.
 //!
 //! Memory stays bounded whatever the output size: reads go through a small
 //! bounded channel (a slow consumer slows the child through its pipe), and a
-//! batch never holds more than [`BATCH_LINES`] lines.
+//! batch never holds more than [`MAX_BATCH_LINES`] lines or
+//! [`MAX_BATCH_BYTES`] bytes.
 
 pub mod events;
 mod process;
@@ -20,6 +22,7 @@ pub use events::{
 
 use nixdeck_core::tools::lines::LineSplitter;
 use nixdeck_core::tools::plan::{CommandLine, REDACTED};
+use nixdeck_core::tools::watchdog::AlertKind;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -34,13 +37,28 @@ use tokio_util::sync::CancellationToken;
 
 /// A batch is sent at least this often while output flows.
 pub const FLUSH_INTERVAL: Duration = Duration::from_millis(75);
-/// A batch is sent as soon as it holds this many lines.
+/// How often the observer's watchdog is asked whether a step went quiet.
+pub const WATCH_INTERVAL: Duration = Duration::from_secs(1);
+/// A batch is sent early once it holds this many lines (rate allowing).
 pub const BATCH_LINES: usize = 500;
+/// Early sends are at least this far apart, so watchers (a webview over IPC)
+/// get a few dozen batches a second at most.
+pub const MIN_FLUSH_GAP: Duration = Duration::from_millis(25);
+/// Upper bound of early sends per second that [`MIN_FLUSH_GAP`] gives.
+pub const MAX_FLUSHES_PER_SEC: u32 = 40;
+/// A batch this big is sent whatever the rate: memory stays bounded.
+pub const MAX_BATCH_LINES: usize = 100_000;
+/// The same bound in bytes.
+pub const MAX_BATCH_BYTES: usize = 8 << 20;
 /// How long a tool gets between SIGTERM and SIGKILL by default.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
 /// After the tool exits, how long processes it left may keep its pipes open.
 const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(1);
-const READ_CHUNK: usize = 64 * 1024;
+/// Batches bigger than this are freed on a blocking thread.
+const DROP_ELSEWHERE_BYTES: usize = 1 << 20;
+const READ_CHUNK: usize = 256 * 1024;
+/// Asked-for pipe capacity: fewer wake-ups between a fast child and the reader.
+const PIPE_BYTES: i32 = 1 << 20;
 
 /// Everything needed to run one command.
 #[derive(Debug, Clone)]
@@ -187,11 +205,21 @@ impl Run {
             pgid,
         });
         let (tx, rx) = mpsc::channel(16);
+        let pool = BufferPool::default();
+        for fd in [
+            child.stdout.as_ref().map(std::os::fd::AsRawFd::as_raw_fd),
+            child.stderr.as_ref().map(std::os::fd::AsRawFd::as_raw_fd),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            process::grow_pipe(fd, PIPE_BYTES);
+        }
         if let Some(out) = child.stdout.take() {
-            tokio::spawn(read_pipe(out, Stream::Stdout, tx.clone()));
+            tokio::spawn(read_pipe(out, Stream::Stdout, tx.clone(), pool.clone()));
         }
         if let Some(err) = child.stderr.take() {
-            tokio::spawn(read_pipe(err, Stream::Stderr, tx));
+            tokio::spawn(read_pipe(err, Stream::Stderr, tx, pool.clone()));
         }
         let pump = Pump {
             inner: inner.clone(),
@@ -202,6 +230,10 @@ impl Run {
             next_seq: 0,
             t0: Instant::now(),
             scratch: Vec::new(),
+            batch_bytes: 0,
+            batch_bytes_sent: 0,
+            last_flush: Instant::now(),
+            pool,
         };
         tokio::spawn(pump.drive(child, rx, spec.grace, spec.stall_after));
         Ok(Run { inner })
@@ -275,6 +307,37 @@ impl Run {
     }
 }
 
+/// Splits a chunk into lines with core's [`LineSplitter`] rules, taking a
+/// fast path through the middle of chunks without `\r`: after a `\n` the
+/// splitter holds nothing, so complete `\n`-ended lines in between can be cut
+/// with `memchr` directly, with the same result.
+fn split_lines(splitter: &mut LineSplitter, chunk: &[u8], out: &mut Vec<String>) {
+    use nixdeck_core::tools::lines::MAX_LINE_BYTES;
+    let (Some(first), Some(last)) = (memchr::memchr(b'\n', chunk), memchr::memrchr(b'\n', chunk))
+    else {
+        return splitter.push(chunk, out);
+    };
+    if first == last || memchr::memchr(b'\r', chunk).is_some() {
+        return splitter.push(chunk, out);
+    }
+    splitter.push(&chunk[..=first], out);
+    let base = first + 1;
+    let mut start = base;
+    for end in memchr::memchr_iter(b'\n', &chunk[base..=last]).map(|i| base + i) {
+        let line = &chunk[start..end];
+        if line.len() > MAX_LINE_BYTES {
+            splitter.push(&chunk[start..=end], out);
+        } else {
+            out.push(match std::str::from_utf8(line) {
+                Ok(text) => text.to_owned(),
+                Err(_) => String::from_utf8_lossy(line).into_owned(),
+            });
+        }
+        start = end + 1;
+    }
+    splitter.push(&chunk[last + 1..], out);
+}
+
 /// Sends lines `[from, upto)` of a log file as `Lines` batches; false when the
 /// sink went away.
 pub fn replay_log(path: &Path, from: u64, upto: u64, sink: &dyn EventSink) -> io::Result<bool> {
@@ -315,13 +378,35 @@ pub fn replay_log(path: &Path, from: u64, upto: u64, sink: &dyn EventSink) -> io
     Ok(true)
 }
 
+/// Read buffers go back and forth between the readers and the pump instead
+/// of being allocated and freed for every read.
+#[derive(Clone, Default)]
+struct BufferPool(Arc<std::sync::Mutex<Vec<Vec<u8>>>>);
+
+impl BufferPool {
+    fn get(&self) -> Vec<u8> {
+        let reused = self.0.lock().ok().and_then(|mut pool| pool.pop());
+        reused.unwrap_or_else(|| Vec::with_capacity(READ_CHUNK))
+    }
+
+    fn put(&self, mut buf: Vec<u8>) {
+        buf.clear();
+        if let Ok(mut pool) = self.0.lock() {
+            if pool.len() < 8 {
+                pool.push(buf);
+            }
+        }
+    }
+}
+
 async fn read_pipe(
     mut pipe: impl AsyncRead + Unpin,
     stream: Stream,
     tx: mpsc::Sender<(Stream, Vec<u8>)>,
+    pool: BufferPool,
 ) {
     loop {
-        let mut buf = Vec::with_capacity(READ_CHUNK);
+        let mut buf = pool.get();
         match pipe.read_buf(&mut buf).await {
             Ok(0) | Err(_) => return,
             Ok(_) => {
@@ -344,6 +429,11 @@ struct Pump {
     t0: Instant,
     /// Reused buffer for the lines of one chunk.
     scratch: Vec<String>,
+    batch_bytes: usize,
+    /// Size of the batch being sent.
+    batch_bytes_sent: usize,
+    last_flush: Instant,
+    pool: BufferPool,
 }
 
 impl Pump {
@@ -359,6 +449,8 @@ impl Pump {
         let mut splitters = [LineSplitter::new(), LineSplitter::new()];
         let mut tick = tokio::time::interval(FLUSH_INTERVAL);
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut watch = tokio::time::interval(WATCH_INTERVAL);
+        watch.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut status: Option<io::Result<ExitStatus>> = None;
         let mut pipes_open = true;
         let mut cancelled = false;
@@ -376,6 +468,7 @@ impl Pump {
                         stall_at = stall_after.map(|d| last_output + d);
                         let idx = usize::from(stream == Stream::Stderr);
                         self.take(stream, &bytes, &mut splitters[idx]);
+                        self.pool.put(bytes);
                     }
                     None => pipes_open = false,
                 },
@@ -403,10 +496,24 @@ impl Pump {
                 _ = sleep_until(stall_at.unwrap_or_else(far)), if stall_at.is_some() && status.is_none() => {
                     self.flush();
                     let secs = last_output.elapsed().as_secs();
-                    lock(&self.inner.shared).broadcast(&JobEvent::Stalled { secs });
+                    lock(&self.inner.shared).broadcast(&JobEvent::Stalled { secs, alert: None });
                     stall_at = stall_after.map(|d| Instant::now() + d);
                 }
                 _ = tick.tick() => self.flush(),
+                _ = watch.tick(), if status.is_none() => {
+                    let alerts = self.observer.check(self.t0.elapsed());
+                    if !alerts.is_empty() {
+                        self.flush();
+                        let mut shared = lock(&self.inner.shared);
+                        for alert in alerts {
+                            let secs = match &alert.kind {
+                                AlertKind::Silent { silent_for, .. } => silent_for.as_secs(),
+                                _ => last_output.elapsed().as_secs(),
+                            };
+                            shared.broadcast(&JobEvent::Stalled { secs, alert: Some(alert) });
+                        }
+                    }
+                }
             }
         }
         for (idx, splitter) in splitters.iter_mut().enumerate() {
@@ -416,7 +523,7 @@ impl Pump {
                 Stream::Stderr
             };
             if let Some(line) = splitter.finish() {
-                self.line(stream, line);
+                self.lines(stream, &mut vec![line]);
             }
         }
         self.flush();
@@ -445,55 +552,68 @@ impl Pump {
 
     fn take(&mut self, stream: Stream, bytes: &[u8], splitter: &mut LineSplitter) {
         let mut lines = std::mem::take(&mut self.scratch);
-        splitter.push(bytes, &mut lines);
-        for line in lines.drain(..) {
-            self.line(stream, line);
-        }
+        split_lines(splitter, bytes, &mut lines);
+        self.lines(stream, &mut lines);
         self.scratch = lines;
     }
 
-    fn line(&mut self, stream: Stream, mut line: String) {
-        for secret in &self.secrets {
-            if line.contains(secret.as_str()) {
-                line = line.replace(secret.as_str(), REDACTED);
+    /// Takes the lines of one chunk: scrubs secrets, writes the log (one lock
+    /// for the chunk), lets the observer see them, and batches them.
+    fn lines(&mut self, stream: Stream, lines: &mut Vec<String>) {
+        if !self.secrets.is_empty() {
+            for line in lines.iter_mut() {
+                for secret in &self.secrets {
+                    if line.contains(secret.as_str()) {
+                        *line = line.replace(secret.as_str(), REDACTED);
+                    }
+                }
             }
         }
-        let phases = self
-            .observer
-            .on_line(stream, self.next_seq, &line, self.t0.elapsed());
         {
             let mut shared = lock(&self.inner.shared);
-            let write = shared
-                .log
-                .write_all(line.as_bytes())
-                .and_then(|()| shared.log.write_all(b"\n"));
-            if write.is_err() {
-                shared.log_failed = true;
+            let mut failed = false;
+            for line in lines.iter() {
+                failed |= shared.log.write_all(line.as_bytes()).is_err();
+                failed |= shared.log.write_all(b"\n").is_err();
             }
+            shared.log_failed |= failed;
         }
-        if self.batch.is_empty() {
-            self.batch_first = self.next_seq;
-        }
-        self.next_seq += 1;
-        self.batch.push((stream, line));
-        if !phases.is_empty() {
-            // Progress goes out after the line that caused it.
-            self.flush();
-            let mut shared = lock(&self.inner.shared);
-            for phase in phases {
-                shared.broadcast(&JobEvent::Phase(phase.clone()));
-                shared.phases.push(phase);
+        let elapsed = self.t0.elapsed();
+        let mut gap_passed = self.last_flush.elapsed() >= MIN_FLUSH_GAP;
+        for line in lines.drain(..) {
+            let phases = self.observer.on_line(stream, self.next_seq, &line, elapsed);
+            if self.batch.is_empty() {
+                self.batch_first = self.next_seq;
             }
-        } else if self.batch.len() >= BATCH_LINES {
-            self.flush();
+            self.next_seq += 1;
+            self.batch_bytes += line.len();
+            self.batch.push((stream, line));
+            if !phases.is_empty() {
+                // Progress goes out after the line that caused it.
+                self.flush();
+                gap_passed = false;
+                let mut shared = lock(&self.inner.shared);
+                for phase in phases {
+                    shared.broadcast(&JobEvent::Phase(phase.clone()));
+                    shared.phases.push(phase);
+                }
+            } else if self.batch.len() >= MAX_BATCH_LINES
+                || self.batch_bytes >= MAX_BATCH_BYTES
+                || (gap_passed && self.batch.len() >= BATCH_LINES)
+            {
+                self.flush();
+                gap_passed = false;
+            }
         }
     }
 
     /// Sends the pending lines, one `Lines` event per run of the same stream.
     fn flush(&mut self) {
+        self.last_flush = Instant::now();
         if self.batch.is_empty() {
             return;
         }
+        self.batch_bytes_sent = std::mem::take(&mut self.batch_bytes);
         let mut events = Vec::new();
         let mut current: Option<(Stream, u64, Vec<String>)> = None;
         for (seq, (stream, line)) in (self.batch_first..).zip(self.batch.drain(..)) {
@@ -528,6 +648,12 @@ impl Pump {
             shared.broadcast(event);
         }
         shared.sent_seq = self.next_seq;
+        drop(shared);
+        if self.batch_bytes_sent >= DROP_ELSEWHERE_BYTES {
+            // Freeing a big batch line by line takes as long as reading it:
+            // let another thread do it while the pump reads on.
+            tokio::task::spawn_blocking(move || drop(events));
+        }
     }
 
     fn outcome(&self, status: Option<io::Result<ExitStatus>>, cancelled: bool) -> Outcome {

@@ -58,3 +58,15 @@ pub fn signal_group(pgid: i32, signal: i32) -> bool {
 pub fn group_exists(pgid: i32) -> bool {
     signal_group(pgid, 0)
 }
+
+/// Asks the kernel for a bigger pipe buffer (Linux `F_SETPIPE_SZ`); a refusal
+/// (over `/proc/sys/fs/pipe-max-size`) only costs speed.
+pub fn grow_pipe(fd: i32, bytes: i32) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: fcntl on a descriptor we own; no memory is passed.
+    unsafe {
+        libc::fcntl(fd, libc::F_SETPIPE_SZ, bytes);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (fd, bytes);
+}

@@ -3,24 +3,42 @@
 //! states. This module only adapts their events to [`PhaseEvent`]s and words
 //! the failure reasons; the parsing itself lives in `nixdeck_core::tools`.
 
-use super::events::{LineObserver, PhaseEvent, Stream};
+use super::events::{Alert, LineObserver, PhaseEvent, Stream};
 use nixdeck_core::tools::colmena::{NodeEvent, NodeState, NodeTracker, RunEnd};
+use nixdeck_core::tools::explain::Tool;
 use nixdeck_core::tools::nixos_anywhere::{Phase, StepEvent, StepTracker};
+use nixdeck_core::tools::watchdog::{Watchdog, WatchdogConfig};
 use std::time::Duration;
 
 fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Follows a nixos-anywhere run.
-#[derive(Debug, Default)]
+/// Follows a nixos-anywhere run: its steps, and a watchdog on quiet or
+/// repeating steps.
+#[derive(Debug)]
 pub struct InstallProgress {
     tracker: StepTracker,
+    watchdog: Watchdog,
+}
+
+impl Default for InstallProgress {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl InstallProgress {
     pub fn new() -> Self {
-        Self::default()
+        Self::with_watchdog(WatchdogConfig::default())
+    }
+
+    /// With the watchdog's limits given (tests use tiny ones).
+    pub fn with_watchdog(config: WatchdogConfig) -> Self {
+        Self {
+            tracker: StepTracker::new(),
+            watchdog: Watchdog::new(Tool::NixosAnywhere, config),
+        }
     }
 
     /// The steps seen so far.
@@ -32,6 +50,7 @@ impl InstallProgress {
 impl LineObserver for InstallProgress {
     fn on_line(&mut self, _: Stream, seq: u64, line: &str, elapsed: Duration) -> Vec<PhaseEvent> {
         let line_no = usize::try_from(seq + 1).unwrap_or(usize::MAX);
+        self.watchdog.on_line(elapsed, line);
         let mut out = Vec::new();
         for event in self.tracker.feed(line_no, line) {
             match event {
@@ -69,6 +88,10 @@ impl LineObserver for InstallProgress {
         })
     }
 
+    fn check(&mut self, elapsed: Duration) -> Vec<Alert> {
+        self.watchdog.check(elapsed)
+    }
+
     fn cancel_note(&self) -> Option<String> {
         let touched_disks = self.tracker.steps().iter().any(|s| {
             matches!(
@@ -93,15 +116,30 @@ impl LineObserver for InstallProgress {
     }
 }
 
-/// Follows a colmena run.
-#[derive(Debug, Default)]
+/// Follows a colmena run: each node's state, and a watchdog on quiet nodes.
+#[derive(Debug)]
 pub struct DeployProgress {
     tracker: NodeTracker,
+    watchdog: Watchdog,
+}
+
+impl Default for DeployProgress {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl DeployProgress {
     pub fn new() -> Self {
-        Self::default()
+        Self::with_watchdog(WatchdogConfig::default())
+    }
+
+    /// With the watchdog's limits given (tests use tiny ones).
+    pub fn with_watchdog(config: WatchdogConfig) -> Self {
+        Self {
+            tracker: NodeTracker::new(),
+            watchdog: Watchdog::new(Tool::Colmena, config),
+        }
     }
 
     /// Every node's state so far.
@@ -129,6 +167,7 @@ fn state_label(state: NodeState) -> &'static str {
 impl LineObserver for DeployProgress {
     fn on_line(&mut self, _: Stream, seq: u64, line: &str, elapsed: Duration) -> Vec<PhaseEvent> {
         let line_no = usize::try_from(seq + 1).unwrap_or(usize::MAX);
+        self.watchdog.on_line(elapsed, line);
         let mut out = Vec::new();
         for event in self.tracker.feed(line_no, line) {
             let (node, phase, label, detail) = match event {
@@ -176,6 +215,10 @@ impl LineObserver for DeployProgress {
             });
         }
         out
+    }
+
+    fn check(&mut self, elapsed: Duration) -> Vec<Alert> {
+        self.watchdog.check(elapsed)
     }
 
     fn failure_reason(&self) -> Option<String> {

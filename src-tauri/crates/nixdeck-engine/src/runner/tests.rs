@@ -117,7 +117,7 @@ async fn batches_are_bounded_and_few() {
             _ => None,
         })
         .collect();
-    assert!(batches.iter().all(|n| *n <= BATCH_LINES), "{batches:?}");
+    assert!(batches.iter().all(|n| *n <= MAX_BATCH_LINES), "{batches:?}");
     assert!(
         batches.len() < 5000 / 10,
         "lines are batched, not sent one by one: {}",
@@ -306,4 +306,63 @@ async fn observer_progress_follows_its_line() {
         })
         .sum();
     assert_eq!(seen_before, 2, "the phase comes right after `### step`");
+}
+
+#[tokio::test]
+async fn fast_output_gets_few_big_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = std::time::Instant::now();
+    let (outcome, sink) = run(sh(dir.path(), "seq 1 300000")).await;
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(outcome.lines, 300_000);
+    let batches = sink
+        .events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e, JobEvent::Lines { .. }))
+        .count();
+    // Early flushes are rate-limited, timer flushes come every 75 ms, and
+    // only a full batch is sent regardless.
+    let allowed =
+        secs * f64::from(MAX_FLUSHES_PER_SEC + 14) + (300_000 / MAX_BATCH_LINES) as f64 + 2.0;
+    assert!(
+        (batches as f64) <= allowed,
+        "{batches} batches in {secs:.2} s (allowed {allowed:.0})"
+    );
+    assert_eq!(sink.lines().len(), 300_000);
+}
+
+#[test]
+fn fast_splitting_matches_the_line_splitter() {
+    use nixdeck_core::tools::lines::{LineSplitter, MAX_LINE_BYTES};
+    let mut input = Vec::new();
+    for i in 0..2000u32 {
+        match i % 7 {
+            0 => input.extend_from_slice(format!("plain {i}\n").as_bytes()),
+            1 => input.extend_from_slice(format!("crlf {i}\r\n").as_bytes()),
+            2 => input.extend_from_slice(format!("10%\r20%\r{i} done\n").as_bytes()),
+            3 => input.extend_from_slice(b"bad \xff utf8\n"),
+            4 => input.extend_from_slice(b"\n"),
+            5 if i % 500 == 5 => {
+                input.extend(std::iter::repeat_n(b'y', MAX_LINE_BYTES + 17));
+                input.push(b'\n');
+            }
+            _ => input.extend_from_slice("unicode \u{2014} ok\n".as_bytes()),
+        }
+    }
+    input.extend_from_slice(b"unfinished");
+    let mut reference = Vec::new();
+    let mut s = LineSplitter::new();
+    s.push(&input, &mut reference);
+    reference.extend(s.finish());
+    for chunk in [1usize, 2, 3, 7, 64, 1000, 4096, 65536, 1 << 20] {
+        let mut out = Vec::new();
+        let mut s = LineSplitter::new();
+        for piece in input.chunks(chunk) {
+            split_lines(&mut s, piece, &mut out);
+        }
+        out.extend(s.finish());
+        assert_eq!(out, reference, "chunks of {chunk}");
+    }
 }

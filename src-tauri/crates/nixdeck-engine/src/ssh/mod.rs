@@ -19,7 +19,7 @@ use std::time::Duration;
 
 /// Where to connect, as the user typed it: `[user@]host[:port]`. Missing parts
 /// come from `~/.ssh/config`, then OpenSSH's defaults (port 22, the local user).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SshTarget {
     /// Host name, alias or address (IPv6 without brackets).
     pub host: String,
@@ -137,7 +137,8 @@ pub enum Auth {
 }
 
 /// What to do with a host key known_hosts does not have.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", content = "fingerprint", rename_all = "snake_case")]
 pub enum HostKeyPolicy {
     /// Refuse it: the connection fails with [`SshError::HostKeyUnknown`],
     /// which carries the fingerprint to show the user.
@@ -158,6 +159,24 @@ pub trait PassphrasePrompt: Send + Sync {
         key_file: &'a Path,
     ) -> Pin<Box<dyn Future<Output = Option<Secret>> + Send + 'a>>;
 }
+
+/// A step of connecting and probing, reported as it starts, so a UI can
+/// show progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Opening the TCP connection.
+    Connecting,
+    /// Key exchange and host-key verification.
+    Handshake,
+    /// Logging in.
+    Authenticating,
+    /// Running the probe script and reading its answers.
+    ReadingFacts,
+}
+
+/// Receives [`Phase`]s as they start.
+pub type Progress = Arc<dyn Fn(Phase) + Send + Sync>;
 
 /// Time limits per step.
 #[derive(Debug, Clone, Copy)]
@@ -201,6 +220,17 @@ pub struct ConnectOptions {
     pub timeouts: Timeouts,
     /// Asks for key passphrases; without one, encrypted keys fail with a message.
     pub prompt: Option<Arc<dyn PassphrasePrompt>>,
+    /// Told when each phase starts.
+    pub progress: Option<Progress>,
+}
+
+impl ConnectOptions {
+    /// Reports `phase` to [`ConnectOptions::progress`], if any.
+    pub fn report(&self, phase: Phase) {
+        if let Some(p) = &self.progress {
+            p(phase);
+        }
+    }
 }
 
 impl Default for ConnectOptions {
@@ -212,6 +242,7 @@ impl Default for ConnectOptions {
             ssh_config: None,
             timeouts: Timeouts::default(),
             prompt: None,
+            progress: None,
         }
     }
 }
@@ -225,6 +256,7 @@ impl std::fmt::Debug for ConnectOptions {
             .field("ssh_config", &self.ssh_config)
             .field("timeouts", &self.timeouts)
             .field("prompt", &self.prompt.is_some())
+            .field("progress", &self.progress.is_some())
             .finish()
     }
 }

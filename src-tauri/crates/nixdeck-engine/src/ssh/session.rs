@@ -3,7 +3,7 @@
 
 use super::config::SshConfig;
 use super::known_hosts::{fingerprint, host_entry_name, HostKeyStatus, KnownHosts};
-use super::{Auth, AuthMethod, ConnectOptions, HostKeyPolicy, SshError, SshTarget, Step};
+use super::{Auth, AuthMethod, ConnectOptions, HostKeyPolicy, Phase, SshError, SshTarget, Step};
 use russh::client::{self, Handle};
 use russh::keys::agent::client::AgentClient;
 use russh::keys::{PrivateKeyWithHashAlg, PublicKey};
@@ -185,6 +185,7 @@ impl Session {
             addr: addr.clone(),
             after,
         };
+        opts.report(Phase::Connecting);
         let stream = tokio::time::timeout(
             t.connect,
             tokio::net::TcpStream::connect((host.as_str(), port)),
@@ -210,6 +211,7 @@ impl Session {
             policy: opts.host_keys.clone(),
             verdict: verdict.clone(),
         };
+        opts.report(Phase::Handshake);
         let handshake = client::connect_stream(russh_config, stream, verifier);
         let handle = match tokio::time::timeout(t.handshake, handshake).await {
             Err(_) => return Err(timeout(Step::Handshake, t.handshake)),
@@ -233,6 +235,7 @@ impl Session {
             command_timeout: t.command,
         };
         let identity_files = hc.identity_files.clone();
+        opts.report(Phase::Authenticating);
         tokio::time::timeout(
             t.auth,
             session.authenticate(&opts.auth, opts, &identity_files),
@@ -273,9 +276,15 @@ impl Session {
                 {
                     remaining = methods(remaining_methods);
                 }
-                return if r.success() {
-                    Ok(())
-                } else {
+                // Rescue systems with PAM often offer only keyboard-interactive,
+                // whose one hidden prompt wants the same password.
+                if r.success()
+                    || (remaining.iter().any(|m| m == "keyboard-interactive")
+                        && self.try_keyboard_interactive(pw).await?)
+                {
+                    return Ok(());
+                }
+                return {
                     Err(SshError::AuthFailed {
                         user: self.user.clone(),
                         addr: self.addr.clone(),
@@ -331,6 +340,41 @@ impl Session {
                 remaining,
             })
         }
+    }
+
+    /// Answers keyboard-interactive prompts with the password (hidden
+    /// prompts) or nothing (echoed ones); gives up after a few rounds.
+    async fn try_keyboard_interactive(&mut self, pw: &super::Secret) -> Result<bool, SshError> {
+        use russh::client::KeyboardInteractiveAuthResponse as Kbd;
+        let mut reply = self
+            .handle
+            .authenticate_keyboard_interactive_start(self.user.clone(), None)
+            .await
+            .map_err(|e| self.channel_error(Step::Auth, e))?;
+        for _ in 0..4 {
+            match reply {
+                Kbd::Success => return Ok(true),
+                Kbd::Failure { .. } => return Ok(false),
+                Kbd::InfoRequest { prompts, .. } => {
+                    let answers = prompts
+                        .iter()
+                        .map(|p| {
+                            if p.echo {
+                                String::new()
+                            } else {
+                                pw.expose().to_string()
+                            }
+                        })
+                        .collect();
+                    reply = self
+                        .handle
+                        .authenticate_keyboard_interactive_respond(answers)
+                        .await
+                        .map_err(|e| self.channel_error(Step::Auth, e))?;
+                }
+            }
+        }
+        Ok(false)
     }
 
     async fn try_key(
