@@ -284,7 +284,7 @@ pub async fn review_new_host(host: NewHost) -> IpcResult<HostReview> {
     };
     let command = toolplan::install_command(&settings, &target, &options)
         .map_err(|e| IpcError::new(ErrorCode::Validation, e.to_string()))?;
-    let needs = disko::edit::needs(&layout);
+    let needs = disko::layout_needs(&layout);
     let (erase, preflight) = match &facts {
         Some(facts) => (
             needs

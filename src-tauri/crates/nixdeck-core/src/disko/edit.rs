@@ -11,11 +11,10 @@
 
 use super::error::OptionPath;
 use super::import::from_json;
-use super::model::{Content, DiskLayout, GptPartition};
+use super::model::DiskLayout;
 use super::render::{render, to_json};
 use super::space::{plan_for_host, LayoutSpace};
 use super::validate::{validate, Diagnostic};
-use super::walk::for_each_content;
 use super::LayoutError;
 use crate::facts::HostFacts;
 use crate::preflight::LayoutNeeds;
@@ -30,24 +29,50 @@ use thiserror::Error;
 pub enum LayoutEdit {
     /// Sets the `size` of the partition, logical volume, swap file or zvol at `path`
     /// (`512M`, `20G`, `100%`; `100%FREE` for logical volumes).
-    SetSize { path: String, size: String },
+    SetSize {
+        /// The item's option path.
+        path: String,
+        /// The size as typed.
+        size: String,
+    },
     /// Adds `value` under the set at `path` (`…content.partitions`, `…lvs`,
     /// `…subvolumes`, `…datasets`) as `name`, or a fresh `part<N>` name.
     Add {
+        /// The option path of the set.
         path: String,
+        /// The new item's name; `None` picks `part<N>`.
         name: Option<String>,
+        /// The new item, as disko's JSON.
         value: Value,
     },
     /// Removes the named item at `path`.
-    Remove { path: String },
+    Remove {
+        /// The item's option path.
+        path: String,
+    },
     /// Moves the named item at `path` by `by` places among its siblings. For GPT
     /// partitions the creation order follows (explicit `priority` values), so the
     /// drawing shows the new order.
-    Move { path: String, by: i64 },
+    Move {
+        /// The item's option path.
+        path: String,
+        /// Places to move: negative is earlier.
+        by: i64,
+    },
     /// Renames the named item at `path`, keeping its place.
-    Rename { path: String, to: String },
+    Rename {
+        /// The item's option path.
+        path: String,
+        /// The new name.
+        to: String,
+    },
     /// Sets the option at `path` to `value`; `null` unsets it.
-    Set { path: String, value: Value },
+    Set {
+        /// The option's path.
+        path: String,
+        /// The new value, as disko's JSON.
+        value: Value,
+    },
 }
 
 /// Why an edit could not be carried out.
@@ -328,8 +353,11 @@ pub struct LayoutDisk {
     pub device: Option<String>,
     /// The probed disk it designates, when there is one.
     pub size_bytes: Option<u64>,
+    /// Its model, trimmed.
     pub model: Option<String>,
+    /// Its serial number.
     pub serial: Option<String>,
+    /// Its transport (`nvme`, `sata`…).
     pub transport: Option<String>,
     /// Its best `/dev/disk/by-id/` name.
     pub stable_name: Option<String>,
@@ -385,42 +413,8 @@ pub fn view(layout: &DiskLayout, facts: Option<&HostFacts>) -> LayoutView {
         preview: render(layout),
         space: facts.map(|f| plan_for_host(layout, f)).unwrap_or_default(),
         disks,
-        needs: needs(layout),
+        needs: super::layout_needs(layout),
     }
-}
-
-fn is_code(part: &GptPartition, code: &str) -> bool {
-    part.type_
-        .as_deref()
-        .is_some_and(|t| t.eq_ignore_ascii_case(code))
-}
-
-/// What `layout` needs from the machine, for preflight.
-pub fn needs(layout: &DiskLayout) -> LayoutNeeds {
-    let mut out = LayoutNeeds {
-        disks: layout
-            .disk
-            .iter()
-            .flatten()
-            .filter_map(|(_, d)| d.device.clone())
-            .collect(),
-        ..LayoutNeeds::default()
-    };
-    for_each_content(layout, &mut |content, _| {
-        if let Content::Gpt(gpt) = content {
-            out.gpt = true;
-            for part in gpt.partitions.iter().flatten().map(|(_, p)| p) {
-                out.bios_boot |= is_code(part, "EF02");
-                let vfat = |c: &Content| matches!(c, Content::Filesystem(f) if f.format.as_deref() == Some("vfat"));
-                out.esp |= is_code(part, "EF00")
-                    && part
-                        .content
-                        .as_deref()
-                        .is_none_or(|c| vfat(c) || matches!(c, Content::MdRaid(_)));
-            }
-        }
-    });
-    out
 }
 
 #[cfg(test)]
@@ -694,7 +688,7 @@ mod tests {
         assert!(v.needs.esp && v.needs.gpt && !v.needs.bios_boot);
         assert_eq!(v.needs.disks, ["/dev/disk/by-id/virtio-abc"]);
         let bios = instantiate("ext4", &["/dev/vda".into()], BootMode::Bios).unwrap();
-        let n = needs(&bios);
+        let n = crate::disko::layout_needs(&bios);
         assert!(n.bios_boot && !n.esp);
     }
 }
