@@ -32,5 +32,23 @@ fn nixdeck_commands() -> &'static [&'static str] {
         "layout_from_repo",
         "apply_layout_edit",
         "layout_view",
+        // fleet: jobs, install, redeploy, host page
+        "list_jobs",
+        "get_job",
+        "attach_job",
+        "cancel_job",
+        "job_alerts",
+        "explain_job",
+        "start_validate",
+        "preview_deploy",
+        "start_deploy",
+        "record_host_facts",
+        "host_facts",
+        "install_check",
+        "start_install",
+        "hardware_status",
+        "commit_hardware_config",
+        "reprobe_host",
+        "host_files",
     ]
 }

@@ -12,6 +12,9 @@ pub fn run() -> std::process::ExitCode {
     let data_dir = nixdeck_engine::paths::data_dir();
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
+        // fleet: the window opens where and as large as it was left
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_notification::init())
         .manage(AppState::new(data_dir))
         .invoke_handler(tauri::generate_handler![
             commands::doctor::doctor_report,
@@ -35,6 +38,24 @@ pub fn run() -> std::process::ExitCode {
             commands::layout::layout_from_repo,
             commands::layout::apply_layout_edit,
             commands::layout::layout_view,
+            // fleet: jobs, install, redeploy, host page
+            commands::jobs::list_jobs,
+            commands::jobs::get_job,
+            commands::jobs::attach_job,
+            commands::jobs::cancel_job,
+            commands::jobs::job_alerts,
+            commands::jobs::explain_job,
+            commands::jobs::start_validate,
+            commands::jobs::preview_deploy,
+            commands::jobs::start_deploy,
+            commands::jobs::record_host_facts,
+            commands::jobs::host_facts,
+            commands::jobs::install_check,
+            commands::jobs::start_install,
+            commands::jobs::hardware_status,
+            commands::jobs::commit_hardware_config,
+            commands::jobs::reprobe_host,
+            commands::jobs::host_files,
         ])
         .run(tauri::generate_context!());
     match result {

@@ -4,3 +4,5 @@
 mod harness;
 mod start;
 mod wizard;
+// fleet
+mod fleet;

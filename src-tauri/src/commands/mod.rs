@@ -2,6 +2,7 @@
 //! Each is listed in build.rs and allowed in `capabilities/main.json`.
 
 pub mod doctor;
+pub mod jobs;
 pub mod repo;
 // wizard
 pub mod hosts;

@@ -1,6 +1,6 @@
 // The only module that talks to the backend. Each function is one app command
 // (see src-tauri/src/commands/), typed on both sides.
-import { invoke } from "@tauri-apps/api/core";
+import { Channel, invoke } from "@tauri-apps/api/core";
 import type { DoctorReport, RecentRepo, RepoView } from "./types";
 import type {
   Applied,
@@ -16,6 +16,16 @@ import type {
   ProbeRequest,
   SystemConfig,
   TemplateInfo,
+  DeployPreview,
+  Explanation,
+  HardwareStatus,
+  HostFactsView,
+  HostFiles,
+  InstallCheck,
+  JobEvent,
+  JobRecord,
+  StartedJob,
+  WatchdogAlert,
 } from "./types";
 
 export const commands = {
@@ -43,9 +53,39 @@ export const commands = {
   applyLayoutEdit: (repo: string, host: string, layout: LayoutJson, edit: LayoutEdit) =>
     invoke<LayoutView>("apply_layout_edit", { repo, host, layout, edit }),
   layoutView: (repo: string, host: string, layout: LayoutJson) => invoke<LayoutView>("layout_view", { repo, host, layout }),
-  /** The fleet helper's command (agreed seam): preflight, disk re-check, nixos-anywhere as a job. */
+  // fleet: jobs, install, redeploy, host page
+  listJobs: (host?: string) => invoke<JobRecord[]>("list_jobs", { host: host ?? null }),
+  getJob: (id: string) => invoke<JobRecord>("get_job", { id }),
+  /** Streams job `id` from line `fromSeq` on; returns a function that stops listening. */
+  attachJob: async (id: string, fromSeq: number, onEvent: (event: JobEvent) => void): Promise<() => void> => {
+    let live = true;
+    const channel = new Channel<JobEvent>();
+    channel.onmessage = (event) => {
+      if (live) onEvent(event);
+    };
+    await invoke<void>("attach_job", { id, fromSeq, onEvent: channel });
+    return () => {
+      live = false;
+    };
+  },
+  cancelJob: (id: string) => invoke<void>("cancel_job", { id }),
+  jobAlerts: (id: string) => invoke<WatchdogAlert[]>("job_alerts", { id }),
+  explainJob: (id: string) => invoke<Explanation>("explain_job", { id }),
+  startValidate: (repo: string, host: string) => invoke<StartedJob>("start_validate", { repo, host }),
+  previewDeploy: (repo: string, filter: string, goal: string | null, buildOnTarget: boolean, reboot: boolean) =>
+    invoke<DeployPreview>("preview_deploy", { repo, filter, goal, buildOnTarget, reboot }),
+  startDeploy: (repo: string, filter: string, goal: string | null, buildOnTarget: boolean, reboot: boolean) =>
+    invoke<StartedJob>("start_deploy", { repo, filter, goal, buildOnTarget, reboot }),
+  /** The wizard's seam: runs preflight and the disk re-check, then nixos-anywhere. */
   startInstall: (args: { repo: string; host: string; confirm: string; acknowledged: string[] }) =>
-    invoke<{ jobId: string }>("start_install", args),
+    invoke<StartedJob>("start_install", args),
+  recordHostFacts: (repo: string, host: string, facts: unknown) => invoke<void>("record_host_facts", { repo, host, facts }),
+  hostFacts: (repo: string, host: string) => invoke<HostFactsView | null>("host_facts", { repo, host }),
+  installCheck: (repo: string, host: string) => invoke<InstallCheck>("install_check", { repo, host }),
+  hardwareStatus: (repo: string, host: string) => invoke<HardwareStatus>("hardware_status", { repo, host }),
+  commitHardwareConfig: (repo: string, host: string) => invoke<HardwareStatus>("commit_hardware_config", { repo, host }),
+  reprobeHost: (repo: string, host: string) => invoke<HostFactsView>("reprobe_host", { repo, host }),
+  hostFiles: (repo: string, host: string) => invoke<HostFiles>("host_files", { repo, host }),
 };
 
 export type Commands = typeof commands;

@@ -8,3 +8,9 @@ export const doctorContext = defineContext<DoctorState>("DoctorState");
 export const recentContext = defineContext<RecentState>("RecentState");
 export const sessionContext = defineContext<SessionState>("SessionState");
 export const navContext = defineContext<NavState>("NavState");
+
+// fleet
+import type { FleetState } from "./fleet.svelte";
+import type { JobHistory } from "./jobs.svelte";
+export const fleetContext = defineContext<FleetState>("FleetState");
+export const historyContext = defineContext<JobHistory>("JobHistory");

@@ -31,6 +31,7 @@ type Api = Pick<
   | "layoutFromRepo"
   | "layoutTemplates"
   | "startInstall"
+  | "recordHostFacts"
 >;
 
 /**
@@ -240,6 +241,8 @@ export class WizardState {
     await this.run(async () => {
       const applied = await this.api.writeNewHost(this.newHost(), this.confirmed);
       this.installed = applied.written;
+      // The facts the person saw on review: the install re-checks the disks against them.
+      if (this.probe.facts) await this.api.recordHostFacts(this.repo, this.hostName, this.probe.facts);
       this.index = STEPS.length - 1;
       this.reached = this.index;
       const started = await this.api.startInstall({

@@ -46,6 +46,7 @@ function api() {
     layoutFromRepo: vi.fn(async () => null),
     layoutTemplates: vi.fn(async () => []),
     startInstall: vi.fn(async () => ({ jobId: "job-1" })),
+    recordHostFacts: vi.fn(async () => undefined),
   };
 }
 
@@ -140,6 +141,7 @@ describe("WizardState", () => {
     expect(w.canInstall).toBe(true);
     expect(await w.install()).toBe("job-1");
     expect(a.writeNewHost).toHaveBeenCalledWith(w.newHost(), ["hosts/web/disko.nix"]);
+    expect(a.recordHostFacts).toHaveBeenCalledWith("/r", "web", w.probe.facts);
     expect(a.startInstall).toHaveBeenCalledWith({ repo: "/r", host: "web", confirm: "web", acknowledged: ["memory_low"] });
     expect(w.step).toBe("install");
   });

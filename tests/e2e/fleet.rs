@@ -1,0 +1,503 @@
+//! The fleet: a repository with tagged hosts, a validate and a tag redeploy
+//! through the window (stand-in `nix` first on the app's PATH), both in the
+//! host's history with their logs; a failed install shows its failing step.
+
+use crate::harness::{App, AppOptions};
+use anyhow::{bail, Result};
+use nixdeck_core::repo::{FlakeSpec, HostName, HostSpec, Tag};
+use nixdeck_core::tools::plan::{EnvVar, HostTarget, InstallOptions, ToolSettings};
+use nixdeck_engine::jobs::{requests, JobManager};
+use nixdeck_engine::repo::{self, Confirm};
+use nixdeck_engine::runner::JobResult;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+fn standins() -> PathBuf {
+    nixdeck_tests::fixture("standins")
+}
+
+/// A repository with web1, web2 (`@web`) and db1 (`@db`), made by the engine.
+async fn fleet_repo(root: &Path) -> Result<()> {
+    repo::init_repo(root, &FlakeSpec::default(), &Confirm::Nothing).await?;
+    for (name, tag, address) in [
+        ("web1", "web", "192.0.2.11"),
+        ("web2", "web", "192.0.2.12"),
+        ("db1", "db", "192.0.2.21"),
+    ] {
+        let mut spec = HostSpec::new(HostName::new(name)?, address);
+        spec.deployment.tags = vec![Tag::new(tag)?];
+        spec.disko = Some("{ disko.devices = { }; }\n".into());
+        repo::add_host(root, &spec, &Confirm::Nothing).await?;
+    }
+    std::fs::write(root.join("flake.lock"), "{}\n")?;
+    Ok(())
+}
+
+/// A finished install of db1 in `data` that aborted while gathering facts, run
+/// by the engine against the stand-in nixos-anywhere (as the window would).
+async fn failed_install(data: &Path, repo: &Path) -> Result<i64> {
+    let manager = JobManager::open(data)?;
+    let host = HostTarget {
+        name: "db1".into(),
+        address: "192.0.2.21".into(),
+        user: "root".into(),
+        port: None,
+        tags: vec!["db".into()],
+        build_on_target: false,
+    };
+    let settings = ToolSettings {
+        flakes_enabled: true,
+        tools_from_path: false,
+    };
+    let mut req =
+        requests::install_request(&settings, repo, &host, &InstallOptions::default(), None)?;
+    req.command.program = standins().join("nix").to_string_lossy().into_owned();
+    for (name, value) in [
+        ("NIXDECK_STANDIN_SCENARIO", "abort-facts"),
+        ("NIXDECK_STANDIN_DELAY", "0.01"),
+    ] {
+        req.command.env.push(EnvVar {
+            name: name.into(),
+            value: value.into(),
+            secret: false,
+        });
+    }
+    let id = manager.start(req, None)?;
+    let outcome = manager.wait(id).await?;
+    assert_eq!(outcome.result, JobResult::Failed);
+    Ok(id)
+}
+
+fn app_env(data: &Path) -> Vec<(String, String)> {
+    vec![
+        (
+            "PATH".into(),
+            format!(
+                "{}:{}",
+                standins().display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        ),
+        ("NIXDECK_DATA_DIR".into(), data.display().to_string()),
+        ("NIXDECK_STANDIN_DELAY".into(), "0.05".into()),
+        ("NIXDECK_STANDIN_NODES".into(), "web1 web2".into()),
+    ]
+}
+
+async fn attr(app: &App, css: &str, name: &str) -> Result<Option<String>> {
+    Ok(app
+        .client
+        .find(fantoccini::Locator::Css(css))
+        .await?
+        .attr(name)
+        .await?)
+}
+
+/// Waits until the element at `css` has attribute `name` equal to `want`.
+async fn wait_attr(app: &App, css: &str, name: &str, want: &str) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = attr(app, css, name).await.ok().flatten();
+        if got.as_deref() == Some(want) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("{css} [{name}] never became {want:?}; last {got:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn click_css(app: &App, css: &str) -> Result<()> {
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Css(css))
+        .await?
+        .click()
+        .await?;
+    Ok(())
+}
+
+async fn open_repo(app: &App) -> Result<()> {
+    app.click("open-repo").await?;
+    app.find("hosts-table").await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn tag_redeploy_and_history() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("infra");
+    fleet_repo(&root).await?;
+    let data = tmp.path().join("data");
+    let mut app = App::start(
+        "fleet",
+        AppOptions {
+            pick_folder: Some(root.clone()),
+            env: app_env(&data),
+            ..Default::default()
+        },
+    )
+    .await?;
+    open_repo(&app).await?;
+    app.screenshot("dashboard").await?;
+
+    // Validate web1 from its row: a real job through the stand-in nix build.
+    click_css(&app, "[data-host=\"web1\"] [data-testid=\"validate-host\"]").await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"job-screen\"]",
+        "data-result",
+        "succeeded",
+    )
+    .await?;
+    let argv = app.text("job-argv").await?;
+    assert!(
+        argv.contains("build .#nixosConfigurations.web1.config.system.build.toplevel"),
+        "{argv}"
+    );
+    app.wait_text("log-count", |t| t != "0 lines").await?;
+    app.screenshot("validate-done").await?;
+
+    // Select @web: the backend's selection is shown before anything runs.
+    app.click("back-to-fleet").await?;
+    click_css(&app, "[data-testid=\"tag-chip\"][data-tag=\"web\"]").await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"deploy-selected\"]",
+        "data-hosts",
+        "web1,web2",
+    )
+    .await?;
+    assert_eq!(
+        attr(&app, "[data-host=\"db1\"]", "data-selected")
+            .await?
+            .as_deref(),
+        Some("false")
+    );
+    let argv = app.text("deploy-argv").await?;
+    assert!(argv.contains("apply switch --on @web"), "{argv}");
+    app.screenshot("tag-selected").await?;
+
+    // Deploy: each node ends with its result.
+    app.click("start-deploy").await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"job-screen\"]",
+        "data-result",
+        "succeeded",
+    )
+    .await?;
+    for node in ["web1", "web2"] {
+        wait_attr(
+            &app,
+            &format!("[data-testid=\"node-row\"][data-node=\"{node}\"]"),
+            "data-state",
+            "succeeded",
+        )
+        .await?;
+    }
+    app.screenshot("deploy-done").await?;
+
+    // Both runs are in web1's history, each with its log.
+    app.click("back-to-fleet").await?;
+    click_css(&app, "[data-host=\"web1\"] [data-testid=\"open-host\"]").await?;
+    app.find("host-history").await?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let rows = loop {
+        let rows = app
+            .client
+            .find_all(fantoccini::Locator::Css("[data-testid=\"history-row\"]"))
+            .await?;
+        if rows.len() >= 2 || Instant::now() > deadline {
+            break rows;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut kinds = Vec::new();
+    for row in &rows {
+        kinds.push(row.attr("data-kind").await?.unwrap_or_default());
+        assert_eq!(row.attr("data-result").await?.as_deref(), Some("succeeded"));
+    }
+    kinds.sort();
+    assert_eq!(kinds, ["deploy", "validate"]);
+    app.screenshot("host-page").await?;
+    for i in 0..2 {
+        let links = app
+            .client
+            .find_all(fantoccini::Locator::Css("[data-testid=\"open-job\"]"))
+            .await?;
+        links[i].click().await?;
+        app.find("job-summary").await?;
+        let lines: u64 = app
+            .find("log-view")
+            .await?
+            .attr("data-lines")
+            .await?
+            .unwrap_or_default()
+            .parse()?;
+        // The validate prints 3 lines, the deploy 17: the logs came back in full.
+        assert!(lines >= 3, "job log has {lines} lines");
+        let log = app.text("log-scroller").await?;
+        assert!(log.contains("nixos-system"), "{log}");
+        app.screenshot(&format!("history-job-{i}")).await?;
+        click_css(&app, "[data-testid=\"open-host\"][data-host=\"web1\"]").await?;
+        app.find("host-history").await?;
+    }
+    app.stop().await
+}
+
+#[tokio::test]
+async fn failed_install_shows_the_failing_step() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("infra");
+    fleet_repo(&root).await?;
+    let data = tmp.path().join("data");
+    let id = failed_install(&data, &root).await?;
+    let mut app = App::start(
+        "failed-install",
+        AppOptions {
+            pick_folder: Some(root.clone()),
+            env: app_env(&data),
+            ..Default::default()
+        },
+    )
+    .await?;
+    open_repo(&app).await?;
+    wait_attr(
+        &app,
+        "[data-host=\"db1\"] [data-testid=\"last-job\"]",
+        "data-result",
+        "failed",
+    )
+    .await?;
+    click_css(&app, "[data-host=\"db1\"] [data-testid=\"open-host\"]").await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"history-row\"]",
+        "data-kind",
+        "install",
+    )
+    .await?;
+    // No probe recorded: the page says so and what to do.
+    let empty = app.text("facts-empty").await?;
+    assert!(empty.contains("Re-probe"), "{empty}");
+    app.screenshot("host-failed").await?;
+    app.click("open-job").await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"job-screen\"]",
+        "data-job",
+        &id.to_string(),
+    )
+    .await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"job-screen\"]",
+        "data-result",
+        "failed",
+    )
+    .await?;
+    let failing = app.find("failing-step").await?;
+    let text = failing.text().await?;
+    assert!(text.contains("Gathering machine facts"), "{text}");
+    let reason = app.text("job-reason").await?;
+    assert!(
+        reason.contains("Unable to find a command to use to escalate privileges"),
+        "{reason}"
+    );
+    // The stepper marks the same step failed, and the recogniser explains it.
+    let steps = app
+        .client
+        .find_all(fantoccini::Locator::Css(
+            "[data-testid=\"phase\"][data-status=\"failed\"]",
+        ))
+        .await?;
+    assert!(!steps.is_empty(), "a failed step in the stepper");
+    let summary = app.text("job-summary").await?;
+    assert!(summary.to_lowercase().contains("sudo"), "{summary}");
+    app.screenshot("install-failed").await?;
+
+    // Starting an install without a recorded probe stops before anything runs.
+    app.click("open-host").await?;
+    app.click("reinstall").await?;
+    app.find("reinstall-dialog").await?;
+    app.wait_text("reinstall-dialog", |t| t.contains("no probed facts"))
+        .await?;
+    app.screenshot("install-needs-probe").await?;
+    app.stop().await
+}
+
+/// Every fleet screen at 1024x700 in the dark theme, for a person to look at.
+#[tokio::test]
+async fn fleet_screens_small_and_dark() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("infra");
+    fleet_repo(&root).await?;
+    let data = tmp.path().join("data");
+    failed_install(&data, &root).await?;
+    let mut env = app_env(&data);
+    env.push(("GTK_THEME".into(), "Adwaita:dark".into()));
+    let mut app = App::start(
+        "fleet-dark-small",
+        AppOptions {
+            pick_folder: Some(root.clone()),
+            env,
+            window: Some((1024, 700)),
+        },
+    )
+    .await?;
+    open_repo(&app).await?;
+    click_css(&app, "[data-testid=\"tag-chip\"][data-tag=\"web\"]").await?;
+    app.find("deploy-preview").await?;
+    app.screenshot("dashboard").await?;
+    app.click("start-deploy").await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"job-screen\"]",
+        "data-result",
+        "succeeded",
+    )
+    .await?;
+    app.screenshot("deploy").await?;
+    app.click("back-to-fleet").await?;
+    click_css(&app, "[data-host=\"db1\"] [data-testid=\"open-host\"]").await?;
+    app.find("history-row").await?;
+    app.screenshot("host").await?;
+    app.click("open-job").await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"job-screen\"]",
+        "data-result",
+        "failed",
+    )
+    .await?;
+    app.screenshot("install-failed").await?;
+    app.stop().await
+}
+
+/// Re-probe over a real sshd records the facts; the install dialog shows the
+/// preflight the backend computes from them (the same rules the engine and core
+/// give for this machine) and blocks on its errors.
+#[tokio::test]
+async fn reprobe_then_preflight_in_the_install_dialog() -> Result<()> {
+    use nixdeck_core::preflight::{self, LayoutNeeds};
+    use nixdeck_engine::ssh::{Auth, ConnectOptions, SshTarget};
+    use nixdeck_tests::sshd::{Sshd, SshdOptions};
+
+    let sshd = Sshd::start(SshdOptions::default());
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("infra");
+    repo::init_repo(&root, &FlakeSpec::default(), &Confirm::Nothing).await?;
+    let mut spec = HostSpec::new(HostName::new("box")?, "127.0.0.1");
+    spec.deployment.target_port = sshd.port;
+    spec.disko = Some(
+        r#"{
+  disko.devices.disk.main = {
+    type = "disk";
+    device = "/dev/vda";
+    content = {
+      type = "gpt";
+      partitions = {
+        ESP = { size = "512M"; type = "EF00"; content = { type = "filesystem"; format = "vfat"; mountpoint = "/boot"; }; };
+        root = { size = "100%"; content = { type = "filesystem"; format = "ext4"; mountpoint = "/"; }; };
+      };
+    };
+  };
+}
+"#
+        .into(),
+    );
+    repo::add_host(&root, &spec, &Confirm::Nothing).await?;
+
+    // What the backend should conclude about this machine, computed here with
+    // the same engine and core (the machine differs between CI and laptops).
+    let facts = nixdeck_engine::probe::probe(
+        &SshTarget {
+            host: "127.0.0.1".into(),
+            port: Some(sshd.port),
+            user: Some("root".into()),
+        },
+        &ConnectOptions {
+            auth: Auth::KeyFile(sshd.user_key_path.clone()),
+            known_hosts: Some(sshd.known_hosts_path.clone()),
+            ..Default::default()
+        },
+        &Default::default(),
+    )
+    .await?;
+    let needs = LayoutNeeds {
+        esp: true,
+        bios_boot: false,
+        gpt: true,
+        disks: vec!["/dev/vda".into()],
+    };
+    let expected = preflight::check(&facts, &needs, Some("x86_64-linux"));
+    let mut want: Vec<String> = expected
+        .findings
+        .iter()
+        .map(|f| f.rule.id().to_string())
+        .collect();
+    want.sort();
+
+    // The app's HOME has the key and the known host, as a user's would.
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(home.join(".ssh"))?;
+    std::fs::copy(&sshd.user_key_path, home.join(".ssh/id_ed25519"))?;
+    std::fs::copy(&sshd.known_hosts_path, home.join(".ssh/known_hosts"))?;
+    let data = tmp.path().join("data");
+    let mut env = app_env(&data);
+    env.push(("HOME".into(), home.display().to_string()));
+    let mut app = App::start(
+        "fleet-preflight",
+        AppOptions {
+            pick_folder: Some(root.clone()),
+            env,
+            ..Default::default()
+        },
+    )
+    .await?;
+    open_repo(&app).await?;
+    click_css(&app, "[data-host=\"box\"] [data-testid=\"open-host\"]").await?;
+    app.find("facts-empty").await?;
+    app.click("reprobe").await?;
+    app.find("host-disks").await?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let shown = loop {
+        let mut shown = Vec::new();
+        for f in app
+            .client
+            .find_all(fantoccini::Locator::Css(
+                "[data-testid=\"preflight-finding\"]",
+            ))
+            .await?
+        {
+            shown.push(f.attr("data-rule").await?.unwrap_or_default());
+        }
+        shown.sort();
+        if shown == want || Instant::now() > deadline {
+            break shown;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(shown, want, "the page shows the backend's preflight");
+    app.screenshot("host-probed").await?;
+
+    app.click("reinstall").await?;
+    app.find("reinstall-dialog").await?;
+    app.find("confirm-host").await?.send_keys("box").await?;
+    let disabled = app
+        .find("start-install")
+        .await?
+        .attr("disabled")
+        .await?
+        .is_some();
+    assert_eq!(
+        disabled,
+        expected.blocked() || !expected.warnings().is_empty(),
+        "errors block; warnings wait for their acknowledgement"
+    );
+    app.screenshot("install-dialog").await?;
+    app.stop().await
+}

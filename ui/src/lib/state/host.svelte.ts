@@ -1,0 +1,97 @@
+// The host page's data: recorded facts, the host's files, its install checks
+// and job history. Everything comes from the backend as it is.
+import type { Commands } from "../ipc/commands";
+import { toIpcError } from "../ipc/errors";
+import type { HostFactsView, HostFiles, InstallCheck, IpcError, JobRecord } from "../ipc/types";
+
+export type HostCommands = Pick<
+  Commands,
+  "hostFacts" | "hostFiles" | "installCheck" | "listJobs" | "reprobeHost" | "startInstall" | "startValidate"
+>;
+
+export class HostState {
+  facts = $state.raw<HostFactsView | null>(null);
+  files = $state.raw<HostFiles | null>(null);
+  check = $state.raw<InstallCheck | null>(null);
+  checkError = $state.raw<IpcError | null>(null);
+  jobs = $state.raw<JobRecord[]>([]);
+  error = $state.raw<IpcError | null>(null);
+  busy = $state<string | null>(null);
+
+  constructor(
+    private readonly commands: HostCommands,
+    readonly repo: string,
+    readonly name: string,
+  ) {}
+
+  async load(): Promise<void> {
+    try {
+      const [facts, files, jobs] = await Promise.all([
+        this.commands.hostFacts(this.repo, this.name),
+        this.commands.hostFiles(this.repo, this.name),
+        this.commands.listJobs(this.name),
+      ]);
+      this.facts = facts;
+      this.files = files;
+      this.jobs = jobs.filter((j) => j.cwd === this.repo);
+    } catch (err) {
+      this.error = toIpcError(err);
+    }
+    await this.loadCheck();
+  }
+
+  async loadCheck(): Promise<void> {
+    try {
+      this.check = await this.commands.installCheck(this.repo, this.name);
+      this.checkError = null;
+    } catch (err) {
+      this.check = null;
+      this.checkError = toIpcError(err);
+    }
+  }
+
+  /** Warning rules the user must acknowledge before installing. */
+  get warnings(): string[] {
+    return [...new Set((this.check?.preflight.findings ?? []).filter((f) => f.severity === "warning").map((f) => f.rule))];
+  }
+
+  get blocked(): boolean {
+    return (this.check?.preflight.findings ?? []).some((f) => f.severity === "error");
+  }
+
+  async reprobe(): Promise<void> {
+    await this.step("reprobe", async () => {
+      this.facts = await this.commands.reprobeHost(this.repo, this.name);
+      await this.loadCheck();
+    });
+  }
+
+  async validate(): Promise<string | null> {
+    let id: string | null = null;
+    await this.step("validate", async () => {
+      id = (await this.commands.startValidate(this.repo, this.name)).jobId;
+    });
+    return id;
+  }
+
+  /** Re-install: the typed name and acknowledged warnings, checked again by the backend. */
+  async install(confirm: string, acknowledged: string[]): Promise<string | null> {
+    let id: string | null = null;
+    await this.step("install", async () => {
+      id = (await this.commands.startInstall({ repo: this.repo, host: this.name, confirm, acknowledged })).jobId;
+    });
+    return id;
+  }
+
+  private async step(name: string, f: () => Promise<void>): Promise<void> {
+    this.busy = name;
+    try {
+      await f();
+      this.error = null;
+    } catch (err) {
+      this.error = toIpcError(err);
+    } finally {
+      this.busy = null;
+    }
+  }
+}

@@ -1,0 +1,358 @@
+// One job as the job screen shows it (JobView), and the history (JobHistory).
+// Events come from the backend's runner and parsers; this class only applies
+// them: lines into a chunked ring buffer, phases into steps with durations,
+// node states into a table. It holds no rule about the tools.
+import type { Commands } from "../ipc/commands";
+import { toIpcError } from "../ipc/errors";
+import type {
+  Explanation,
+  HardwareStatus,
+  IpcError,
+  JobEvent,
+  JobRecord,
+  Outcome,
+  PhaseEvent,
+  WatchdogAlert,
+} from "../ipc/types";
+
+/** Lines per chunk: appends copy at most one chunk. */
+export const CHUNK = 1000;
+/** Lines kept in memory; older ones stay in the job's log file. */
+export const MAX_LINES = 500_000;
+
+/**
+ * The log's lines in fixed-size chunks; when over `max`, whole chunks fall off
+ * the front and `firstSeq` moves on. Not reactive itself: the owner bumps a
+ * counter after each batch.
+ */
+export class LineBuffer {
+  private chunks: string[][] = [];
+  /** Sequence number of the first line kept. */
+  firstSeq = 0;
+  /** Sequence number the next line will get. */
+  endSeq = 0;
+
+  constructor(
+    private readonly chunk = CHUNK,
+    private readonly max = MAX_LINES,
+  ) {}
+
+  get length(): number {
+    return this.endSeq - this.firstSeq;
+  }
+
+  /** Adds lines numbered from `firstSeq`; lines already held are skipped, a gap is filled by jumping. */
+  push(firstSeq: number, lines: string[]): void {
+    let start = 0;
+    if (firstSeq < this.endSeq) start = this.endSeq - firstSeq;
+    else if (firstSeq > this.endSeq) {
+      // A gap (e.g. attach from a later line): restart at the new number.
+      this.chunks = [];
+      this.firstSeq = firstSeq;
+      this.endSeq = firstSeq;
+    }
+    for (let i = start; i < lines.length; i++) {
+      let last = this.chunks[this.chunks.length - 1];
+      if (!last || last.length >= this.chunk) {
+        last = [];
+        this.chunks.push(last);
+      }
+      last.push(lines[i]);
+      this.endSeq++;
+    }
+    while (this.length > this.max && this.chunks.length > 1) {
+      const dropped = this.chunks.shift();
+      this.firstSeq += dropped?.length ?? 0;
+    }
+  }
+
+  /** The line at index `i` of the kept lines (0 = `firstSeq`). */
+  at(i: number): string {
+    // Every chunk but the last is full, and only whole chunks are dropped.
+    const c = this.chunks[Math.floor(i / this.chunk)];
+    return c ? (c[i % this.chunk] ?? "") : "";
+  }
+
+  /** Every kept line (for copy and search). */
+  all(): string[] {
+    return this.chunks.flat();
+  }
+}
+
+/** A run phase with how long it took (until the next began, or until now/the end). */
+export interface StepView {
+  phase: string;
+  label: string;
+  atMs: number;
+  durationMs: number | null;
+  status: "done" | "running" | "failed";
+  detail: string | null;
+  seq: number;
+}
+
+export interface NodeView {
+  node: string;
+  phase: string;
+  label: string;
+  detail: string | null;
+  atMs: number;
+}
+
+const ENDS = new Set(["succeeded", "failed"]);
+
+export type JobCommands = Pick<
+  Commands,
+  "getJob" | "attachJob" | "cancelJob" | "jobAlerts" | "explainJob" | "hardwareStatus" | "commitHardwareConfig"
+>;
+
+export class JobView {
+  record = $state.raw<JobRecord | null>(null);
+  argv = $state.raw<string[]>([]);
+  /** Bumped after each batch of lines: the log view re-reads `buffer`. */
+  version = $state(0);
+  readonly buffer: LineBuffer;
+  runPhases = $state.raw<PhaseEvent[]>([]);
+  nodes = $state.raw<Record<string, NodeView>>({});
+  stalledSecs = $state<number | null>(null);
+  outcome = $state.raw<Outcome | null>(null);
+  alerts = $state.raw<WatchdogAlert[]>([]);
+  /** Alerts the user chose to keep waiting through. */
+  dismissed = $state(0);
+  explanation = $state.raw<Explanation | null>(null);
+  hardware = $state.raw<HardwareStatus | null>(null);
+  error = $state.raw<IpcError | null>(null);
+  cancelling = $state(false);
+  /** Milliseconds since the job started, ticking while it runs. */
+  elapsedMs = $state(0);
+  /** Phases carry real times (false when a finished job's log is replayed: it has none). */
+  timed = $state(true);
+
+  private stop: (() => void) | null = null;
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(
+    private readonly commands: JobCommands,
+    readonly id: string,
+    buffer?: LineBuffer,
+  ) {
+    this.buffer = buffer ?? new LineBuffer();
+  }
+
+  get running(): boolean {
+    return this.outcome === null && (this.record?.result ?? "running") === "running";
+  }
+
+  get lineCount(): number {
+    void this.version;
+    return this.buffer.length;
+  }
+
+  /** Applies one event from the backend. */
+  apply(event: JobEvent): void {
+    switch (event.kind) {
+      case "started":
+        this.argv = event.argv;
+        break;
+      case "lines":
+        this.buffer.push(event.first_seq, event.lines);
+        this.stalledSecs = null;
+        this.version++;
+        break;
+      case "phase": {
+        const { kind: _k, ...phase } = event;
+        if (phase.node === null) {
+          // Replays after a re-attach repeat phases already seen.
+          if (!this.runPhases.some((p) => p.seq === phase.seq && p.phase === phase.phase))
+            this.runPhases = [...this.runPhases, phase];
+        } else {
+          this.nodes = {
+            ...this.nodes,
+            [phase.node]: { node: phase.node, phase: phase.phase, label: phase.label, detail: phase.detail, atMs: phase.at_ms },
+          };
+        }
+        break;
+      }
+      case "stalled":
+        this.stalledSecs = event.secs;
+        break;
+      case "finished":
+        this.outcome = event.outcome;
+        this.stalledSecs = null;
+        break;
+    }
+  }
+
+  /**
+   * The run's steps with durations; the last runs until the end (or now). An
+   * `aborted` event is no step of its own: it marks the step it happened in
+   * as failed, with its reason.
+   */
+  get steps(): StepView[] {
+    const phases = this.runPhases.filter((p) => p.phase !== "aborted");
+    const abort = this.runPhases.find((p) => p.phase === "aborted") ?? null;
+    const endMs = this.endMs;
+    const failed = this.outcome !== null && this.outcome.result !== "succeeded";
+    return phases.map((p, i) => {
+      const next = phases[i + 1];
+      const isLast = i === phases.length - 1;
+      const until = next ? next.at_ms : endMs;
+      let status: StepView["status"] = "done";
+      let detail = p.detail;
+      if (isLast && abort) {
+        status = "failed";
+        detail = abort.detail;
+      } else if (isLast && this.outcome === null) status = "running";
+      else if (isLast && failed) status = "failed";
+      return {
+        phase: p.phase,
+        label: p.label,
+        atMs: p.at_ms,
+        durationMs: until === null || !this.timed ? null : Math.max(0, until - p.at_ms),
+        status,
+        detail,
+        seq: p.seq,
+      };
+    });
+  }
+
+  private get endMs(): number | null {
+    const r = this.record;
+    if (r && r.ended_at !== null) return r.ended_at - r.started_at;
+    if (this.outcome === null) return this.elapsedMs;
+    return null;
+  }
+
+  /** Nodes in name order, for the node table. */
+  get nodeList(): NodeView[] {
+    return Object.values(this.nodes).sort((a, b) => a.node.localeCompare(b.node));
+  }
+
+  get nodesDone(): number {
+    return this.nodeList.filter((n) => ENDS.has(n.phase)).length;
+  }
+
+  /** The watchdog notice to show now, unless dismissed. */
+  get notice(): WatchdogAlert | null {
+    if (!this.running) return null;
+    return this.alerts.length > this.dismissed ? this.alerts[this.alerts.length - 1] : null;
+  }
+
+  /** A phase during which cancelling may leave the target half-installed. */
+  get cancelIsRisky(): boolean {
+    const touched = new Set(["disko", "closure", "extra_files", "install"]);
+    return this.record?.kind === "install" && this.runPhases.some((p) => touched.has(p.phase));
+  }
+
+  async open(): Promise<void> {
+    try {
+      this.record = await this.commands.getJob(this.id);
+      this.timed = this.record.result === "running";
+      this.stop = await this.commands.attachJob(this.id, this.buffer.endSeq, (e) => {
+        this.apply(e);
+        if (e.kind === "finished") void this.finish();
+      });
+      if (this.running) {
+        this.timer = setInterval(() => void this.tick(), 1000);
+      } else {
+        await this.finish();
+      }
+    } catch (err) {
+      this.error = toIpcError(err);
+    }
+  }
+
+  private async tick(): Promise<void> {
+    if (this.record) this.elapsedMs = Date.now() - this.record.started_at;
+    try {
+      this.alerts = await this.commands.jobAlerts(this.id);
+    } catch {
+      // The next tick tries again; alerts are advice, not state.
+    }
+  }
+
+  private async finish(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    try {
+      this.record = await this.commands.getJob(this.id);
+      if (this.record.kind === "install" || this.record.kind === "deploy") {
+        this.explanation = await this.commands.explainJob(this.id);
+      }
+      if (this.record.kind === "install" && this.record.result === "succeeded" && this.record.hosts[0]) {
+        this.hardware = await this.commands.hardwareStatus(this.record.cwd, this.record.hosts[0]);
+      }
+    } catch (err) {
+      this.error = toIpcError(err);
+    }
+  }
+
+  async cancel(): Promise<void> {
+    this.cancelling = true;
+    try {
+      await this.commands.cancelJob(this.id);
+    } catch (err) {
+      this.error = toIpcError(err);
+    } finally {
+      this.cancelling = false;
+    }
+  }
+
+  keepWaiting(): void {
+    this.dismissed = this.alerts.length;
+  }
+
+  async commitHardware(): Promise<void> {
+    const r = this.record;
+    if (!r || !r.hosts[0]) return;
+    try {
+      this.hardware = await this.commands.commitHardwareConfig(r.cwd, r.hosts[0]);
+    } catch (err) {
+      this.error = toIpcError(err);
+    }
+  }
+
+  close(): void {
+    this.stop?.();
+    this.stop = null;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
+
+/** The job history, for a host or the whole repository. */
+export class JobHistory {
+  jobs = $state.raw<JobRecord[]>([]);
+  loading = $state(false);
+  error = $state.raw<IpcError | null>(null);
+
+  constructor(private readonly commands: Pick<Commands, "listJobs">) {}
+
+  async load(host?: string, repo?: string): Promise<void> {
+    this.loading = true;
+    try {
+      const all = await this.commands.listJobs(host);
+      this.jobs = repo ? all.filter((j) => j.cwd === repo) : all;
+      this.error = null;
+    } catch (err) {
+      this.error = toIpcError(err);
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  /** The newest job touching `host`. */
+  lastFor(host: string): JobRecord | null {
+    return this.jobs.find((j) => j.hosts.includes(host)) ?? null;
+  }
+}
+
+/** "1.2 s", "3 min 04 s": durations as the stepper shows them. */
+export function formatDuration(ms: number | null): string {
+  if (ms === null) return "";
+  if (ms < 1000) return `${ms} ms`;
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${(ms / 1000).toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${String(s % 60).padStart(2, "0")} s`;
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")} min`;
+}

@@ -1,0 +1,152 @@
+import { describe, expect, it } from "vitest";
+import { JobView, LineBuffer, formatDuration, type JobCommands } from "./jobs.svelte";
+import type { JobEvent, JobRecord } from "../ipc/types";
+import { parseAnsi, stripAnsi } from "../ansi";
+
+const unused = (() => {
+  throw new Error("not called in this test");
+}) as never;
+const commands: JobCommands = {
+  getJob: unused,
+  attachJob: unused,
+  cancelJob: unused,
+  jobAlerts: unused,
+  explainJob: unused,
+  hardwareStatus: unused,
+  commitHardwareConfig: unused,
+};
+
+function phase(p: Partial<Extract<JobEvent, { kind: "phase" }>>): JobEvent {
+  return { kind: "phase", node: null, phase: "facts", label: "Gathering machine facts", seq: 0, at_ms: 0, detail: null, ...p };
+}
+
+describe("LineBuffer", () => {
+  it("appends in chunks and reads lines back by index", () => {
+    const b = new LineBuffer(3, 100);
+    b.push(0, ["a", "b", "c", "d"]);
+    b.push(4, ["e"]);
+    expect(b.length).toBe(5);
+    expect([0, 1, 2, 3, 4].map((i) => b.at(i))).toEqual(["a", "b", "c", "d", "e"]);
+    expect(b.all()).toEqual(["a", "b", "c", "d", "e"]);
+  });
+
+  it("skips lines it already holds when a re-attach replays them", () => {
+    const b = new LineBuffer(3, 100);
+    b.push(0, ["a", "b"]);
+    b.push(1, ["b", "c"]);
+    expect(b.all()).toEqual(["a", "b", "c"]);
+    expect(b.endSeq).toBe(3);
+  });
+
+  it("drops whole chunks from the front past the limit, keeping line numbers", () => {
+    const b = new LineBuffer(2, 4);
+    b.push(0, ["0", "1", "2", "3", "4", "5"]);
+    expect(b.length).toBeLessThanOrEqual(4);
+    expect(b.firstSeq).toBe(2);
+    expect(b.at(0)).toBe("2");
+    expect(b.at(b.length - 1)).toBe("5");
+  });
+
+  it("holds a million lines", () => {
+    const b = new LineBuffer();
+    const batch = Array.from({ length: 500 }, (_, i) => `line ${i}`);
+    for (let s = 0; s < 1_000_000; s += 500) b.push(s, batch);
+    expect(b.length).toBe(500_000);
+    expect(b.firstSeq).toBe(500_000);
+    expect(b.at(0)).toBe("line 0");
+  });
+});
+
+describe("JobView.apply", () => {
+  it("turns run phases into steps with durations and marks the failing one", () => {
+    const v = new JobView(commands, "1");
+    v.record = { started_at: 1000, ended_at: 9000, result: "failed", kind: "install", hosts: ["db1"] } as JobRecord;
+    v.apply({ kind: "started", argv: ["nix", "run"] });
+    v.apply(phase({ phase: "upload_ssh_keys", label: "Uploading install SSH keys", at_ms: 0 }));
+    v.apply(phase({ phase: "facts", label: "Gathering machine facts", seq: 4, at_ms: 1500 }));
+    v.apply({ kind: "lines", stream: "stdout", first_seq: 0, lines: ["x", "y"] });
+    v.apply({ kind: "finished", outcome: { result: "failed", exit_code: 1, signal: null, reason: "nixos-anywhere aborted: no sudo", lines: 2 } });
+    expect(v.argv).toEqual(["nix", "run"]);
+    expect(v.lineCount).toBe(2);
+    const steps = v.steps;
+    expect(steps.map((s) => [s.phase, s.durationMs, s.status])).toEqual([
+      ["upload_ssh_keys", 1500, "done"],
+      ["facts", 8000 - 1500, "failed"],
+    ]);
+    expect(v.running).toBe(false);
+  });
+
+  it("an abort marks the step it happened in as failed, with its reason", () => {
+    const v = new JobView(commands, "5");
+    v.apply(phase({ phase: "upload_ssh_keys", label: "Uploading install SSH keys", at_ms: 0 }));
+    v.apply(phase({ phase: "facts", label: "Gathering machine facts", seq: 4, at_ms: 10 }));
+    v.apply(phase({ phase: "aborted", label: "Aborted", seq: 5, at_ms: 20, detail: "no sudo" }));
+    v.apply({ kind: "finished", outcome: { result: "failed", exit_code: 1, signal: null, reason: null, lines: 6 } });
+    expect(v.steps.map((s) => [s.label, s.status, s.detail])).toEqual([
+      ["Uploading install SSH keys", "done", null],
+      ["Gathering machine facts", "failed", "no sudo"],
+    ]);
+  });
+
+  it("does not repeat phases replayed by a re-attach", () => {
+    const v = new JobView(commands, "1");
+    v.apply(phase({ seq: 3 }));
+    v.apply(phase({ seq: 3 }));
+    expect(v.runPhases).toHaveLength(1);
+  });
+
+  it("keeps each colmena node's latest state", () => {
+    const v = new JobView(commands, "2");
+    v.apply(phase({ node: "web2", phase: "building", label: "Building" }));
+    v.apply(phase({ node: "web1", phase: "building", label: "Building" }));
+    v.apply(phase({ node: "web1", phase: "succeeded", label: "Succeeded" }));
+    v.apply(phase({ node: "web2", phase: "failed", label: "Failed", detail: "build failed" }));
+    expect(v.nodeList.map((n) => [n.node, n.phase, n.detail])).toEqual([
+      ["web1", "succeeded", null],
+      ["web2", "failed", "build failed"],
+    ]);
+    expect(v.nodesDone).toBe(2);
+    expect(v.runPhases).toHaveLength(0);
+  });
+
+  it("shows a stall until output comes again, and warns on cancel after formatting began", () => {
+    const v = new JobView(commands, "3");
+    v.record = { kind: "install", result: "running", started_at: 0, ended_at: null } as JobRecord;
+    v.apply({ kind: "stalled", secs: 120 });
+    expect(v.stalledSecs).toBe(120);
+    v.apply({ kind: "lines", stream: "stderr", first_seq: 0, lines: ["more"] });
+    expect(v.stalledSecs).toBeNull();
+    expect(v.cancelIsRisky).toBe(false);
+    v.apply(phase({ phase: "disko", label: "Formatting hard drive with disko", seq: 1 }));
+    expect(v.cancelIsRisky).toBe(true);
+  });
+
+  it("offers the newest watchdog notice until the user keeps waiting", () => {
+    const v = new JobView(commands, "4");
+    v.record = { kind: "install", result: "running" } as JobRecord;
+    v.alerts = [{ kind: "silent", step: "Installing NixOS", line: 9, message: "quiet for 10 min", usual_causes: "a slow build" }];
+    expect(v.notice?.message).toBe("quiet for 10 min");
+    v.keepWaiting();
+    expect(v.notice).toBeNull();
+  });
+});
+
+describe("ansi", () => {
+  it("turns SGR colours into classes and drops other escapes", () => {
+    expect(parseAnsi("\x1b[1;31merror:\x1b[0m build failed\x1b[K")).toEqual([
+      { text: "error:", cls: "fg-1 bold" },
+      { text: " build failed", cls: "" },
+    ]);
+    expect(stripAnsi("\x1b[32mok\x1b[0m")).toBe("ok");
+    expect(parseAnsi("plain")).toEqual([{ text: "plain", cls: "" }]);
+  });
+});
+
+describe("formatDuration", () => {
+  it("reads like a person would say it", () => {
+    expect(formatDuration(450)).toBe("450 ms");
+    expect(formatDuration(1500)).toBe("1.5 s");
+    expect(formatDuration(184_000)).toBe("3 min 04 s");
+    expect(formatDuration(null)).toBe("");
+  });
+});
