@@ -95,3 +95,23 @@ impl From<nixdeck_engine::probe::ProbeError> for IpcError {
         IpcError::new(code, err.to_string()).with_hint(err.hint())
     }
 }
+
+// --- wizard: layout editor, templates, host plans ---
+
+impl From<nixdeck_core::disko::LayoutError> for IpcError {
+    fn from(err: nixdeck_core::disko::LayoutError) -> Self {
+        IpcError::new(ErrorCode::Validation, err.to_string())
+            .with_hint("The layout could not be read back as disko's; undo the last change.")
+    }
+}
+
+impl From<nixdeck_core::disko::edit::EditError> for IpcError {
+    fn from(err: nixdeck_core::disko::edit::EditError) -> Self {
+        use nixdeck_core::disko::edit::EditError as E;
+        let code = match &err {
+            E::NotFound(_) => ErrorCode::NotFound,
+            _ => ErrorCode::Validation,
+        };
+        IpcError::new(code, err.to_string())
+    }
+}

@@ -3,5 +3,6 @@
 
 mod harness;
 mod start;
+mod wizard;
 // fleet
 mod fleet;

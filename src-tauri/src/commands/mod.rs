@@ -4,3 +4,7 @@
 pub mod doctor;
 pub mod jobs;
 pub mod repo;
+// wizard
+pub mod hosts;
+pub mod layout;
+pub mod probe;

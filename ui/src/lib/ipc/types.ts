@@ -251,3 +251,199 @@ export interface HostKeyCheck {
   newFingerprint: string | null;
   message: string | null;
 }
+
+// --- wizard: probe, layout editor, review (src-tauri/src/commands/{probe,layout,hosts}.rs) ---
+
+export type BootMode = "uefi" | "bios";
+
+/** One block device (`nixdeck_core::facts::BlockDevice`, snake_case). */
+export interface BlockDevice {
+  name: string;
+  path: string;
+  size_bytes: number;
+  kind: string;
+  model: string | null;
+  serial: string | null;
+  wwn: string | null;
+  transport: string | null;
+  rotational: boolean;
+  removable: boolean;
+  read_only: boolean;
+  fstype: string | null;
+  label: string | null;
+  uuid: string | null;
+  partlabel: string | null;
+  pttype: string | null;
+  mountpoints: string[];
+  by_id: string[];
+  children: BlockDevice[];
+}
+
+/** What the probe read (`nixdeck_core::facts::HostFacts`, snake_case). */
+export interface HostFacts {
+  probed_at: number;
+  address: string;
+  hostname: string;
+  machine: string;
+  system: string | null;
+  kernel_name: string;
+  kernel_release: string;
+  boot_mode: BootMode;
+  memory_bytes: number;
+  os: { id: string; version_id: string; pretty_name: string; variant_id: string };
+  is_nixos_installer: boolean;
+  virtualization: string | null;
+  container: string | null;
+  user: string;
+  privilege: "root" | "sudo_without_password" | "doas_without_password" | "none";
+  disks: BlockDevice[];
+  warnings: string[];
+}
+
+export type AuthChoice =
+  | { kind: "agent" }
+  | { kind: "key_file"; path: string }
+  | { kind: "password"; password: string };
+
+export interface ProbeRequest {
+  repo: string;
+  host: string;
+  address: string;
+  user: string;
+  port: number;
+  auth: AuthChoice;
+  trustFingerprint: string | null;
+}
+
+export type ProbeOutcome =
+  | { kind: "facts"; facts: HostFacts; storedAt: string }
+  | { kind: "unknown_host_key"; host: string; fingerprint: string; keyType: string; hint: string };
+
+export interface FieldProblem {
+  field: "name" | "address" | "user" | "port" | "tags";
+  message: string;
+}
+
+export interface KeyOffer {
+  source: "file" | "agent";
+  label: string;
+  key: string;
+}
+
+export interface TemplateInfo {
+  name: string;
+  title: string;
+  description: string;
+  disks: number;
+}
+
+export interface Diagnostic {
+  severity: "error" | "warning";
+  rule: string;
+  path: string;
+  message: string;
+}
+
+export interface Segment {
+  offset: number;
+  size: number;
+  label: string;
+  path: string;
+  content_type: string | null;
+  mountpoint: string | null;
+}
+
+export interface SpacePlan {
+  kind: "disk" | "md_array" | "volume_group" | "volume";
+  path: string;
+  size: number;
+  segments: Segment[];
+  free: { offset: number; size: number }[];
+  problems: { path: string; message: string }[];
+}
+
+export interface LayoutDisk {
+  name: string;
+  path: string;
+  device: string | null;
+  sizeBytes: number | null;
+  model: string | null;
+  serial: string | null;
+  transport: string | null;
+  stableName: string | null;
+  kernelPath: string | null;
+}
+
+/** Disko's JSON for `disko.devices`: drawn, never interpreted for rules. */
+export type LayoutJson = Record<string, unknown>;
+
+export interface LayoutView {
+  layout: LayoutJson;
+  diagnostics: Diagnostic[];
+  preview: string;
+  space: { plans: SpacePlan[]; members: { kind: string; group: string; path: string; size: number }[] };
+  disks: LayoutDisk[];
+  needs: { esp: boolean; bios_boot: boolean; gpt: boolean; disks: string[] };
+}
+
+export type LayoutEdit =
+  | { kind: "set_size"; path: string; size: string }
+  | { kind: "add"; path: string; name: string | null; value: unknown }
+  | { kind: "remove"; path: string }
+  | { kind: "move"; path: string; by: number }
+  | { kind: "rename"; path: string; to: string }
+  | { kind: "set"; path: string; value: unknown };
+
+export interface Deployment {
+  targetHost: string;
+  targetPort: number;
+  targetUser: string;
+  tags: string[];
+  buildOnTarget: boolean;
+  allowLocalDeployment: boolean;
+}
+
+export interface SystemConfig {
+  hostName: string;
+  authorizedKeys: string[];
+  packages: string[];
+  stateVersion: string;
+  bootMode: BootMode;
+}
+
+export interface NewHost {
+  repo: string;
+  deployment: Deployment;
+  config: SystemConfig;
+  layout: LayoutJson;
+  identityFile: string | null;
+}
+
+export interface FileChange {
+  path: string;
+  action: { kind: "write"; content: string } | { kind: "delete" } | { kind: "move"; from: string; content: string };
+  ownership: "absent" | "nixdeck" | "edited" | "foreign";
+  currentHash: string | null;
+  diff: string;
+}
+
+export interface WritePlan {
+  changes: FileChange[];
+  removeDirs: string[];
+  notes: string[];
+}
+
+export interface HostReview {
+  plan: WritePlan;
+  command: string;
+  erase: { identity: DiskIdentity; model: string | null; transport: string | null; mounts: string[]; holdsData: boolean }[];
+  preflight: { findings: PreflightFinding[] };
+  layoutDiagnostics: Diagnostic[];
+}
+
+export interface Applied {
+  written: string[];
+  deleted: string[];
+  gitInitialised: boolean;
+  notes: string[];
+}

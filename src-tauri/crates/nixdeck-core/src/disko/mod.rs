@@ -20,6 +20,7 @@
 
 #![warn(missing_docs)]
 
+pub mod edit;
 mod error;
 mod import;
 pub mod model;

@@ -1,0 +1,78 @@
+import { describe, expect, it, vi } from "vitest";
+import { LayoutDraft } from "./layoutDraft.svelte";
+import type { LayoutEdit, LayoutJson, LayoutView } from "../ipc/types";
+
+/** A view whose layout records the sizes it was given, as the backend's would. */
+function viewOf(layout: LayoutJson, errors = 0): LayoutView {
+  return {
+    layout,
+    diagnostics: Array.from({ length: errors }, () => ({ severity: "error" as const, rule: "bad-value", path: "disko.devices.disk.main.content.partitions.ESP.size", message: "bad" })),
+    preview: JSON.stringify(layout),
+    space: { plans: [], members: [] },
+    disks: [],
+    needs: { esp: true, bios_boot: false, gpt: true, disks: [] },
+  };
+}
+
+function fakeApi() {
+  return {
+    layoutTemplates: vi.fn(async () => [{ name: "btrfs", title: "btrfs", description: "", disks: 1 }]),
+    layoutFromTemplate: vi.fn(async (_r: string, _h: string, name: string) => viewOf({ template: name, size: "512M" })),
+    layoutFromRepo: vi.fn(async () => null),
+    applyLayoutEdit: vi.fn(async (_r: string, _h: string, _layout: LayoutJson, edit: LayoutEdit) =>
+      viewOf({ template: "btrfs", size: edit.kind === "set_size" ? edit.size : "?" }, edit.kind === "set_size" && edit.size.endsWith("X") ? 1 : 0),
+    ),
+    layoutView: vi.fn(async (_r: string, _h: string, layout: LayoutJson) => viewOf(layout)),
+  };
+}
+
+const where = () => ({ repo: "/r", host: "web" });
+const resize = (size: string): LayoutEdit => ({ kind: "set_size", path: "disko.devices.disk.main.content.partitions.ESP", size });
+
+describe("LayoutDraft", () => {
+  it("sends edits with the current layout and keeps what the backend answers", async () => {
+    const api = fakeApi();
+    const draft = new LayoutDraft(api, where);
+    await draft.fromTemplate("btrfs", ["/dev/disk/by-id/x"]);
+    expect(api.layoutFromTemplate).toHaveBeenCalledWith("/r", "web", "btrfs", ["/dev/disk/by-id/x"]);
+    await draft.edit(resize("1G"));
+    expect(api.applyLayoutEdit).toHaveBeenCalledWith("/r", "web", { template: "btrfs", size: "512M" }, resize("1G"));
+    expect(draft.view?.layout.size).toBe("1G");
+  });
+
+  it("undoes and redoes through the backend's view of earlier layouts", async () => {
+    const draft = new LayoutDraft(fakeApi(), where);
+    await draft.fromTemplate("btrfs", []);
+    await draft.edit(resize("1G"));
+    await draft.edit(resize("2G"));
+    expect(draft.undoDepth).toBe(2);
+    await draft.undo();
+    expect(draft.view?.layout.size).toBe("1G");
+    await draft.undo();
+    expect(draft.view?.layout.size).toBe("512M");
+    expect(draft.undoDepth).toBe(0);
+    expect(draft.redoDepth).toBe(2);
+    await draft.redo();
+    expect(draft.view?.layout.size).toBe("1G");
+    // A new edit after undo drops the redo history.
+    await draft.edit(resize("3G"));
+    expect(draft.redoDepth).toBe(0);
+    await draft.undo();
+    expect(draft.view?.layout.size).toBe("1G");
+  });
+
+  it("shows the backend's findings, and a refused edit changes nothing", async () => {
+    const api = fakeApi();
+    const draft = new LayoutDraft(api, where);
+    await draft.fromTemplate("btrfs", []);
+    await draft.edit(resize("12X"));
+    expect(draft.errors).toHaveLength(1);
+    expect(draft.findingsAt("disko.devices.disk.main.content.partitions.ESP")).toHaveLength(1);
+    expect(draft.findingsAt("disko.devices.disk.main.content.partitions.E")).toHaveLength(0);
+    api.applyLayoutEdit.mockRejectedValueOnce({ code: "validation", message: "there is already one named `ESP` here", hint: null });
+    const before = draft.view;
+    expect(await draft.edit({ kind: "rename", path: "x", to: "ESP" })).toBe(false);
+    expect(draft.view).toBe(before);
+    expect(draft.error?.message).toContain("already one named");
+  });
+});
