@@ -10,16 +10,16 @@ use crate::error::{ErrorCode, IpcError, IpcResult};
 use crate::state::AppState;
 use nixdeck_core::facts::HostFacts;
 use nixdeck_core::preflight::{DiskIdentity, IdentityChange, Preflight, Rule};
-use nixdeck_core::repo::HostSummary;
+use nixdeck_core::repo::{HostName, HostSummary};
 use nixdeck_core::tools::explain::{self, Explanation, Tool};
 use nixdeck_core::tools::plan::{
     DeployGoal, DeployOptions, HostTarget, InstallOptions, ToolSettings,
 };
 use nixdeck_core::tools::watchdog::{Alert, Watchdog, WatchdogConfig};
-use nixdeck_engine::install;
 use nixdeck_engine::jobs::{requests, JobError, JobId, JobKind, JobManager, JobRecord};
 use nixdeck_engine::runner::progress::{DeployProgress, InstallProgress};
 use nixdeck_engine::runner::{EventSink, JobEvent, JobResult, LineObserver, PlainOutput};
+use nixdeck_engine::{facts_store, install};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -32,7 +32,6 @@ use tauri::State;
 /// started in this window.
 pub struct AppJobs {
     manager: Result<JobManager, String>,
-    data_dir: PathBuf,
     alerts: Arc<Mutex<HashMap<JobId, Vec<Alert>>>>,
 }
 
@@ -41,7 +40,6 @@ impl AppJobs {
     pub fn open(data_dir: &Path) -> Self {
         Self {
             manager: JobManager::open(data_dir).map_err(|e| e.to_string()),
-            data_dir: data_dir.to_path_buf(),
             alerts: Arc::default(),
         }
     }
@@ -458,64 +456,31 @@ pub async fn start_deploy(
 
 // ---------------------------------------------------------------- facts and install
 
-/// Where the facts confirmed for `host` of `repo` are kept: the data directory,
-/// keyed by the repository's path, so the repository stays plain Nix.
-fn facts_path(data_dir: &Path, repo: &Path, host: &str) -> PathBuf {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    repo.hash(&mut h);
-    data_dir
-        .join("facts")
-        .join(format!("{:016x}", h.finish()))
-        .join(format!("{host}.json"))
+fn check_host_name(host: &str) -> IpcResult<()> {
+    host_name(host).map(|_| ())
 }
 
-fn check_host_name(host: &str) -> IpcResult<()> {
-    nixdeck_core::tools::plan::check_host_name(host)
-        .map_err(|e| IpcError::new(ErrorCode::Validation, e.to_string()))
+fn host_name(host: &str) -> IpcResult<HostName> {
+    HostName::new(host).map_err(|e| IpcError::new(ErrorCode::Validation, e.to_string()))
+}
+
+/// Stores `facts` with the host (`nixdeck_engine::facts_store`: `.nixdeck/facts/`).
+fn save_facts(repo: &Path, host: &str, facts: &HostFacts) -> IpcResult<()> {
+    facts_store::save(repo, &host_name(host)?, facts)?;
+    Ok(())
 }
 
 /// Keeps the facts the user saw (the probe's, as shown on review) for the
 /// install's preflight and disk re-check.
 #[tauri::command(async)]
-pub fn record_host_facts(
-    state: State<'_, AppState>,
-    repo: String,
-    host: String,
-    facts: HostFacts,
-) -> IpcResult<()> {
-    check_host_name(&host)?;
-    let path = facts_path(&state.jobs.data_dir, Path::new(&repo), &host);
-    let text = serde_json::to_string_pretty(&facts)
-        .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    nixdeck_engine::atomic::write_atomic(&path, text.as_bytes())?;
-    Ok(())
+pub fn record_host_facts(repo: String, host: String, facts: HostFacts) -> IpcResult<()> {
+    save_facts(Path::new(&repo), &host, &facts)
 }
 
 /// The facts recorded for `host`, if any.
 #[tauri::command(async)]
-pub fn host_facts(
-    state: State<'_, AppState>,
-    repo: String,
-    host: String,
-) -> IpcResult<Option<HostFacts>> {
-    check_host_name(&host)?;
-    load_facts(&state.jobs.data_dir, Path::new(&repo), &host)
-}
-
-fn load_facts(data_dir: &Path, repo: &Path, host: &str) -> IpcResult<Option<HostFacts>> {
-    let path = facts_path(data_dir, repo, host);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
-            IpcError::new(ErrorCode::Internal, format!("{}: {e}", path.display()))
-                .with_hint("Probe the host again to replace the damaged record.")
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e.into()),
-    }
+pub fn host_facts(repo: String, host: String) -> IpcResult<Option<HostFacts>> {
+    Ok(facts_store::load(Path::new(&repo), &host_name(&host)?))
 }
 
 /// Maps the engine's install checks to what the window shows, with what to do.
@@ -548,7 +513,6 @@ pub struct InstallCheck {
 }
 
 async fn install_check_inner(
-    jobs: &AppJobs,
     repo: &Path,
     host: &str,
     reprobe: bool,
@@ -561,7 +525,7 @@ async fn install_check_inner(
             format!("{host} is not a host of this repository"),
         ));
     };
-    let facts = load_facts(&jobs.data_dir, repo, host)?.ok_or_else(|| {
+    let facts = facts_store::load(repo, &host_name(host)?).ok_or_else(|| {
         IpcError::new(
             ErrorCode::Validation,
             format!("nixdeck has no probed facts for {host}"),
@@ -605,16 +569,8 @@ async fn install_check_inner(
 
 /// Preflight for `host` from its recorded facts and layout (no connection).
 #[tauri::command(async)]
-pub async fn install_check(
-    state: State<'_, AppState>,
-    repo: String,
-    host: String,
-) -> IpcResult<InstallCheck> {
-    Ok(
-        install_check_inner(&state.jobs, Path::new(&repo), &host, false)
-            .await?
-            .0,
-    )
+pub async fn install_check(repo: String, host: String) -> IpcResult<InstallCheck> {
+    Ok(install_check_inner(Path::new(&repo), &host, false).await?.0)
 }
 
 /// Installs NixOS on `host` with nixos-anywhere: the typed confirmation, the
@@ -636,7 +592,7 @@ pub async fn start_install(
         ));
     }
     let repo = PathBuf::from(repo);
-    let (check, target) = install_check_inner(&state.jobs, &repo, &host, true).await?;
+    let (check, target) = install_check_inner(&repo, &host, true).await?;
     let acknowledged: Vec<Rule> = acknowledged
         .iter()
         .filter_map(|r| serde_json::from_value(serde_json::Value::String(r.clone())).ok())
@@ -740,11 +696,7 @@ pub async fn commit_hardware_config(repo: String, host: String) -> IpcResult<Har
 /// Re-reads `host`'s facts over SSH (agent or default keys, known host keys
 /// only) and records them.
 #[tauri::command(async)]
-pub async fn reprobe_host(
-    state: State<'_, AppState>,
-    repo: String,
-    host: String,
-) -> IpcResult<HostFacts> {
+pub async fn reprobe_host(repo: String, host: String) -> IpcResult<HostFacts> {
     check_host_name(&host)?;
     let root = PathBuf::from(&repo);
     let hosts = repo_hosts(&root).await?;
@@ -765,13 +717,7 @@ pub async fn reprobe_host(
         &nixdeck_engine::probe::ProbeOptions::default(),
     )
     .await?;
-    let path = facts_path(&state.jobs.data_dir, &root, &host);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let text = serde_json::to_string_pretty(&facts)
-        .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))?;
-    nixdeck_engine::atomic::write_atomic(&path, text.as_bytes())?;
+    save_facts(&root, &host, &facts)?;
     Ok(facts)
 }
 
