@@ -27,7 +27,7 @@ packages=(
   build-essential pkg-config curl file git
   libwebkit2gtk-4.1-dev libssl-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
   nix-bin openssh-server openssh-client
-  xvfb webkit2gtk-driver dbus-x11 xauth
+  xvfb webkit2gtk-driver dbus-x11 dbus-daemon xauth cpio
   nodejs npm
   fdisk util-linux gdisk sudo
 )
@@ -61,10 +61,16 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
-say "build the app (npx tauri build --debug --no-bundle)"
-npx tauri build --debug --no-bundle
+# The same as `npx tauri build --debug --no-bundle`, without the Tauri CLI's file
+# watcher, which fails on machines short of inotify instances.
+build_app() {
+  say "build the app (front end, then the binary with the bundled front end)"
+  npm run build
+  cargo build -p nixdeck --features tauri/custom-protocol
+}
 
 if [ "$mode" = run ]; then
+  build_app
   say "starting nixdeck"
   exec ./target/debug/nixdeck
 fi
@@ -91,6 +97,8 @@ say "cargo test (unit and integration)"
 cargo test --workspace --exclude nixdeck-tests
 cargo test -p nixdeck-tests --test integration
 
+# Built last: the test builds above compile the app without the bundled front end.
+build_app
 say "end-to-end (the real window under Xvfb, one test at a time)"
 cargo test -p nixdeck-tests --test e2e -- --test-threads=1
 

@@ -117,25 +117,30 @@ impl App {
         let port = free_port()?;
         let native_port = free_port()?;
 
-        let mut cmd = Command::new(tauri_driver());
-        cmd.args([
-            "--port",
-            &port.to_string(),
-            "--native-port",
-            &native_port.to_string(),
-        ])
-        .env("DISPLAY", &display)
-        .env("NIXDECK_DATA_DIR", data_dir.path())
-        // A throw-away HOME keeps the user's ~/.ssh and settings out of the test,
-        // while cargo and rustup (used by nothing in the app) stay reachable.
-        .env("HOME", home.path())
-        .env("XDG_CONFIG_HOME", home.path().join(".config"))
-        .env("XDG_DATA_HOME", home.path().join(".local/share"))
-        .env("XDG_CACHE_HOME", home.path().join(".cache"))
-        .env("NO_AT_BRIDGE", "1")
-        .env_remove("SSH_AUTH_SOCK")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        // A private session bus for the app, ended with it: without one, each start
+        // autolaunches a dbus-daemon and an xdg-desktop-portal that outlive the test
+        // and, run after run, use up the machine's inotify instances.
+        let mut cmd = Command::new("dbus-run-session");
+        cmd.arg("--")
+            .arg(tauri_driver())
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .env("DISPLAY", &display)
+            .env("NIXDECK_DATA_DIR", data_dir.path())
+            // A throw-away HOME keeps the user's ~/.ssh and settings out of the test,
+            // while cargo and rustup (used by nothing in the app) stay reachable.
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join(".config"))
+            .env("XDG_DATA_HOME", home.path().join(".local/share"))
+            .env("XDG_CACHE_HOME", home.path().join(".cache"))
+            .env("NO_AT_BRIDGE", "1")
+            .env_remove("SSH_AUTH_SOCK")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
         if let Some(folder) = &options.pick_folder {
             cmd.env("NIXDECK_E2E_PICK_FOLDER", folder);
         }
@@ -146,7 +151,7 @@ impl App {
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let driver = cmd
             .spawn()
-            .context("starting tauri-driver (`cargo install tauri-driver --locked`)")?;
+            .context("starting dbus-run-session (Debian package dbus-daemon) with tauri-driver (`cargo install tauri-driver --locked`)")?;
 
         let caps: serde_json::Map<String, serde_json::Value> =
             serde_json::from_value(serde_json::json!({
