@@ -59,8 +59,14 @@ fn free_port() -> Result<u16> {
 /// Starts Xvfb on the first free display number from 90 on.
 fn start_xvfb() -> Result<(Child, String)> {
     for n in 90..200 {
-        if Path::new(&format!("/tmp/.X{n}-lock")).exists() {
-            continue;
+        let lock = PathBuf::from(format!("/tmp/.X{n}-lock"));
+        if lock.exists() {
+            if !stale_lock(&lock) {
+                continue;
+            }
+            // Left by an X server that died without cleaning up (killed, crashed).
+            let _ = std::fs::remove_file(&lock);
+            let _ = std::fs::remove_file(format!("/tmp/.X11-unix/X{n}"));
         }
         let mut child = Command::new("Xvfb")
             .args([
@@ -90,6 +96,14 @@ fn start_xvfb() -> Result<(Child, String)> {
         let _ = child.wait();
     }
     bail!("no free X display for Xvfb")
+}
+
+/// Whether an X lock file names a process that no longer exists.
+fn stale_lock(lock: &Path) -> bool {
+    std::fs::read_to_string(lock)
+        .ok()
+        .and_then(|text| text.trim().parse::<u32>().ok())
+        .is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists())
 }
 
 fn tauri_driver() -> PathBuf {
@@ -260,6 +274,17 @@ impl App {
         }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        // SIGTERM lets Xvfb remove its lock file and socket; SIGKILL only if it hangs.
+        // SAFETY: kill(2) on the Xvfb child this harness started.
+        unsafe {
+            libc::kill(self.xvfb.id() as i32, libc::SIGTERM);
+        }
+        for _ in 0..50 {
+            if matches!(self.xvfb.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.xvfb.kill();
         let _ = self.xvfb.wait();
     }
