@@ -204,3 +204,76 @@ async fn a_replaced_disk_is_caught_before_the_install() {
         change.differences
     );
 }
+
+/// `nixdeck install` probes again before it starts: a disk swapped since the facts
+/// were confirmed stops it with both identities shown, and nixos-anywhere (the
+/// stand-in `nix`) never runs.
+#[tokio::test]
+async fn the_cli_install_stops_on_a_swapped_disk_before_anything_runs() {
+    use nixdeck_core::disko::{render, templates::instantiate};
+    use nixdeck_core::repo::{FlakeSpec, HostName};
+    use nixdeck_engine::{facts_store, repo};
+
+    let mut disk = LoopDisk::new(64);
+    let sshd = Sshd::start(SshdOptions::default());
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().join("infra");
+    repo::init_repo(&root, &FlakeSpec::default(), &repo::Confirm::Nothing)
+        .await
+        .expect("init");
+    let layout =
+        instantiate("ext4", std::slice::from_ref(&disk.dev), BootMode::Bios).expect("layout");
+    std::fs::create_dir_all(root.join("hosts/web")).expect("host dir");
+    std::fs::write(root.join("hosts/web/disko.nix"), render(&layout)).expect("disko.nix");
+    let confirmed = probe_as(&sshd, "root").await;
+    facts_store::save(&root, &HostName::new("web").expect("name"), &confirmed).expect("facts");
+
+    disk.replace(96);
+    let record = tmp.path().join("argv.record");
+    let out = Command::new(env!("CARGO_BIN_EXE_nixdeck-headless"))
+        .arg("install")
+        .arg(&root)
+        .args([
+            "web",
+            "--confirm",
+            "web",
+            "--flakes",
+            "yes",
+            "--address",
+            "127.0.0.1",
+        ])
+        .args(["-p", &sshd.port.to_string()])
+        .arg("-i")
+        .arg(&sshd.user_key_path)
+        .arg("--known-hosts")
+        .arg(&sshd.known_hosts_path)
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                nixdeck_tests::fixture("standins").display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .env("NIXDECK_DATA_DIR", tmp.path().join("data"))
+        .env("NIXDECK_STANDIN_RECORD", &record)
+        .output()
+        .expect("run nixdeck install");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the install went on:\n{stderr}");
+    assert!(
+        stderr.contains("not the ones confirmed on review"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("67108864 bytes") && stderr.contains("100663296 bytes"),
+        "both sizes shown: {stderr}"
+    );
+    assert!(stderr.contains("nothing was started"), "{stderr}");
+    assert!(
+        std::fs::read_to_string(&record)
+            .unwrap_or_default()
+            .is_empty(),
+        "the stand-in nixos-anywhere ran"
+    );
+}

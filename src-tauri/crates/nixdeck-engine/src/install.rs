@@ -83,14 +83,16 @@ pub async fn check(
 impl InstallCheck {
     /// `Ok` when the install may start: no preflight error, every warning in
     /// `acknowledged`, and every disk still the confirmed one.
+    /// A changed disk is reported before preflight: it is the one problem that
+    /// would erase the wrong disk, and no acknowledgement can answer it.
     pub fn may_start(&self, host: &str, acknowledged: &[Rule]) -> Result<(), InstallCheckError> {
-        self.preflight.may_start(acknowledged)?;
         if !self.changes.is_empty() {
             return Err(InstallCheckError::DisksChanged {
                 host: host.to_string(),
                 changes: describe_changes(&self.changes),
             });
         }
+        self.preflight.may_start(acknowledged)?;
         Ok(())
     }
 }

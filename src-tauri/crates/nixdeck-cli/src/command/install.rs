@@ -3,10 +3,16 @@
 
 use super::jobrun::{self, ToolArgs};
 use anyhow::Context;
+use nixdeck_core::preflight::Rule;
+use nixdeck_core::repo::HostName;
 use nixdeck_core::tools::plan::{
     DiskEncryptionKey, HardwareBackend, HostTarget, InstallOptions, InstallPhase,
 };
+use nixdeck_engine::facts_store;
+use nixdeck_engine::install::{self, Reprobe};
 use nixdeck_engine::jobs::requests::{self, LuksPassphrase};
+use nixdeck_engine::probe::{self, ProbeOptions};
+use nixdeck_engine::ssh::{Auth, ConnectOptions, SshTarget};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -21,6 +27,24 @@ pub struct InstallArgs {
     pub confirm: Option<String>,
     #[command(flatten)]
     pub choices: InstallChoices,
+    #[command(flatten)]
+    pub checks: CheckArgs,
+}
+
+/// The checks before the install (preflight and the disk identity re-check).
+#[derive(Debug, Clone, clap::Args)]
+pub struct CheckArgs {
+    /// A preflight warning you have read and accept (its rule id, e.g. `memory_low`; repeatable).
+    #[arg(long = "acknowledge", value_name = "RULE")]
+    pub acknowledged: Vec<String>,
+    /// known_hosts file for the re-probe (default: ~/.ssh/known_hosts).
+    #[arg(long, value_name = "FILE")]
+    pub known_hosts: Option<PathBuf>,
+    /// Skip preflight and the disk re-check: only for targets nixdeck's own SSH
+    /// cannot reach (a jump host, say); nixos-anywhere then erases whatever disks
+    /// the layout names.
+    #[arg(long)]
+    pub no_preflight: bool,
 }
 
 /// The install's choices, shared with `nixdeck plan install`.
@@ -164,12 +188,87 @@ pub async fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
         }),
         None => None,
     };
+    if !args.checks.no_preflight {
+        preflight(&repo, &args.host, &host, &args.choices, &args.checks).await?;
+    }
     let manager = jobrun::manager()?;
     if let Some(code) = jobrun::lock_if_needed(&manager, &settings, &repo).await? {
         return Ok(code);
     }
     let request = requests::install_request(&settings, &repo, &host, &options, luks.as_ref())?;
     jobrun::run_in_terminal(&manager, request).await
+}
+
+/// Preflight on the facts confirmed in nixdeck (or, without them, on a probe made
+/// now), then the disk identity re-check against a fresh probe; prints every finding
+/// and refuses on errors, unacknowledged warnings or changed disks.
+async fn preflight(
+    repo: &Path,
+    name: &str,
+    host: &HostTarget,
+    choices: &InstallChoices,
+    checks: &CheckArgs,
+) -> anyhow::Result<()> {
+    let target = SshTarget {
+        host: host.address.clone(),
+        port: host.port,
+        user: Some(host.user.clone()),
+    };
+    let connect = ConnectOptions {
+        auth: match &choices.identity_file {
+            Some(key) => Auth::KeyFile(PathBuf::from(key)),
+            None => Auth::Default,
+        },
+        known_hosts: checks.known_hosts.clone(),
+        ..ConnectOptions::default()
+    };
+    let host_name = HostName::new(name)?;
+    let system = repo_system(repo, name).await;
+    let check = match facts_store::load(repo, &host_name) {
+        Some(confirmed) => {
+            let reprobe = Reprobe {
+                target: &target,
+                connect: &connect,
+            };
+            install::check(repo, name, system.as_deref(), &confirmed, Some(reprobe)).await?
+        }
+        None => {
+            eprintln!(
+                "nixdeck: no disks were confirmed for {name} in nixdeck (probe it in the wizard or on its host page); checking the target as it is now"
+            );
+            let now = probe::probe(&target, &connect, &ProbeOptions::default())
+                .await
+                .context("probing the target before the install")?;
+            install::check(repo, name, system.as_deref(), &now, None).await?
+        }
+    };
+    for finding in &check.preflight.findings {
+        eprintln!(
+            "preflight: {:?}: {} [{}]",
+            finding.severity,
+            finding.message,
+            finding.rule.id()
+        );
+    }
+    let acknowledged = checks
+        .acknowledged
+        .iter()
+        .map(|id| {
+            serde_json::from_value::<Rule>(serde_json::Value::String(id.clone())).map_err(|_| {
+                anyhow::anyhow!("`{id}` is not a preflight rule: use the id printed in brackets")
+            })
+        })
+        .collect::<anyhow::Result<Vec<Rule>>>()?;
+    check
+        .may_start(name, &acknowledged)
+        .context("nothing was started and no disk was touched")?;
+    Ok(())
+}
+
+/// The host's `system` as the flake gives it, when it can be read.
+async fn repo_system(repo: &Path, name: &str) -> Option<String> {
+    let view = nixdeck_engine::repo::open_repo(repo).await.ok()?;
+    view.hosts.into_iter().find(|h| h.name == name)?.system
 }
 
 /// One line from standard input, without its line end.
