@@ -406,6 +406,29 @@ fn deploy_options(
     })
 }
 
+/// The colmena run for `filter` over the repository's hosts: what the preview shows
+/// is exactly what starts.
+async fn deploy_request(
+    repo: &Path,
+    filter: &str,
+    goal: Option<String>,
+    build_on_target: bool,
+    reboot: bool,
+) -> IpcResult<nixdeck_engine::jobs::JobRequest> {
+    let hosts: Vec<HostTarget> = repo_hosts(repo)
+        .await?
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    let options = deploy_options(filter, goal, build_on_target, reboot)?;
+    Ok(requests::deploy_request(
+        &settings().await,
+        repo,
+        &hosts,
+        &options,
+    )?)
+}
+
 /// Shows what a redeploy would do before it runs.
 #[tauri::command(async)]
 pub async fn preview_deploy(
@@ -415,14 +438,7 @@ pub async fn preview_deploy(
     build_on_target: bool,
     reboot: bool,
 ) -> IpcResult<DeployPreview> {
-    let repo = PathBuf::from(repo);
-    let hosts: Vec<HostTarget> = repo_hosts(&repo)
-        .await?
-        .into_iter()
-        .map(|(_, t)| t)
-        .collect();
-    let options = deploy_options(&filter, goal, build_on_target, reboot)?;
-    let request = requests::deploy_request(&settings().await, &repo, &hosts, &options)?;
+    let request = deploy_request(Path::new(&repo), &filter, goal, build_on_target, reboot).await?;
     Ok(DeployPreview {
         selected: request.hosts.clone(),
         argv: request.command.redacted_argv(),
@@ -440,14 +456,7 @@ pub async fn start_deploy(
     build_on_target: bool,
     reboot: bool,
 ) -> IpcResult<StartedJob> {
-    let repo = PathBuf::from(repo);
-    let hosts: Vec<HostTarget> = repo_hosts(&repo)
-        .await?
-        .into_iter()
-        .map(|(_, t)| t)
-        .collect();
-    let options = deploy_options(&filter, goal, build_on_target, reboot)?;
-    let request = requests::deploy_request(&settings().await, &repo, &hosts, &options)?;
+    let request = deploy_request(Path::new(&repo), &filter, goal, build_on_target, reboot).await?;
     let id = start_watched(&app, &state.jobs, request)?;
     Ok(StartedJob {
         job_id: id.to_string(),
