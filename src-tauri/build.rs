@@ -15,6 +15,8 @@ fn nixdeck_commands() -> &'static [&'static str] {
         "list_recent_repos",
         "forget_recent_repo",
         "pick_folder",
+        "plan_remove_host",
+        "remove_host",
         "open_repo",
         "create_repo",
         // wizard

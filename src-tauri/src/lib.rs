@@ -25,6 +25,8 @@ pub fn run() -> std::process::ExitCode {
             commands::repo::create_repo,
             // wizard: identity, probe, layout editor, review
             commands::hosts::check_host_identity,
+            commands::hosts::plan_remove_host,
+            commands::hosts::remove_host,
             commands::hosts::check_host_name,
             commands::hosts::pick_file,
             commands::hosts::list_ssh_keys,

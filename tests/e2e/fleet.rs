@@ -764,3 +764,57 @@ async fn a_flood_of_lines_stays_usable() -> Result<()> {
     app.screenshot("flood-search").await?;
     app.stop().await
 }
+
+#[tokio::test]
+async fn removing_a_host_asks_for_hand_edited_files() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("infra");
+    fleet_repo(&root).await?;
+    // A hand edit nixdeck must not delete without a tick.
+    let config = root.join("hosts/db1/configuration.nix");
+    let edited = std::fs::read_to_string(&config)?
+        .replace("}\n", "  services.postgresql.enable = true;\n}\n");
+    std::fs::write(&config, edited)?;
+    let data = tmp.path().join("data");
+    let mut app = App::start(
+        "remove-host",
+        AppOptions {
+            pick_folder: Some(root.clone()),
+            env: app_env(&data),
+            ..Default::default()
+        },
+    )
+    .await?;
+    open_repo(&app).await?;
+    click_css(&app, "[data-host=\"db1\"] [data-testid=\"open-host\"]").await?;
+    app.click("remove-host").await?;
+    let files = app
+        .wait_text("remove-host-files", |t| t.contains("configuration.nix"))
+        .await?;
+    assert!(files.contains("hosts/db1/host.nix"), "{files}");
+    assert!(files.contains("edited by hand"), "{files}");
+    let confirm = app.find("remove-host-confirm").await?;
+    assert!(
+        !confirm.is_enabled().await?,
+        "an edited file needs its tick first"
+    );
+    app.screenshot("remove-dialog").await?;
+
+    app.click("remove-host-confirm-file").await?;
+    app.click("remove-host-confirm").await?;
+    // Back on the fleet, without db1; its files are gone, the others stay.
+    app.find("hosts-table").await?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !app
+        .find_all_css("[data-testid=\"host-row\"][data-host=\"db1\"]")
+        .await?
+        .is_empty()
+    {
+        anyhow::ensure!(std::time::Instant::now() < deadline, "db1 is still listed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!root.join("hosts/db1").exists(), "hosts/db1 was removed");
+    assert!(root.join("hosts/web1/configuration.nix").exists());
+    app.screenshot("after-remove").await?;
+    app.stop().await
+}

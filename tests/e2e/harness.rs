@@ -217,6 +217,11 @@ impl App {
             .with_context(|| format!("waiting for [data-testid={testid}]"))
     }
 
+    /// Every element matching the CSS selector `css` now (no waiting).
+    pub async fn find_all_css(&self, css: &str) -> Result<Vec<Element>> {
+        Ok(self.client.find_all(Locator::Css(css)).await?)
+    }
+
     pub async fn click(&self, testid: &str) -> Result<()> {
         self.find(testid).await?.click().await?;
         Ok(())

@@ -9,7 +9,8 @@ use nixdeck_core::disko::{self, from_json};
 use nixdeck_core::facts::HostFacts;
 use nixdeck_core::preflight::{self, DiskIdentity, Preflight};
 use nixdeck_core::repo::{
-    names, render_configuration, Deployment, HostName, HostSpec, SystemConfig, Tag, WritePlan,
+    names, render_configuration, Deployment, HostName, HostSpec, RepoView, SystemConfig, Tag,
+    WritePlan,
 };
 use nixdeck_core::tools::plan::{self as toolplan, HostTarget, InstallOptions, ToolSettings};
 use nixdeck_engine::repo::{self as engine_repo, Applied, Confirm};
@@ -333,4 +334,28 @@ pub async fn write_new_host(host: NewHost, confirm: Vec<String>) -> IpcResult<Ap
 #[tauri::command(async)]
 pub fn check_host_name(name: String) -> Option<String> {
     HostName::new(name.trim()).err().map(|e| e.to_string())
+}
+
+/// What removing `host` from the repository would delete, with the diff of every
+/// file a person edited (those need confirming).
+#[tauri::command(async)]
+pub fn plan_remove_host(repo: String, host: String) -> IpcResult<WritePlan> {
+    let name =
+        HostName::new(&host).map_err(|e| IpcError::new(ErrorCode::Validation, e.to_string()))?;
+    Ok(engine_repo::plan_remove_host(Path::new(&repo), &name)?)
+}
+
+/// Removes `host` from the repository (its `hosts/<host>/` files; the machine itself
+/// is not touched). `confirmed` lists the edited files the person agreed to delete.
+#[tauri::command(async)]
+pub async fn remove_host(
+    repo: String,
+    host: String,
+    confirmed: Vec<String>,
+) -> IpcResult<RepoView> {
+    let root = PathBuf::from(repo);
+    let name =
+        HostName::new(&host).map_err(|e| IpcError::new(ErrorCode::Validation, e.to_string()))?;
+    engine_repo::remove_host(&root, &name, &Confirm::Paths(confirmed)).await?;
+    Ok(engine_repo::open_repo(&root).await?)
 }

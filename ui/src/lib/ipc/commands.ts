@@ -1,7 +1,7 @@
 // The only module that talks to the backend. Each function is one app command
 // (see src-tauri/src/commands/), typed on both sides.
 import { Channel, invoke } from "@tauri-apps/api/core";
-import type { DoctorReport, RecentRepo, RepoView } from "./types";
+import type { DoctorReport, RecentRepo, RepoView, WritePlan } from "./types";
 import type {
   Applied,
   FieldProblem,
@@ -87,6 +87,9 @@ export const commands = {
   commitHardwareConfig: (repo: string, host: string) => invoke<HardwareStatus>("commit_hardware_config", { repo, host }),
   reprobeHost: (repo: string, host: string) => invoke<HostFactsView>("reprobe_host", { repo, host }),
   hostFiles: (repo: string, host: string) => invoke<HostFiles>("host_files", { repo, host }),
+  planRemoveHost: (repo: string, host: string) => invoke<WritePlan>("plan_remove_host", { repo, host }),
+  removeHost: (repo: string, host: string, confirmed: string[]) =>
+    invoke<RepoView>("remove_host", { repo, host, confirmed }),
   checkHostKey: (repo: string, host: string) => invoke<HostKeyCheck>("check_host_key", { repo, host }),
   replaceHostKey: (repo: string, host: string, fingerprint: string) =>
     invoke<HostKeyCheck>("replace_host_key", { repo, host, fingerprint }),
