@@ -222,8 +222,15 @@ impl App {
         Ok(self.client.find_all(Locator::Css(css)).await?)
     }
 
+    /// Clicks `testid`, scrolled to the middle of the view first: the wizard's sticky
+    /// footer would otherwise cover a button at the bottom edge and take the click.
     pub async fn click(&self, testid: &str) -> Result<()> {
-        self.find(testid).await?.click().await?;
+        let element = self.find(testid).await?;
+        let arg = serde_json::to_value(&element)?;
+        self.client
+            .execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg])
+            .await?;
+        element.click().await?;
         Ok(())
     }
 

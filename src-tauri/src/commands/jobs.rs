@@ -492,6 +492,14 @@ pub fn host_facts(repo: String, host: String) -> IpcResult<Option<HostFacts>> {
     Ok(facts_store::load(Path::new(&repo), &host_name(&host)?))
 }
 
+/// nixos-anywhere's options from the window: the key the probe used, the rest default.
+fn install_options(identity_file: Option<&str>) -> InstallOptions {
+    InstallOptions {
+        identity_file: identity_file.map(str::to_string),
+        ..InstallOptions::default()
+    }
+}
+
 /// Maps the engine's install checks to what the window shows, with what to do.
 fn install_error(err: install::InstallCheckError) -> IpcError {
     use install::InstallCheckError as E;
@@ -525,6 +533,7 @@ async fn install_check_inner(
     repo: &Path,
     host: &str,
     reprobe: bool,
+    identity_file: Option<&str>,
 ) -> IpcResult<(InstallCheck, HostTarget)> {
     check_host_name(host)?;
     let hosts = repo_hosts(repo).await?;
@@ -548,7 +557,13 @@ async fn install_check_inner(
         port: target.port,
         user: Some(target.user.clone()),
     };
-    let connect = nixdeck_engine::ssh::ConnectOptions::default();
+    // The re-probe logs in as nixos-anywhere will: with the key given by `-i`, if any.
+    let connect = nixdeck_engine::ssh::ConnectOptions {
+        auth: identity_file.map_or(nixdeck_engine::ssh::Auth::Default, |key| {
+            nixdeck_engine::ssh::Auth::KeyFile(PathBuf::from(key))
+        }),
+        ..Default::default()
+    };
     let reprobe = reprobe.then_some(install::Reprobe {
         target: &ssh,
         connect: &connect,
@@ -560,7 +575,7 @@ async fn install_check_inner(
         &settings().await,
         repo,
         &target,
-        &InstallOptions::default(),
+        &install_options(identity_file),
         None,
     )?
     .command
@@ -579,7 +594,9 @@ async fn install_check_inner(
 /// Preflight for `host` from its recorded facts and layout (no connection).
 #[tauri::command(async)]
 pub async fn install_check(repo: String, host: String) -> IpcResult<InstallCheck> {
-    Ok(install_check_inner(Path::new(&repo), &host, false).await?.0)
+    Ok(install_check_inner(Path::new(&repo), &host, false, None)
+        .await?
+        .0)
 }
 
 /// Installs NixOS on `host` with nixos-anywhere: the typed confirmation, the
@@ -593,6 +610,7 @@ pub async fn start_install(
     host: String,
     confirm: String,
     acknowledged: Vec<String>,
+    identity_file: Option<String>,
 ) -> IpcResult<StartedJob> {
     if confirm != host {
         return Err(IpcError::new(
@@ -601,7 +619,7 @@ pub async fn start_install(
         ));
     }
     let repo = PathBuf::from(repo);
-    let (check, target) = install_check_inner(&repo, &host, true).await?;
+    let (check, target) = install_check_inner(&repo, &host, true, identity_file.as_deref()).await?;
     let acknowledged: Vec<Rule> = acknowledged
         .iter()
         .filter_map(|r| serde_json::from_value(serde_json::Value::String(r.clone())).ok())
@@ -617,7 +635,7 @@ pub async fn start_install(
         &settings().await,
         &repo,
         &target,
-        &InstallOptions::default(),
+        &install_options(identity_file.as_deref()),
         None,
     )?;
     let id = start_watched(&app, &state.jobs, request)?;

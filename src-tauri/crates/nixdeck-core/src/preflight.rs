@@ -340,18 +340,21 @@ pub fn check(facts: &HostFacts, layout: &LayoutNeeds, system: Option<&str>) -> P
         }
     }
 
+    // nixos-anywhere itself only warns here ("kexec will likely not work") and skips
+    // kexec on an installer, so this is a warning to acknowledge, not a block.
     if let Some(kind) = facts
         .container
         .as_deref()
-        .filter(|c| !c.is_empty() && *c != "none")
+        .filter(|c| !c.is_empty() && *c != "none" && !facts.is_nixos_installer)
     {
         push(
             &mut out,
             Rule::Container,
-            Error,
+            Warning,
             format!(
                 "The target is a {kind} container: it has no kernel of its own to replace, so kexec \
-                 cannot work. Install NixOS on the machine (or VM) that hosts the container instead."
+                 will most likely fail. Install NixOS on the machine (or VM) that hosts the container \
+                 instead, unless you know this container can kexec."
             ),
             None,
         );
@@ -685,12 +688,18 @@ mod tests {
         assert!(r.contains(&Rule::ProbeIncomplete), "{r:?}");
         let no_root = p.of(Rule::NoRoot).next().expect("finding");
         assert!(no_root.message.contains("deploy"), "{}", no_root.message);
-        assert!(p
-            .of(Rule::Container)
-            .next()
-            .expect("c")
-            .message
-            .contains("lxc"));
+        let container = p.of(Rule::Container).next().expect("c");
+        assert!(container.message.contains("lxc"));
+        // As in nixos-anywhere, which only warns: acknowledgeable, not a block.
+        assert_eq!(container.severity, Severity::Warning);
+
+        let mut installer = load("lxc-container");
+        installer.is_nixos_installer = true;
+        let p = check(&installer, &uefi_layout("/dev/sda"), None);
+        assert!(
+            p.of(Rule::Container).next().is_none(),
+            "no kexec, no warning"
+        );
     }
 
     #[test]

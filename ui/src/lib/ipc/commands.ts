@@ -78,8 +78,14 @@ export const commands = {
   startDeploy: (repo: string, filter: string, goal: string | null, buildOnTarget: boolean, reboot: boolean) =>
     invoke<StartedJob>("start_deploy", { repo, filter, goal, buildOnTarget, reboot }),
   /** The wizard's seam: runs preflight and the disk re-check, then nixos-anywhere. */
-  startInstall: (args: { repo: string; host: string; confirm: string; acknowledged: string[] }) =>
-    invoke<StartedJob>("start_install", args),
+  startInstall: (args: {
+    repo: string;
+    host: string;
+    confirm: string;
+    acknowledged: string[];
+    /** The key the probe logged in with (`-i`), when not the agent's or a default one. */
+    identityFile?: string | null;
+  }) => invoke<StartedJob>("start_install", { identityFile: null, ...args }),
   recordHostFacts: (repo: string, host: string, facts: unknown) => invoke<void>("record_host_facts", { repo, host, facts }),
   hostFacts: (repo: string, host: string) => invoke<HostFactsView | null>("host_facts", { repo, host }),
   installCheck: (repo: string, host: string) => invoke<InstallCheck>("install_check", { repo, host }),

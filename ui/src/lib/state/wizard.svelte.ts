@@ -250,6 +250,7 @@ export class WizardState {
         host: this.hostName,
         confirm: this.typedName,
         acknowledged: this.acknowledged,
+        identityFile: this.newHost().identityFile,
       });
       jobId = started.jobId;
     });

@@ -142,7 +142,13 @@ describe("WizardState", () => {
     expect(await w.install()).toBe("job-1");
     expect(a.writeNewHost).toHaveBeenCalledWith(w.newHost(), ["hosts/web/disko.nix"]);
     expect(a.recordHostFacts).toHaveBeenCalledWith("/r", "web", w.probe.facts);
-    expect(a.startInstall).toHaveBeenCalledWith({ repo: "/r", host: "web", confirm: "web", acknowledged: ["memory_low"] });
+    expect(a.startInstall).toHaveBeenCalledWith({
+      repo: "/r",
+      host: "web",
+      confirm: "web",
+      acknowledged: ["memory_low"],
+      identityFile: null,
+    });
     expect(w.step).toBe("install");
   });
 
