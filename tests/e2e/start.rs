@@ -114,3 +114,39 @@ async fn creating_a_repository_writes_it_to_disk() -> Result<()> {
     assert_eq!(first.as_deref(), Some(&*repo.to_string_lossy()));
     app.stop().await
 }
+
+#[tokio::test]
+async fn start_screen_small_and_dark() -> Result<()> {
+    let mut app = App::start(
+        "start-small-dark",
+        AppOptions {
+            window: Some((1024, 700)),
+            env: vec![("GTK_THEME".into(), "Adwaita:dark".into())],
+            ..Default::default()
+        },
+    )
+    .await?;
+    app.wait_text("doctor-detail-nix", |t| !t.is_empty())
+        .await?;
+    // The system's dark preference reaches the page, and the layout fits 1024 wide.
+    let dark: bool = serde_json::from_value(
+        app.client
+            .execute(
+                "return window.matchMedia('(prefers-color-scheme: dark)').matches;",
+                vec![],
+            )
+            .await?,
+    )?;
+    assert!(dark, "GTK_THEME=Adwaita:dark makes the page dark");
+    let overflow: bool = serde_json::from_value(
+        app.client
+            .execute(
+                "return document.documentElement.scrollWidth > window.innerWidth;",
+                vec![],
+            )
+            .await?,
+    )?;
+    assert!(!overflow, "no horizontal scrolling at 1024x700");
+    app.screenshot("start").await?;
+    app.stop().await
+}
