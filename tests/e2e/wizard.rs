@@ -11,53 +11,13 @@ use fantoccini::actions::{
     InputSource, KeyAction, KeyActions, MouseActions, PointerAction, MOUSE_BUTTON_LEFT,
 };
 use fantoccini::Locator;
+use nixdeck_tests::loopdisk::LoopDisk;
 use nixdeck_tests::sshd::{run, Sshd, SshdOptions};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 const ARROW_RIGHT: char = '\u{E014}';
-
-/// A 2 GiB sparse loop device with a GPT and two partitions (so it "holds data");
-/// detached on drop.
-struct LoopDisk {
-    dev: String,
-    _file: tempfile::NamedTempFile,
-}
-
-impl LoopDisk {
-    fn new() -> LoopDisk {
-        let file = tempfile::NamedTempFile::new().expect("temp file");
-        file.as_file().set_len(2 << 30).expect("sparse size");
-        let mut sfdisk = Command::new("sfdisk")
-            .arg("--quiet")
-            .arg(file.path())
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("sfdisk (apt-get install fdisk)");
-        {
-            use std::io::Write;
-            let stdin = sfdisk.stdin.as_mut().expect("stdin");
-            stdin
-                .write_all(b"label: gpt\nsize=64MiB, name=old-esp\nsize=256MiB, name=old-data\n")
-                .expect("write table");
-        }
-        assert!(sfdisk.wait().expect("sfdisk").success(), "sfdisk failed");
-        let dev = run(Command::new("losetup")
-            .args(["-f", "--show", "-P"])
-            .arg(file.path()))
-        .trim()
-        .to_string();
-        LoopDisk { dev, _file: file }
-    }
-}
-
-impl Drop for LoopDisk {
-    fn drop(&mut self) {
-        let _ = Command::new("losetup").arg("-d").arg(&self.dev).status();
-    }
-}
 
 async fn attr(app: &App, testid: &str, name: &str) -> Result<String> {
     Ok(app
@@ -128,7 +88,10 @@ async fn error_findings(app: &App) -> Result<usize> {
 
 async fn first_install(name: &str, window: Option<(u32, u32)>, dark: bool) -> Result<()> {
     let sshd = Sshd::start(SshdOptions::default());
-    let disk = LoopDisk::new();
+    let disk = LoopDisk::partitioned(
+        2048,
+        "label: gpt\nsize=64MiB, name=old-esp\nsize=256MiB, name=old-data\n",
+    );
     let parent = tempfile::tempdir()?;
     let repo = parent.path().join("infra");
     let standins = nixdeck_tests::fixture("standins");

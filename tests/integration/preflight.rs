@@ -6,6 +6,7 @@ use nixdeck_core::facts::{BootMode, HostFacts};
 use nixdeck_core::preflight::{self, DiskIdentity, LayoutNeeds, Preflight, Rule};
 use nixdeck_engine::probe::{probe, ProbeOptions};
 use nixdeck_engine::ssh::{Auth, ConnectOptions, SshTarget};
+use nixdeck_tests::loopdisk::LoopDisk;
 use nixdeck_tests::sshd::{ensure_user, run, Sshd, SshdOptions};
 use std::process::Command;
 
@@ -52,40 +53,6 @@ fn local_memory_bytes() -> u64 {
 
 fn fires(p: &Preflight, rule: Rule) -> bool {
     p.of(rule).next().is_some()
-}
-
-/// A loop device over a sparse file of `mib` MiB; detached on drop.
-struct LoopDisk {
-    dev: String,
-    _file: tempfile::NamedTempFile,
-}
-
-impl LoopDisk {
-    fn new(mib: u64) -> LoopDisk {
-        let file = tempfile::NamedTempFile::new().expect("image");
-        file.as_file().set_len(mib << 20).expect("size");
-        let dev = run(Command::new("losetup")
-            .args(["-f", "--show"])
-            .arg(file.path()))
-        .trim()
-        .to_string();
-        LoopDisk { dev, _file: file }
-    }
-
-    /// Detaches the device and attaches an image of `mib` MiB under the same name.
-    fn replace(&mut self, mib: u64) {
-        let file = tempfile::NamedTempFile::new().expect("image");
-        file.as_file().set_len(mib << 20).expect("size");
-        run(Command::new("losetup").arg("-d").arg(&self.dev));
-        run(Command::new("losetup").arg(&self.dev).arg(file.path()));
-        self._file = file;
-    }
-}
-
-impl Drop for LoopDisk {
-    fn drop(&mut self) {
-        let _ = Command::new("losetup").arg("-d").arg(&self.dev).status();
-    }
 }
 
 #[tokio::test]

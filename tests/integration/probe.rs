@@ -8,6 +8,7 @@ use nixdeck_engine::ssh::{
     Auth, AuthMethod, ConnectOptions, HostKeyPolicy, PassphrasePrompt, Phase, Secret, Session,
     SshError, SshTarget, Step, Timeouts,
 };
+use nixdeck_tests::loopdisk::LoopDisk;
 use nixdeck_tests::sshd::{
     ensure_user, free_port, keygen, public_key, run, SshAgent, Sshd, SshdOptions, SudoGrant,
 };
@@ -540,48 +541,6 @@ async fn non_root_user_with_and_without_sudo() {
     assert!(err.hint().contains("NOPASSWD"));
 }
 
-/// A loop device on a sparse file, partitioned with sfdisk; detached on drop.
-struct LoopDisk {
-    dev: String,
-    _file: tempfile::NamedTempFile,
-}
-
-impl LoopDisk {
-    fn new() -> LoopDisk {
-        let file = tempfile::NamedTempFile::new().unwrap();
-        file.as_file().set_len(64 << 20).unwrap();
-        // Partition the image file first, then attach it with -P so the kernel
-        // reads the table at once (containers have no udev to re-read it).
-        let mut sfdisk = Command::new("sfdisk")
-            .arg("--quiet")
-            .arg(file.path())
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("sfdisk (apt-get install fdisk)");
-        {
-            use std::io::Write;
-            let stdin = sfdisk.stdin.as_mut().unwrap();
-            stdin
-                .write_all(b"label: gpt\nstart=2048, size=16MiB, name=esp\nsize=32MiB, name=data\n")
-                .unwrap();
-        }
-        assert!(sfdisk.wait().unwrap().success(), "sfdisk failed");
-        let dev = run(Command::new("losetup")
-            .args(["-f", "--show", "-P"])
-            .arg(file.path()))
-        .trim()
-        .to_string();
-        LoopDisk { dev, _file: file }
-    }
-}
-
-impl Drop for LoopDisk {
-    fn drop(&mut self) {
-        let _ = Command::new("losetup").arg("-d").arg(&self.dev).status();
-    }
-}
-
 fn without_links(mut d: BlockDevice) -> BlockDevice {
     d.by_id.clear();
     d.children = d.children.into_iter().map(without_links).collect();
@@ -590,7 +549,10 @@ fn without_links(mut d: BlockDevice) -> BlockDevice {
 
 #[tokio::test]
 async fn probed_disks_equal_local_lsblk_including_a_partitioned_loop_device() {
-    let disk = LoopDisk::new();
+    let disk = LoopDisk::partitioned(
+        64,
+        "label: gpt\nstart=2048, size=16MiB, name=esp\nsize=32MiB, name=data\n",
+    );
     let sshd = Sshd::start(SshdOptions::default());
     let o = opts(&sshd, Auth::KeyFile(sshd.user_key_path.clone()));
     let facts = probe(&target(&sshd.target("root")), &o, &ProbeOptions::default())

@@ -15,6 +15,7 @@ pub fn fixture(rel: &str) -> PathBuf {
     repo_root().join("tests/fixtures").join(rel)
 }
 
+pub mod loopdisk;
 pub mod sshd;
 
 /// Live (not zombie) processes of process group `pgid`. Zombies are dead and only
