@@ -1,0 +1,57 @@
+//! nixdeck's workflows: one async function per user action, shared by the window
+//! (the Tauri commands only translate) and the command line (`nixdeck <sub>`), so
+//! the two can never disagree about a rule. No Tauri types here.
+//!
+//! [`Api`] holds what lives as long as the program: the data directory, the
+//! remembered repositories and the job manager. Each module adds the actions of
+//! one area to it; errors are [`ApiError`]s with a hint written once.
+#![deny(missing_docs)]
+
+pub mod error;
+
+pub use error::{ApiError, ApiResult, ErrorCode};
+
+use nixdeck_engine::jobs::JobManager;
+use nixdeck_engine::recent::RecentRepos;
+use std::path::{Path, PathBuf};
+
+/// The workflows of one nixdeck: its data directory, recent repositories and jobs.
+pub struct Api {
+    data_dir: PathBuf,
+    recent: RecentRepos,
+    jobs: Result<JobManager, String>,
+}
+
+impl Api {
+    /// Opens nixdeck's state in `data_dir`. A job store that cannot be opened is
+    /// reported on first use, so the rest of the app still works.
+    pub fn open(data_dir: &Path) -> Self {
+        Self {
+            data_dir: data_dir.to_path_buf(),
+            recent: RecentRepos::new(data_dir),
+            jobs: JobManager::open(data_dir).map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Opens the state in nixdeck's one data directory
+    /// ([`nixdeck_engine::paths::data_dir`]).
+    pub fn open_default() -> Self {
+        Self::open(&nixdeck_engine::paths::data_dir())
+    }
+
+    /// Where this nixdeck keeps its state.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The job manager, or why it is unavailable.
+    pub fn jobs(&self) -> ApiResult<&JobManager> {
+        self.jobs.as_ref().map_err(|e| {
+            ApiError::new(
+                ErrorCode::Internal,
+                format!("the job history is unavailable: {e}"),
+            )
+            .with_hint("Check that nixdeck's data directory is writable (NIXDECK_DATA_DIR).")
+        })
+    }
+}
