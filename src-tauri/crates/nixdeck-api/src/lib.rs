@@ -7,7 +7,17 @@
 //! one area to it; errors are [`ApiError`]s with a hint written once.
 #![deny(missing_docs)]
 
+pub mod deploy;
+pub mod doctor;
 pub mod error;
+pub mod host_page;
+pub mod hosts;
+pub mod install;
+pub mod jobs;
+pub mod layouts;
+pub mod probe;
+pub mod repos;
+pub mod targets;
 
 pub use error::{ApiError, ApiResult, ErrorCode};
 

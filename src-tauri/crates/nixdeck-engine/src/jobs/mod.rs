@@ -12,6 +12,7 @@ use crate::runner::{
     EventSink, JobEvent, JobResult, LineObserver, Outcome, PlainOutput, Run, RunError, RunSpec,
 };
 use nixdeck_core::tools::plan::CommandLine;
+use nixdeck_core::tools::watchdog::WatchdogConfig;
 use secret::SecretFile;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -64,10 +65,11 @@ impl JobKind {
         matches!(self, Self::Install | Self::Deploy)
     }
 
-    fn observer(self) -> Box<dyn LineObserver> {
+    /// The parser that follows this kind's output, with `watchdog`'s limits.
+    fn observer(self, watchdog: &WatchdogConfig) -> Box<dyn LineObserver> {
         match self {
-            Self::Install => Box::new(InstallProgress::new()),
-            Self::Deploy => Box::new(DeployProgress::new()),
+            Self::Install => Box::new(InstallProgress::with_watchdog(watchdog.clone())),
+            Self::Deploy => Box::new(DeployProgress::with_watchdog(watchdog.clone())),
             Self::Lock | Self::Validate => Box::new(PlainOutput),
         }
     }
@@ -139,6 +141,9 @@ pub struct JobRequest {
     pub stall_after: Option<Duration>,
     /// Time between SIGTERM and SIGKILL on cancel.
     pub grace: Duration,
+    /// The watchdog's limits for installs and deploys; its alerts arrive as
+    /// [`JobEvent::Stalled`] on the job's events.
+    pub watchdog: WatchdogConfig,
 }
 
 struct Running {
@@ -192,7 +197,7 @@ impl JobManager {
         let mut spec = RunSpec::new(&request.command, &request.cwd, Path::new(&record.log_path));
         spec.stall_after = request.stall_after;
         spec.grace = request.grace;
-        let run = match Run::start(spec, request.kind.observer(), sink) {
+        let run = match Run::start(spec, request.kind.observer(&request.watchdog), sink) {
             Ok(run) => run,
             Err(err) => {
                 let outcome = Outcome {
@@ -251,7 +256,14 @@ impl JobManager {
         }
         let path = PathBuf::from(&record.log_path);
         let upto = if path.exists() { u64::MAX } else { 0 };
-        let delivered = crate::runner::replay_log(&path, from_seq, upto, sink.as_ref())
+        // A finished job's log holds only lines: read them again with the same
+        // parsers the live run used, so its steps and nodes show as they were
+        // (without timings: the log has none).
+        let replay = ReplayProgress {
+            observer: Mutex::new(record.kind.observer(&WatchdogConfig::default())),
+            sink: sink.clone(),
+        };
+        let delivered = crate::runner::replay_log(&path, from_seq, upto, &replay)
             .map_err(|source| JobError::Log { id, source })?;
         if delivered && record.result != JobResult::Running {
             sink.send(&JobEvent::Finished {
@@ -322,13 +334,34 @@ impl JobManager {
     }
 }
 
-/// Where nixdeck keeps its history: `$NIXDECK_DATA_DIR`, else the platform's
-/// data directory + `/nixdeck` (`~/.local/share/nixdeck` on Linux).
-pub fn default_data_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("NIXDECK_DATA_DIR").filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(dir));
+/// Adds the progress parsers' phases to a replayed log's lines.
+struct ReplayProgress {
+    observer: Mutex<Box<dyn LineObserver>>,
+    sink: Arc<dyn EventSink>,
+}
+
+impl EventSink for ReplayProgress {
+    fn send(&self, event: &JobEvent) -> bool {
+        if !self.sink.send(event) {
+            return false;
+        }
+        if let JobEvent::Lines {
+            stream,
+            first_seq,
+            lines,
+        } = event
+        {
+            let mut observer = guard(&self.observer);
+            for (i, line) in lines.iter().enumerate() {
+                for phase in observer.on_line(*stream, first_seq + i as u64, line, Duration::ZERO) {
+                    if !self.sink.send(&JobEvent::Phase(phase)) {
+                        return false;
+                    }
+                }
+            }
+        }
+        true
     }
-    dirs::data_dir().map(|d| d.join("nixdeck"))
 }
 
 /// Asks the local nix whether `nix-command` and `flakes` are enabled

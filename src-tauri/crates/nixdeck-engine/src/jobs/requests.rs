@@ -5,6 +5,7 @@
 use super::secret::SecretFile;
 use super::{JobError, JobKind, JobRequest};
 use crate::runner::DEFAULT_GRACE;
+use nixdeck_core::tools::watchdog::WatchdogConfig;
 use nixdeck_core::tools::plan::{
     self, DeployOptions, DiskEncryptionKey, HostTarget, InstallOptions, ToolSettings,
 };
@@ -48,6 +49,7 @@ fn request(
         // nix runs get a plain silence timer.
         stall_after: (!kind.is_exclusive()).then_some(STALL_AFTER),
         grace: DEFAULT_GRACE,
+        watchdog: WatchdogConfig::default(),
     }
 }
 

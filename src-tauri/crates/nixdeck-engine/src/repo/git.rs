@@ -76,3 +76,28 @@ pub async fn forget(root: &Path, paths: &[String]) -> Result<(), GitError> {
     args.extend(paths.iter().map(String::as_str));
     git(root, &args).await.map(|_| ())
 }
+
+/// Whether git tracks `path` (repository-relative), counting intent-to-add entries.
+pub async fn is_tracked(root: &Path, path: &str) -> Result<bool, GitError> {
+    let listed = git(root, &["ls-files", "--", path]).await?;
+    Ok(!listed.is_empty())
+}
+
+/// Whether `path` has changes git has not committed (staged, unstaged or untracked).
+pub async fn has_uncommitted(root: &Path, path: &str) -> Result<bool, GitError> {
+    let status = git(root, &["status", "--porcelain", "--", path]).await?;
+    Ok(!status.is_empty())
+}
+
+/// Commits `paths` alone (whatever else is staged stays staged) with `message`.
+pub async fn commit_paths(root: &Path, paths: &[String], message: &str) -> Result<(), GitError> {
+    if paths.is_empty() {
+        return Ok(());
+    }
+    let mut add = vec!["add", "--"];
+    add.extend(paths.iter().map(String::as_str));
+    git(root, &add).await?;
+    let mut commit = vec!["commit", "--quiet", "-m", message, "--"];
+    commit.extend(paths.iter().map(String::as_str));
+    git(root, &commit).await.map(|_| ())
+}

@@ -228,7 +228,7 @@ fn hosts_match(list: &str, name: &str) -> bool {
 }
 
 /// `|1|base64(salt)|base64(HMAC-SHA1(salt, name))`.
-fn hashed_match(hashed: &str, name: &str) -> bool {
+pub(crate) fn hashed_match(hashed: &str, name: &str) -> bool {
     let Some((salt, hash)) = hashed.split_once('|') else {
         return false;
     };

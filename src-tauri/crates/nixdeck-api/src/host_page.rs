@@ -1,0 +1,231 @@
+//! The host page: the host's files, the hardware configuration an install left
+//! (made known to git, committed on request), and the host key after a
+//! reinstall (old and new fingerprints side by side, replaced on request).
+
+use crate::hosts::host_name;
+use crate::targets::{read_targets, ssh_target};
+use crate::{Api, ApiError, ApiResult, ErrorCode};
+use nixdeck_engine::repo::git;
+use nixdeck_engine::ssh::known_hosts::KnownHosts;
+use nixdeck_engine::ssh::{forget, ConnectOptions, HostKeyPolicy, Session, SshError, SshTarget};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// A host's files as they are.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HostFiles {
+    /// `hosts/<host>/configuration.nix`.
+    pub configuration: Option<String>,
+    /// `hosts/<host>/disko.nix`.
+    pub disko: Option<String>,
+    /// `hosts/<host>/hardware-configuration.nix`.
+    pub hardware: Option<String>,
+}
+
+/// Where the install left the hardware configuration.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HardwareStatus {
+    /// Repository-relative path.
+    pub path: String,
+    /// The file exists.
+    pub exists: bool,
+    /// git knows it (so the flake sees it).
+    pub tracked: bool,
+    /// It has changes not committed yet.
+    pub uncommitted: bool,
+}
+
+/// What the host presents now against what known_hosts records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HostKeyStatus {
+    /// The recorded key.
+    Matches,
+    /// Another key than the recorded one.
+    Changed,
+    /// No key is recorded.
+    Unknown,
+    /// The host could not be reached.
+    Unreachable,
+}
+
+/// The host key check: both fingerprints when they differ.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HostKeyCheck {
+    /// What was found.
+    pub status: HostKeyStatus,
+    /// The name known_hosts records it under (`[host]:port`).
+    pub known_as: Option<String>,
+    /// The recorded key's fingerprint (when it changed).
+    pub old_fingerprint: Option<String>,
+    /// The presented key's fingerprint.
+    pub new_fingerprint: Option<String>,
+    /// Why it could not be checked, or what else happened.
+    pub message: Option<String>,
+}
+
+fn hardware_path(host: &str) -> String {
+    format!("hosts/{host}/hardware-configuration.nix")
+}
+
+fn git_error(err: git::GitError) -> ApiError {
+    ApiError::new(ErrorCode::ProcessFailed, err.to_string()).with_hint(
+        "git needs a user name and e-mail to commit (`git config user.name …`, `git config user.email …`).",
+    )
+}
+
+async fn host_ssh_target(repo: &Path, host: &str) -> ApiResult<SshTarget> {
+    host_name(host)?;
+    let targets = read_targets(repo).await?;
+    Ok(ssh_target(&targets.find(host)?.1))
+}
+
+impl Api {
+    /// Reads `hosts/<host>/{configuration,disko,hardware-configuration}.nix`.
+    pub fn host_files(&self, repo: &Path, host: &str) -> ApiResult<HostFiles> {
+        host_name(host)?;
+        let dir = repo.join("hosts").join(host);
+        let read = |name: &str| std::fs::read_to_string(dir.join(name)).ok();
+        Ok(HostFiles {
+            configuration: read("configuration.nix"),
+            disko: read("disko.nix"),
+            hardware: read("hardware-configuration.nix"),
+        })
+    }
+
+    /// The hardware configuration after an install: made known to git (a flake
+    /// sees only files git knows), and whether it still needs a commit.
+    pub async fn hardware_status(&self, repo: &Path, host: &str) -> ApiResult<HardwareStatus> {
+        host_name(host)?;
+        let path = hardware_path(host);
+        let exists = repo.join(&path).is_file();
+        if exists {
+            git::intent_to_add(repo, std::slice::from_ref(&path))
+                .await
+                .map_err(git_error)?;
+        }
+        Ok(HardwareStatus {
+            tracked: git::is_tracked(repo, &path).await.map_err(git_error)?,
+            uncommitted: git::has_uncommitted(repo, &path)
+                .await
+                .map_err(git_error)?,
+            path,
+            exists,
+        })
+    }
+
+    /// Commits the hardware configuration alone ("add hardware configuration for <host>").
+    pub async fn commit_hardware_config(
+        &self,
+        repo: &Path,
+        host: &str,
+    ) -> ApiResult<HardwareStatus> {
+        host_name(host)?;
+        let path = hardware_path(host);
+        let message = format!("add hardware configuration for {host}");
+        git::commit_paths(repo, std::slice::from_ref(&path), &message)
+            .await
+            .map_err(git_error)?;
+        self.hardware_status(repo, host).await
+    }
+
+    /// Connects to `host` with recorded host keys only and says whether its key changed.
+    pub async fn check_host_key(&self, repo: &Path, host: &str) -> ApiResult<HostKeyCheck> {
+        let target = host_ssh_target(repo, host).await?;
+        let none = HostKeyCheck {
+            status: HostKeyStatus::Matches,
+            known_as: None,
+            old_fingerprint: None,
+            new_fingerprint: None,
+            message: None,
+        };
+        Ok(
+            match Session::connect(&target, &ConnectOptions::default()).await {
+                Ok(session) => {
+                    session.close().await;
+                    none
+                }
+                Err(SshError::HostKeyMismatch {
+                    host,
+                    fingerprint,
+                    known_fingerprint,
+                    ..
+                }) => HostKeyCheck {
+                    status: HostKeyStatus::Changed,
+                    known_as: Some(host),
+                    old_fingerprint: Some(known_fingerprint),
+                    new_fingerprint: Some(fingerprint),
+                    message: None,
+                },
+                Err(SshError::HostKeyUnknown {
+                    host, fingerprint, ..
+                }) => HostKeyCheck {
+                    status: HostKeyStatus::Unknown,
+                    known_as: Some(host),
+                    new_fingerprint: Some(fingerprint),
+                    ..none
+                },
+                // The key is checked before logging in: a login failure means it matched.
+                Err(e @ SshError::AuthFailed { .. }) => HostKeyCheck {
+                    message: Some(e.to_string()),
+                    ..none
+                },
+                Err(e) => HostKeyCheck {
+                    status: HostKeyStatus::Unreachable,
+                    message: Some(e.to_string()),
+                    ..none
+                },
+            },
+        )
+    }
+
+    /// Replaces `host`'s recorded key by the one with `fingerprint`, which the
+    /// person saw: the old entry goes from known_hosts, then a connection records
+    /// the new key only if it still has that fingerprint.
+    pub async fn replace_host_key(
+        &self,
+        repo: &Path,
+        host: &str,
+        fingerprint: &str,
+    ) -> ApiResult<HostKeyCheck> {
+        let target = host_ssh_target(repo, host).await?;
+        let check = self.check_host_key(repo, host).await?;
+        if check.new_fingerprint.as_deref() != Some(fingerprint) {
+            return Err(ApiError::new(
+                ErrorCode::HostKeyMismatch,
+                format!(
+                    "{host} now presents {}, not the key {fingerprint} you confirmed",
+                    check.new_fingerprint.as_deref().unwrap_or("no key")
+                ),
+            )
+            .with_hint(
+                "Check the host again and compare the fingerprints before replacing anything.",
+            ));
+        }
+        if let (Some(known_as), HostKeyStatus::Changed) = (&check.known_as, check.status) {
+            let file = KnownHosts::default_path().ok_or_else(|| {
+                ApiError::new(ErrorCode::Internal, "there is no home directory for known_hosts")
+            })?;
+            forget::remove_host(&file, known_as).map_err(|e| {
+                ApiError::new(
+                    ErrorCode::Internal,
+                    format!("could not update {}: {e}", file.display()),
+                )
+            })?;
+        }
+        let opts = ConnectOptions {
+            host_keys: HostKeyPolicy::TrustFingerprint(fingerprint.to_string()),
+            ..Default::default()
+        };
+        match Session::connect(&target, &opts).await {
+            Ok(session) => session.close().await,
+            // Recorded before login; a login failure does not undo it.
+            Err(SshError::AuthFailed { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.check_host_key(repo, host).await
+    }
+}

@@ -1,0 +1,164 @@
+//! Jobs: how the tools are run (settings, the watchdog's limits, the flake lock
+//! step), starting a job with an event sink, and the history: list, attach,
+//! cancel, wait, explain.
+
+use crate::{Api, ApiError, ApiResult, ErrorCode};
+use nixdeck_core::tools::explain::{self, Explanation, Tool};
+use nixdeck_core::tools::plan::ToolSettings;
+use nixdeck_core::tools::watchdog::WatchdogConfig;
+use nixdeck_engine::jobs::{self, requests, JobId, JobKind, JobRecord, JobRequest};
+use nixdeck_engine::runner::{EventSink, JobResult, Outcome};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where events of a job go while it runs (a window's channel, a terminal).
+pub type Sink = Option<Arc<dyn EventSink>>;
+
+/// How to run nixos-anywhere and colmena, as chosen; the rest is asked of nix.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolChoice {
+    /// Run `nixos-anywhere`/`colmena` from PATH instead of `nix run`.
+    #[serde(default)]
+    pub tools_from_path: bool,
+    /// Whether the local nix has flakes enabled; asked of nix when `None`.
+    #[serde(default)]
+    pub flakes: Option<bool>,
+}
+
+/// What a start answers: the job to open.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartedJob {
+    /// The job's number, as text (job ids are 64-bit).
+    pub job_id: String,
+}
+
+impl From<JobId> for StartedJob {
+    fn from(id: JobId) -> Self {
+        Self {
+            job_id: id.to_string(),
+        }
+    }
+}
+
+/// The tool settings for `choice`, asking the local nix about flakes when needed.
+pub async fn settings_for(choice: &ToolChoice) -> ToolSettings {
+    ToolSettings {
+        flakes_enabled: match choice.flakes {
+            Some(on) => on,
+            None => jobs::flakes_enabled().await,
+        },
+        tools_from_path: choice.tools_from_path,
+    }
+}
+
+/// The default tool settings (what the window uses).
+pub async fn settings() -> ToolSettings {
+    settings_for(&ToolChoice::default()).await
+}
+
+/// The watchdog's limits: the defaults, or one uniform silence limit from
+/// `NIXDECK_WATCHDOG_SILENCE_SECS` (tests and demos).
+pub fn watchdog_config() -> WatchdogConfig {
+    match std::env::var("NIXDECK_WATCHDOG_SILENCE_SECS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+    {
+        Some(secs) => WatchdogConfig::uniform(Duration::from_secs(secs)),
+        None => WatchdogConfig::default(),
+    }
+}
+
+/// A job id from text.
+pub fn parse_job_id(id: &str) -> ApiResult<JobId> {
+    id.trim()
+        .parse()
+        .map_err(|_| ApiError::invalid(format!("{id:?} is not a job number")))
+}
+
+impl Api {
+    /// Starts `request` with nixdeck's watchdog limits; `sink` gets its events.
+    pub(crate) fn start_job(&self, mut request: JobRequest, sink: Sink) -> ApiResult<JobId> {
+        request.watchdog = watchdog_config();
+        Ok(self.jobs()?.start(request, sink)?)
+    }
+
+    /// Locks the flake first when the repository has no `flake.lock` (every
+    /// later `nix` run would otherwise write one, and a deploy would run on
+    /// whatever the inputs' heads are at that moment). Waits for the lock job;
+    /// its failure is an error naming the job.
+    pub(crate) async fn ensure_locked(
+        &self,
+        settings: &ToolSettings,
+        repo: &Path,
+        sink: &Sink,
+    ) -> ApiResult<()> {
+        if repo.join("flake.lock").exists() {
+            return Ok(());
+        }
+        let id = self.start_job(requests::lock_request(settings, repo), sink.clone())?;
+        let outcome = self.jobs()?.wait(id).await?;
+        if outcome.result == JobResult::Succeeded {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            ErrorCode::ProcessFailed,
+            format!(
+                "flake.lock was missing and `nix flake lock` failed (job {id}: {})",
+                outcome.result.as_str()
+            ),
+        )
+        .with_hint("Open that job's log to see why; nix needs network access to lock the flake's inputs."))
+    }
+
+    /// Every job, newest first; only those touching `host` when given.
+    pub fn list_jobs(&self, host: Option<&str>) -> ApiResult<Vec<JobRecord>> {
+        let all = self.jobs()?.list()?;
+        Ok(match host {
+            Some(h) => all.into_iter().filter(|j| j.hosts.iter().any(|x| x == h)).collect(),
+            None => all,
+        })
+    }
+
+    /// One job's record.
+    pub fn get_job(&self, id: JobId) -> ApiResult<JobRecord> {
+        Ok(self.jobs()?.get(id)?)
+    }
+
+    /// Streams job `id` to `sink`: its stored lines from `from_seq` on (with the
+    /// steps and nodes the parsers read from them), then live events while it runs.
+    pub fn attach_job(&self, id: JobId, from_seq: u64, sink: Arc<dyn EventSink>) -> ApiResult<()> {
+        Ok(self.jobs()?.attach(id, from_seq, sink)?)
+    }
+
+    /// Cancels job `id` (SIGTERM to its process group, SIGKILL after a grace period).
+    pub fn cancel_job(&self, id: JobId) -> ApiResult<()> {
+        Ok(self.jobs()?.cancel(id)?)
+    }
+
+    /// Waits until job `id` has ended; its outcome.
+    pub async fn wait_job(&self, id: JobId) -> ApiResult<Outcome> {
+        Ok(self.jobs()?.wait(id).await?)
+    }
+
+    /// The recogniser's reading of a job's log: outcome, steps, failing step,
+    /// decisive lines and what to do next.
+    pub fn explain_job(&self, id: JobId) -> ApiResult<Explanation> {
+        let record = self.get_job(id)?;
+        let text = std::fs::read_to_string(&record.log_path).unwrap_or_default();
+        let tool = match record.kind {
+            JobKind::Deploy => Some(Tool::Colmena),
+            JobKind::Install => Some(Tool::NixosAnywhere),
+            _ => None,
+        };
+        let exit = if record.result == JobResult::Running {
+            None
+        } else {
+            record.exit_code
+        };
+        Ok(explain::explain_text(&text, tool, exit))
+    }
+}
