@@ -39,7 +39,6 @@ fn nixdeck_commands() -> &'static [&'static str] {
         "get_job",
         "attach_job",
         "cancel_job",
-        "job_alerts",
         "explain_job",
         "start_validate",
         "preview_deploy",

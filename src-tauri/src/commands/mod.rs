@@ -1,10 +1,7 @@
-//! Tauri commands: typed arguments in, one engine/core call, mapped errors out.
+//! Tauri commands: typed arguments in, one `nixdeck_api` call, its result out.
 //! Each is listed in build.rs and allowed in `capabilities/main.json`.
 
-pub mod doctor;
-pub mod jobs;
-pub mod repo;
-// wizard
 pub mod hosts;
+pub mod jobs;
 pub mod layout;
-pub mod probe;
+pub mod repo;

@@ -68,7 +68,10 @@ impl DeployRequest {
 }
 
 impl Api {
-    async fn deploy_job(&self, request: &DeployRequest) -> ApiResult<(JobRequest, Vec<HostTarget>)> {
+    async fn deploy_job(
+        &self,
+        request: &DeployRequest,
+    ) -> ApiResult<(JobRequest, Vec<HostTarget>)> {
         let hosts = read_targets(&request.repo).await?.host_targets();
         let settings = settings_for(&request.tools).await;
         let job = requests::deploy_request(&settings, &request.repo, &hosts, &request.options()?)?;

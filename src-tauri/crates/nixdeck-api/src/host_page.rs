@@ -109,9 +109,7 @@ impl Api {
         }
         Ok(HardwareStatus {
             tracked: git::is_tracked(repo, &path).await.map_err(git_error)?,
-            uncommitted: git::has_uncommitted(repo, &path)
-                .await
-                .map_err(git_error)?,
+            uncommitted: git::has_uncommitted(repo, &path).await.map_err(git_error)?,
             path,
             exists,
         })
@@ -207,7 +205,10 @@ impl Api {
         }
         if let (Some(known_as), HostKeyStatus::Changed) = (&check.known_as, check.status) {
             let file = KnownHosts::default_path().ok_or_else(|| {
-                ApiError::new(ErrorCode::Internal, "there is no home directory for known_hosts")
+                ApiError::new(
+                    ErrorCode::Internal,
+                    "there is no home directory for known_hosts",
+                )
             })?;
             forget::remove_host(&file, known_as).map_err(|e| {
                 ApiError::new(

@@ -9,8 +9,7 @@ use nixdeck_core::disko::{self, from_json};
 use nixdeck_core::facts::HostFacts;
 use nixdeck_core::preflight::{self, DiskIdentity, Preflight};
 use nixdeck_core::repo::{
-    names, render_configuration, Deployment, HostName, HostSpec, RepoView, SystemConfig, Tag,
-    WritePlan,
+    names, render_configuration, Deployment, HostName, HostSpec, SystemConfig, Tag, WritePlan,
 };
 use nixdeck_core::tools::plan::{self as toolplan, HostTarget, InstallOptions};
 use nixdeck_engine::facts_store;
@@ -271,15 +270,14 @@ impl Api {
     }
 
     /// Removes `host` from the repository (its `hosts/<host>/` files; the machine
-    /// is not touched), then reads the repository again.
+    /// is not touched). Edited files go only when `confirm` names them.
     pub async fn remove_host(
         &self,
         repo: &Path,
         host: &str,
         confirm: &Confirm,
-    ) -> ApiResult<RepoView> {
-        engine_repo::remove_host(repo, &host_name(host)?, confirm).await?;
-        self.read_repo(repo).await
+    ) -> ApiResult<Applied> {
+        Ok(engine_repo::remove_host(repo, &host_name(host)?, confirm).await?)
     }
 
     /// The hosts nixdeck will not connect to, each with the reason.

@@ -213,8 +213,7 @@ impl Api {
                     request.host
                 ));
                 let now = probe::probe(&ssh, &connect, &ProbeOptions::default()).await?;
-                install::check(&request.repo, &request.host, system.as_deref(), &now, None)
-                    .await?
+                install::check(&request.repo, &request.host, system.as_deref(), &now, None).await?
             }
         };
         let settings = settings_for(&request.tools).await;

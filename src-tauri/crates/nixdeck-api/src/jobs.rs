@@ -111,14 +111,19 @@ impl Api {
                 outcome.result.as_str()
             ),
         )
-        .with_hint("Open that job's log to see why; nix needs network access to lock the flake's inputs."))
+        .with_hint(
+            "Open that job's log to see why; nix needs network access to lock the flake's inputs.",
+        ))
     }
 
     /// Every job, newest first; only those touching `host` when given.
     pub fn list_jobs(&self, host: Option<&str>) -> ApiResult<Vec<JobRecord>> {
         let all = self.jobs()?.list()?;
         Ok(match host {
-            Some(h) => all.into_iter().filter(|j| j.hosts.iter().any(|x| x == h)).collect(),
+            Some(h) => all
+                .into_iter()
+                .filter(|j| j.hosts.iter().any(|x| x == h))
+                .collect(),
             None => all,
         })
     }

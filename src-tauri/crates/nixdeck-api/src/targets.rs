@@ -86,8 +86,7 @@ pub fn target_of(host: &HostSummary) -> Result<HostTarget, String> {
         ));
     }
     let address = host.address.clone().unwrap_or_else(|| host.name.clone());
-    names::check_address(&address)
-        .map_err(|e| format!("{file}: deployment.targetHost: {e}"))?;
+    names::check_address(&address).map_err(|e| format!("{file}: deployment.targetHost: {e}"))?;
     let user = host.user.clone().unwrap_or_else(|| "root".into());
     names::check_user(&user).map_err(|e| format!("{file}: deployment.targetUser: {e}"))?;
     if host.port == Some(0) {

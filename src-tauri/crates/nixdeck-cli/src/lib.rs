@@ -56,6 +56,14 @@ pub fn main_with(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
+            // The same hint the window shows, written once in nixdeck-api.
+            if let Some(hint) = err
+                .chain()
+                .find_map(|e| e.downcast_ref::<nixdeck_api::ApiError>())
+                .and_then(|e| e.hint.as_deref())
+            {
+                eprintln!("hint: {hint}");
+            }
             ExitCode::FAILURE
         }
     }

@@ -1,9 +1,10 @@
 //! `nixdeck deploy DIR --on FILTER`: colmena apply to the selected hosts.
 
 use super::jobrun::{self, ToolArgs};
-use nixdeck_core::tools::plan::{DeployGoal, DeployOptions};
-use nixdeck_engine::jobs::requests;
-use std::path::PathBuf;
+use nixdeck_api::deploy::DeployRequest;
+use nixdeck_api::repos::repo_dir;
+use nixdeck_core::tools::plan::DeployGoal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
@@ -17,19 +18,19 @@ pub struct DeployArgs {
 /// The deploy's choices, shared with `nixdeck plan deploy`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DeployChoices {
-    /// Hosts: comma-separated names and @tags, globs allowed (colmena's --on).
+    /// colmena's --on: host names, @tags and globs, comma-separated.
     #[arg(long, value_name = "FILTER")]
     pub on: String,
-    /// switch, boot, test, dry-activate, build or push (default: colmena's).
+    /// switch (default), boot, test, build, push or dry-activate.
     #[arg(long)]
     pub goal: Option<DeployGoal>,
-    /// Build each system on its host (`--build-on-target`).
+    /// Build each system on its host.
     #[arg(long)]
     pub build_on_target: bool,
-    /// Reboot after activation (`--reboot`).
+    /// Reboot the hosts after activation.
     #[arg(long)]
     pub reboot: bool,
-    /// How many hosts at once (0: no limit).
+    /// How many hosts colmena deploys at once.
     #[arg(long)]
     pub parallel: Option<u32>,
     #[command(flatten)]
@@ -37,26 +38,27 @@ pub struct DeployChoices {
 }
 
 impl DeployChoices {
-    pub fn options(&self) -> DeployOptions {
-        DeployOptions {
-            goal: self.goal,
-            on: Some(self.on.clone()),
+    pub fn request(&self, repo: &Path) -> DeployRequest {
+        DeployRequest {
+            repo: repo.to_path_buf(),
+            filter: Some(self.on.clone()),
+            goal: self.goal.map(|g| g.as_str().to_string()),
             build_on_target: self.build_on_target,
             reboot: self.reboot,
             parallel: self.parallel,
+            tools: self.tools.choice(),
         }
     }
 }
 
 pub async fn run(args: DeployArgs) -> anyhow::Result<ExitCode> {
-    let repo = jobrun::repo_dir(&args.dir)?;
-    let settings = args.choices.tools.settings().await;
-    let hosts = jobrun::read_hosts(&repo).await?;
-    let request = requests::deploy_request(&settings, &repo, &hosts, &args.choices.options())?;
-    eprintln!("nixdeck: deploying to {}", request.hosts.join(", "));
-    let manager = jobrun::manager()?;
-    if let Some(code) = jobrun::lock_if_needed(&manager, &settings, &repo).await? {
-        return Ok(code);
-    }
-    jobrun::run_in_terminal(&manager, request).await
+    let repo = repo_dir(&args.dir)?;
+    let api = jobrun::api();
+    let request = args.choices.request(&repo);
+    let preview = api.preview_deploy(&request).await?;
+    eprintln!("nixdeck: deploying to {}", preview.selected.join(", "));
+    let started = api
+        .start_deploy(&request, Some(jobrun::terminal_sink()))
+        .await?;
+    jobrun::follow(&api, started).await
 }

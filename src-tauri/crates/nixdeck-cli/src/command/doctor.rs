@@ -1,6 +1,6 @@
 //! `nixdeck doctor`: the start screen's doctor panel, in a terminal.
 
-use nixdeck_engine::doctor::{self, CheckStatus};
+use nixdeck_engine::doctor::CheckStatus;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
@@ -11,7 +11,7 @@ pub struct DoctorArgs {
 }
 
 pub async fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
-    let report = doctor::run().await;
+    let report = super::jobrun::api().doctor_report().await;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -1,9 +1,10 @@
 //! `nixdeck host …`: add, list, rename and remove hosts of a repository.
 
+use super::jobrun;
 use anyhow::Context;
 use nixdeck_core::repo::host::release_of_nixpkgs_url;
 use nixdeck_core::repo::{HostName, HostSpec, Tag};
-use nixdeck_engine::repo::{self, Applied, Confirm, RepoError};
+use nixdeck_engine::repo::{Applied, Confirm, RepoError};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -132,19 +133,23 @@ pub async fn run(command: HostCommand) -> anyhow::Result<ExitCode> {
         HostCommand::Add(args) => add(args).await,
         HostCommand::List(args) => list(args).await,
         HostCommand::Rename(args) => {
-            let from = HostName::new(&args.from)?;
-            let to = HostName::new(&args.to)?;
-            let applied = repo::rename_host(&args.dir, &from, &to, &confirm(args.overwrite))
-                .await
-                .map_err(explain)?;
+            let applied = jobrun::api()
+                .rename_host(&args.dir, &args.from, &args.to, &confirm(args.overwrite))
+                .await?;
             print_applied(&applied);
             Ok(ExitCode::SUCCESS)
         }
         HostCommand::Remove(args) => {
-            let name = HostName::new(&args.name)?;
-            let applied = repo::remove_host(&args.dir, &name, &confirm(args.overwrite))
-                .await
-                .map_err(explain)?;
+            let api = jobrun::api();
+            let plan = api.plan_remove_host(&args.dir, &args.name)?;
+            if !args.overwrite && !plan.pending().is_empty() {
+                return Err(explain(RepoError::NeedsConfirmation {
+                    pending: plan.pending().into_iter().cloned().collect(),
+                }));
+            }
+            let applied = api
+                .remove_host(&args.dir, &args.name, &confirm(args.overwrite))
+                .await?;
             print_applied(&applied);
             Ok(ExitCode::SUCCESS)
         }
@@ -170,7 +175,8 @@ async fn add(args: AddArgs) -> anyhow::Result<ExitCode> {
     };
     spec.config.state_version = match args.state_version {
         Some(version) => version,
-        None => repo::open_repo(&args.dir)
+        None => jobrun::api()
+            .read_repo(&args.dir)
             .await
             .ok()
             .and_then(|view| view.nixpkgs_url)
@@ -183,15 +189,13 @@ async fn add(args: AddArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("could not read {}", path.display()))?,
         );
     }
-    let applied = repo::add_host(&args.dir, &spec, &Confirm::Nothing)
-        .await
-        .map_err(explain)?;
+    let applied = jobrun::api().add_host(&args.dir, &spec).await?;
     print_applied(&applied);
     Ok(ExitCode::SUCCESS)
 }
 
 async fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
-    let view = repo::open_repo(&args.dir).await?;
+    let view = jobrun::api().read_repo(&args.dir).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&view)?);
         return Ok(ExitCode::SUCCESS);

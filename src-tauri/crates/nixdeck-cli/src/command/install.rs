@@ -3,16 +3,10 @@
 
 use super::jobrun::{self, ToolArgs};
 use anyhow::Context;
-use nixdeck_core::preflight::Rule;
-use nixdeck_core::repo::HostName;
-use nixdeck_core::tools::plan::{
-    DiskEncryptionKey, HardwareBackend, HostTarget, InstallOptions, InstallPhase,
-};
-use nixdeck_engine::facts_store;
-use nixdeck_engine::install::{self, Reprobe};
-use nixdeck_engine::jobs::requests::{self, LuksPassphrase};
-use nixdeck_engine::probe::{self, ProbeOptions};
-use nixdeck_engine::ssh::{Auth, ConnectOptions, SshTarget};
+use nixdeck_api::install::{InstallRequest, TargetOverrides};
+use nixdeck_api::repos::repo_dir;
+use nixdeck_core::tools::plan::{DiskEncryptionKey, HardwareBackend, InstallOptions, InstallPhase};
+use nixdeck_engine::jobs::requests::LuksPassphrase;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -97,8 +91,8 @@ pub enum PhaseArg {
 }
 
 impl InstallChoices {
-    /// The options, with `--luks-key-path` left out (it needs a secret file).
-    pub fn options(&self) -> anyhow::Result<InstallOptions> {
+    /// nixos-anywhere's options (a LUKS passphrase is added by the API).
+    pub fn options(&self) -> InstallOptions {
         let mut keys = Vec::new();
         for pair in self.disk_encryption_keys.chunks(2) {
             if let [remote, local] = pair {
@@ -108,7 +102,7 @@ impl InstallChoices {
                 });
             }
         }
-        Ok(InstallOptions {
+        InstallOptions {
             hardware: if self.facter {
                 HardwareBackend::NixosFacter
             } else {
@@ -129,58 +123,39 @@ impl InstallChoices {
             copy_host_keys: self.copy_host_keys,
             extra_files: self.extra_files.clone(),
             disk_encryption_keys: keys,
-        })
+        }
     }
 
-    /// The target: the flake's colmena node, with the flags on top.
-    pub async fn target(&self, repo: &Path, name: &str) -> anyhow::Result<HostTarget> {
-        let from_flake = match jobrun::read_hosts(repo).await {
-            Ok(hosts) => hosts.into_iter().find(|h| h.name == name),
-            Err(err) if self.address.is_some() => {
-                eprintln!("nixdeck: note: {err:#}; using --address");
-                None
-            }
-            Err(err) => return Err(err),
-        };
-        let mut host = match (from_flake, &self.address) {
-            (Some(host), _) => host,
-            (None, Some(address)) => HostTarget {
-                name: name.to_string(),
-                address: address.clone(),
-                user: "root".into(),
-                port: None,
-                tags: Vec::new(),
-                build_on_target: false,
+    /// The API's request for `host` of `repo`.
+    pub fn request(&self, repo: &Path, host: &str, known_hosts: Option<PathBuf>) -> InstallRequest {
+        InstallRequest {
+            repo: repo.to_path_buf(),
+            host: host.to_string(),
+            options: self.options(),
+            overrides: TargetOverrides {
+                address: self.address.clone(),
+                user: self.user.clone(),
+                port: self.port,
             },
-            (None, None) => anyhow::bail!(
-                "host {name} is not a colmena node of {}: give its address with --address",
-                repo.join("flake.nix").display()
-            ),
-        };
-        if let Some(address) = &self.address {
-            host.address = address.clone();
+            tools: self.tools.choice(),
+            known_hosts,
         }
-        if let Some(user) = &self.user {
-            host.user = user.clone();
-        }
-        if self.port.is_some() {
-            host.port = self.port;
-        }
-        Ok(host)
     }
 }
 
 pub async fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
-    if args.confirm.as_deref() != Some(args.host.as_str()) {
+    let repo = repo_dir(&args.dir)?;
+    let api = jobrun::api();
+    let request = args
+        .choices
+        .request(&repo, &args.host, args.checks.known_hosts.clone());
+    let confirm = args.confirm.as_deref().unwrap_or_default();
+    if confirm != args.host {
         anyhow::bail!(
             "installing ERASES every disk of {host}: run again with `--confirm {host}` if that is what you want",
             host = args.host
         );
     }
-    let repo = jobrun::repo_dir(&args.dir)?;
-    let settings = args.choices.tools.settings().await;
-    let host = args.choices.target(&repo, &args.host).await?;
-    let options = args.choices.options()?;
     let luks = match &args.choices.luks_key_path {
         Some(remote) => Some(LuksPassphrase {
             remote_path: remote.clone(),
@@ -189,86 +164,32 @@ pub async fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     if !args.checks.no_preflight {
-        preflight(&repo, &args.host, &host, &args.choices, &args.checks).await?;
-    }
-    let manager = jobrun::manager()?;
-    if let Some(code) = jobrun::lock_if_needed(&manager, &settings, &repo).await? {
-        return Ok(code);
-    }
-    let request = requests::install_request(&settings, &repo, &host, &options, luks.as_ref())?;
-    jobrun::run_in_terminal(&manager, request).await
-}
-
-/// Preflight on the facts confirmed in nixdeck (or, without them, on a probe made
-/// now), then the disk identity re-check against a fresh probe; prints every finding
-/// and refuses on errors, unacknowledged warnings or changed disks.
-async fn preflight(
-    repo: &Path,
-    name: &str,
-    host: &HostTarget,
-    choices: &InstallChoices,
-    checks: &CheckArgs,
-) -> anyhow::Result<()> {
-    let target = SshTarget {
-        host: host.address.clone(),
-        port: host.port,
-        user: Some(host.user.clone()),
-    };
-    let connect = ConnectOptions {
-        auth: match &choices.identity_file {
-            Some(key) => Auth::KeyFile(PathBuf::from(key)),
-            None => Auth::Default,
-        },
-        known_hosts: checks.known_hosts.clone(),
-        ..ConnectOptions::default()
-    };
-    let host_name = HostName::new(name)?;
-    let system = repo_system(repo, name).await;
-    let check = match facts_store::load(repo, &host_name) {
-        Some(confirmed) => {
-            let reprobe = Reprobe {
-                target: &target,
-                connect: &connect,
-            };
-            install::check(repo, name, system.as_deref(), &confirmed, Some(reprobe)).await?
+        // Shown before the gate decides, so a refusal comes with its findings.
+        let check = api.install_check(&request, false).await?;
+        for note in &check.notes {
+            eprintln!("nixdeck: {note}");
         }
-        None => {
+        for finding in &check.preflight.findings {
             eprintln!(
-                "nixdeck: no disks were confirmed for {name} in nixdeck (probe it in the wizard or on its host page); checking the target as it is now"
+                "preflight: {:?}: {} [{}]",
+                finding.severity,
+                finding.message,
+                finding.rule.id()
             );
-            let now = probe::probe(&target, &connect, &ProbeOptions::default())
-                .await
-                .context("probing the target before the install")?;
-            install::check(repo, name, system.as_deref(), &now, None).await?
         }
-    };
-    for finding in &check.preflight.findings {
-        eprintln!(
-            "preflight: {:?}: {} [{}]",
-            finding.severity,
-            finding.message,
-            finding.rule.id()
-        );
     }
-    let acknowledged = checks
-        .acknowledged
-        .iter()
-        .map(|id| {
-            serde_json::from_value::<Rule>(serde_json::Value::String(id.clone())).map_err(|_| {
-                anyhow::anyhow!("`{id}` is not a preflight rule: use the id printed in brackets")
-            })
-        })
-        .collect::<anyhow::Result<Vec<Rule>>>()?;
-    check
-        .may_start(name, &acknowledged)
+    let started = api
+        .start_install(
+            &request,
+            confirm,
+            &args.checks.acknowledged,
+            luks,
+            args.checks.no_preflight,
+            Some(jobrun::terminal_sink()),
+        )
+        .await
         .context("nothing was started and no disk was touched")?;
-    Ok(())
-}
-
-/// The host's `system` as the flake gives it, when it can be read.
-async fn repo_system(repo: &Path, name: &str) -> Option<String> {
-    let view = nixdeck_engine::repo::open_repo(repo).await.ok()?;
-    view.hosts.into_iter().find(|h| h.name == name)?.system
+    jobrun::follow(&api, started).await
 }
 
 /// One line from standard input, without its line end.

@@ -1,13 +1,11 @@
-//! What `install`, `deploy`, `validate` and `plan` share: the tool settings
-//! flags, the repository's hosts, the job history's location, and running a job
-//! in the terminal (lines as they come, progress, Ctrl-C cancels).
+//! What `install`, `deploy`, `validate` and `plan` share: the tool flags, and
+//! following a job in the terminal (lines as they come, progress, the
+//! watchdog's notices; Ctrl-C, SIGTERM and SIGHUP cancel it).
 
-use anyhow::Context;
-use nixdeck_core::tools::plan::{HostTarget, ToolSettings};
-use nixdeck_engine::jobs::{self, JobManager, JobRequest};
-use nixdeck_engine::runner::{JobEvent, JobResult, Outcome};
+use nixdeck_api::jobs::{parse_job_id, StartedJob, ToolChoice};
+use nixdeck_api::Api;
+use nixdeck_engine::runner::{EventSink, JobEvent, JobResult, Outcome};
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -29,72 +27,22 @@ pub enum YesNo {
 }
 
 impl ToolArgs {
-    pub async fn settings(&self) -> ToolSettings {
-        let flakes_enabled = match self.flakes {
-            Some(YesNo::Yes) => true,
-            Some(YesNo::No) => false,
-            None => jobs::flakes_enabled().await,
-        };
-        ToolSettings {
-            flakes_enabled,
+    pub fn choice(&self) -> ToolChoice {
+        ToolChoice {
             tools_from_path: self.tools_from_path,
+            flakes: self.flakes.map(|f| matches!(f, YesNo::Yes)),
         }
     }
 }
 
-/// The repository directory, made absolute and checked.
-pub fn repo_dir(dir: &Path) -> anyhow::Result<PathBuf> {
-    let dir = std::fs::canonicalize(dir)
-        .with_context(|| format!("the repository {} does not exist", dir.display()))?;
-    if !dir.join("flake.nix").is_file() {
-        anyhow::bail!(
-            "{} has no flake.nix: open a nixdeck repository (or create one)",
-            dir.display()
-        );
-    }
-    Ok(dir)
+/// nixdeck's state in its one data directory.
+pub fn api() -> Api {
+    Api::open_default()
 }
 
-/// The repository's colmena nodes with their deployment settings, as the
-/// repository reader found them (flake read with stand-in inputs: no build,
-/// no network). Hosts whose deployment could not be read are left out.
-pub async fn read_hosts(repo: &Path) -> anyhow::Result<Vec<HostTarget>> {
-    let view = nixdeck_engine::repo::open_repo(repo)
-        .await
-        .with_context(|| format!("could not read the repository {}", repo.display()))?;
-    for problem in &view.problems {
-        eprintln!("nixdeck: note: {}", problem.message);
-    }
-    Ok(view
-        .hosts
-        .into_iter()
-        .filter(|h| h.deployment_read)
-        .map(|h| HostTarget {
-            address: h.address.unwrap_or_else(|| h.name.clone()),
-            name: h.name,
-            user: h.user.unwrap_or_else(|| "root".to_string()),
-            port: h.port,
-            tags: h.tags,
-            build_on_target: h.build_on_target.unwrap_or(false),
-        })
-        .collect())
-}
-
-/// The job history of this user.
-pub fn manager() -> anyhow::Result<JobManager> {
-    let dir = jobs::default_data_dir().context(
-        "no data directory: set NIXDECK_DATA_DIR to where nixdeck may keep its job history",
-    )?;
-    Ok(JobManager::open(&dir)?)
-}
-
-/// Starts `request`, prints its output as it comes, cancels on Ctrl-C, and
-/// turns its result into the exit status.
-pub async fn run_in_terminal(
-    manager: &JobManager,
-    request: JobRequest,
-) -> anyhow::Result<ExitCode> {
-    let sink: Arc<dyn nixdeck_engine::runner::EventSink> = Arc::new(|event: &JobEvent| {
+/// Prints a job's events as they come.
+pub fn terminal_sink() -> Arc<dyn EventSink> {
+    Arc::new(|event: &JobEvent| {
         let mut out = std::io::stdout().lock();
         let written = match event {
             JobEvent::Started { argv } => writeln!(out, "$ {}", shell_words(argv)),
@@ -114,18 +62,31 @@ pub async fn run_in_terminal(
             JobEvent::Finished { .. } => Ok(()),
         };
         written.is_ok()
-    });
-    let id = manager.start(request, Some(sink))?;
+    })
+}
+
+/// Waits for a started job; Ctrl-C, SIGTERM and SIGHUP cancel it (its process
+/// group, TERM then KILL) rather than leaving it running unsupervised. Turns its
+/// result into the exit status.
+pub async fn follow(api: &Api, started: StartedJob) -> anyhow::Result<ExitCode> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let id = parse_job_id(&started.job_id)?;
     eprintln!("nixdeck: job {id} started");
+    let mut term = signal(SignalKind::terminate())?;
+    let mut hup = signal(SignalKind::hangup())?;
     let outcome = tokio::select! {
-        outcome = manager.wait(id) => outcome?,
-        _ = tokio::signal::ctrl_c() => {
-            eprintln!("nixdeck: cancelling job {id}…");
-            manager.cancel(id)?;
-            manager.wait(id).await?
-        }
+        outcome = api.wait_job(id) => outcome?,
+        _ = tokio::signal::ctrl_c() => cancel(api, id).await?,
+        _ = term.recv() => cancel(api, id).await?,
+        _ = hup.recv() => cancel(api, id).await?,
     };
     Ok(report(id, &outcome))
+}
+
+async fn cancel(api: &Api, id: i64) -> anyhow::Result<Outcome> {
+    eprintln!("nixdeck: cancelling job {id}…");
+    api.cancel_job(id)?;
+    Ok(api.wait_job(id).await?)
 }
 
 fn report(id: i64, outcome: &Outcome) -> ExitCode {
@@ -148,19 +109,4 @@ pub fn shell_words(argv: &[String]) -> String {
         .map(|w| nixdeck_core::tools::plan::shell_quote(w))
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// Runs `nix flake lock` first when the repository has no `flake.lock`;
-/// `Some(exit status)` when that failed.
-pub async fn lock_if_needed(
-    manager: &JobManager,
-    settings: &ToolSettings,
-    repo: &Path,
-) -> anyhow::Result<Option<ExitCode>> {
-    if repo.join("flake.lock").exists() {
-        return Ok(None);
-    }
-    eprintln!("nixdeck: flake.lock is missing; locking the flake first");
-    let code = run_in_terminal(manager, jobs::requests::lock_request(settings, repo)).await?;
-    Ok((code != ExitCode::SUCCESS).then_some(code))
 }

@@ -22,10 +22,10 @@ pub enum JobsCommand {
 }
 
 pub async fn run(command: JobsCommand) -> anyhow::Result<ExitCode> {
-    let manager = jobrun::manager()?;
+    let api = jobrun::api();
     match command {
         JobsCommand::List { json } => {
-            let jobs = manager.list()?;
+            let jobs = api.list_jobs(None)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&jobs)?);
             } else {
@@ -47,7 +47,7 @@ pub async fn run(command: JobsCommand) -> anyhow::Result<ExitCode> {
             }
         }
         JobsCommand::Show { id, json } => {
-            let job = manager.get(id)?;
+            let job = api.get_job(id)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&job)?);
             } else {

@@ -4,8 +4,7 @@
 use super::deploy::DeployChoices;
 use super::install::InstallChoices;
 use super::jobrun;
-use nixdeck_core::tools::plan::{self, DiskEncryptionKey};
-use nixdeck_engine::jobs::requests;
+use nixdeck_api::repos::repo_dir;
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,88 +34,59 @@ pub enum PlanCommand {
     },
 }
 
-/// Stands for the private file a passphrase is written to when the job runs.
-const SECRET_FILE: &str = "<temporary 0600 file>";
-
 pub async fn run(command: PlanCommand) -> anyhow::Result<ExitCode> {
-    let (kind, cmd, hosts, json) = match command {
+    let api = jobrun::api();
+    let (kind, argv, command, hosts, json) = match command {
         PlanCommand::Install {
             dir,
             host,
             choices,
             json,
         } => {
-            let repo = jobrun::repo_dir(&dir)?;
-            let settings = choices.tools.settings().await;
-            let target = choices.target(&repo, &host).await?;
-            let mut options = choices.options()?;
-            if let Some(remote) = &choices.luks_key_path {
-                options.disk_encryption_keys.push(DiskEncryptionKey {
-                    remote_path: remote.clone(),
-                    local_file: SECRET_FILE.into(),
-                });
-            }
-            let cmd = plan::install_command(&settings, &target, &options)?;
+            let repo = repo_dir(&dir)?;
+            let request = choices.request(&repo, &host, None);
+            let plan = api
+                .plan_install(&request, choices.luks_key_path.as_deref())
+                .await?;
+            ("install", plan.argv, plan.command, vec![plan.target], json)
+        }
+        PlanCommand::Deploy { dir, choices, json } => {
+            let repo = repo_dir(&dir)?;
+            let preview = api.preview_deploy(&choices.request(&repo)).await?;
             (
-                "install",
-                cmd,
-                vec![json!({
-                    "name": target.name, "address": target.address, "user": target.user,
-                    "port": target.port, "tags": target.tags,
-                })],
+                "deploy",
+                preview.argv,
+                preview.command,
+                preview.targets,
                 json,
             )
         }
-        PlanCommand::Deploy { dir, choices, json } => {
-            let repo = jobrun::repo_dir(&dir)?;
-            let settings = choices.tools.settings().await;
-            let options = choices.options();
-            let cmd = plan::deploy_command(&settings, &options)?;
-            let all = jobrun::read_hosts(&repo).await?;
-            let selected = requests::select_hosts(&all, options.on.as_deref())?;
-            let hosts = all
-                .iter()
-                .filter(|h| selected.contains(&h.name))
-                .map(|h| {
-                    json!({
-                        "name": h.name, "address": h.address, "user": h.user,
-                        "port": h.port, "tags": h.tags,
-                    })
-                })
-                .collect();
-            ("deploy", cmd, hosts, json)
-        }
     };
     if json {
+        let hosts: Vec<_> = hosts
+            .iter()
+            .map(|h| {
+                json!({
+                    "name": h.name, "address": h.address, "user": h.user,
+                    "port": h.port, "tags": h.tags,
+                })
+            })
+            .collect();
         let out = json!({
             "kind": kind,
-            "argv": cmd.redacted_argv(),
-            "command": cmd.to_string(),
+            "argv": argv,
+            "command": command,
             "hosts": hosts,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        println!("{cmd}");
+        println!("{command}");
         if hosts.is_empty() {
             println!("hosts: none selected");
         }
         for h in &hosts {
-            let tags = h["tags"].as_array().map(|t| {
-                t.iter()
-                    .filter_map(|v| v.as_str())
-                    .map(|t| format!("@{t}"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            });
-            println!(
-                "host: {} ({}@{}){}",
-                h["name"].as_str().unwrap_or_default(),
-                h["user"].as_str().unwrap_or_default(),
-                h["address"].as_str().unwrap_or_default(),
-                tags.filter(|t| !t.is_empty())
-                    .map(|t| format!(" {t}"))
-                    .unwrap_or_default()
-            );
+            let tags = h.tags.iter().map(|t| format!(" @{t}")).collect::<String>();
+            println!("host: {} ({}@{}){tags}", h.name, h.user, h.address);
         }
     }
     Ok(ExitCode::SUCCESS)

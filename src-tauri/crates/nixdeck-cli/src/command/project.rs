@@ -3,7 +3,7 @@
 use super::host::print_applied;
 use anyhow::Context;
 use nixdeck_core::repo::FlakeSpec;
-use nixdeck_engine::repo::{self, Confirm};
+use nixdeck_engine::repo::Confirm;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -38,9 +38,9 @@ pub async fn run(command: ProjectCommand) -> anyhow::Result<ExitCode> {
             } else {
                 Confirm::Nothing
             };
-            let applied = repo::init_repo(&args.dir, &spec, &confirm)
+            let applied = super::jobrun::api()
+                .init_repo(&args.dir, &spec, &confirm)
                 .await
-                .map_err(super::host::explain)
                 .with_context(|| {
                     format!("could not create a repository in {}", args.dir.display())
                 })?;

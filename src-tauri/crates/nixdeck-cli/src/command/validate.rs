@@ -2,7 +2,7 @@
 //! (`nix build .#nixosConfigurations.<host>.config.system.build.toplevel`).
 
 use super::jobrun::{self, ToolArgs};
-use nixdeck_engine::jobs::requests;
+use nixdeck_api::repos::repo_dir;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -17,12 +17,11 @@ pub struct ValidateArgs {
 }
 
 pub async fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
-    let repo = jobrun::repo_dir(&args.dir)?;
-    let settings = args.tools.settings().await;
-    let request = requests::validate_request(&settings, &repo, &args.host)?;
-    let manager = jobrun::manager()?;
-    if let Some(code) = jobrun::lock_if_needed(&manager, &settings, &repo).await? {
-        return Ok(code);
-    }
-    jobrun::run_in_terminal(&manager, request).await
+    let repo = repo_dir(&args.dir)?;
+    let api = jobrun::api();
+    let sink = Some(jobrun::terminal_sink());
+    let started = api
+        .start_validate(&repo, &args.host, &args.tools.choice(), sink)
+        .await?;
+    jobrun::follow(&api, started).await
 }

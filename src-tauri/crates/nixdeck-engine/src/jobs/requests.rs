@@ -5,11 +5,11 @@
 use super::secret::SecretFile;
 use super::{JobError, JobKind, JobRequest};
 use crate::runner::DEFAULT_GRACE;
-use nixdeck_core::tools::watchdog::WatchdogConfig;
 use nixdeck_core::tools::plan::{
     self, DeployOptions, DiskEncryptionKey, HostTarget, InstallOptions, ToolSettings,
 };
 use nixdeck_core::tools::selection::{self, SelectionError};
+use nixdeck_core::tools::watchdog::WatchdogConfig;
 use std::path::Path;
 use std::time::Duration;
 

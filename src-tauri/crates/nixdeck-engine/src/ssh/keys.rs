@@ -75,7 +75,11 @@ fn push(out: &mut Vec<LocalKey>, source: KeySource, label: String, line: &str) {
         return;
     }
     // Type and base64 body identify a key; the comment may differ between copies.
-    let body = line.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+    let body = line
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ");
     if out.iter().any(|k| k.key.starts_with(&body)) {
         return;
     }
@@ -112,9 +116,18 @@ mod tests {
     #[tokio::test]
     async fn offers_each_public_key_once_and_skips_what_is_not_a_key() {
         let dir = tempfile::tempdir().unwrap();
-        let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGb4u0Xo4f1lYkq2Jv0nQd7y3t0m8oZ3s2n5l9cXzQ1a";
-        std::fs::write(dir.path().join("id_ed25519.pub"), format!("{key} me@laptop\n")).unwrap();
-        std::fs::write(dir.path().join("copy.pub"), format!("{key} other-comment\n")).unwrap();
+        let key =
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGb4u0Xo4f1lYkq2Jv0nQd7y3t0m8oZ3s2n5l9cXzQ1a";
+        std::fs::write(
+            dir.path().join("id_ed25519.pub"),
+            format!("{key} me@laptop\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("copy.pub"),
+            format!("{key} other-comment\n"),
+        )
+        .unwrap();
         std::fs::write(dir.path().join("notes.pub"), "not a key\n").unwrap();
         std::fs::write(dir.path().join("id_ed25519"), "private\n").unwrap();
         let keys = local_public_keys(Some(dir.path())).await;

@@ -5,8 +5,8 @@
 
 pub mod config;
 mod error;
-pub mod keys;
 pub mod forget;
+pub mod keys;
 pub mod known_hosts;
 mod session;
 
