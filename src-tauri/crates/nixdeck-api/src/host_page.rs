@@ -6,8 +6,7 @@ use crate::hosts::host_name;
 use crate::targets::{read_targets, ssh_target};
 use crate::{Api, ApiError, ApiResult, ErrorCode};
 use nixdeck_engine::repo::git;
-use nixdeck_engine::ssh::known_hosts::KnownHosts;
-use nixdeck_engine::ssh::{forget, ConnectOptions, HostKeyPolicy, Session, SshError, SshTarget};
+use nixdeck_engine::ssh::{forget, Auth, HostKeyPolicy, Session, SshError, SshTarget};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -141,7 +140,7 @@ impl Api {
             message: None,
         };
         Ok(
-            match Session::connect(&target, &ConnectOptions::default()).await {
+            match Session::connect(&target, &self.connect_options(Auth::Default, HostKeyPolicy::Strict)).await {
                 Ok(session) => {
                     session.close().await;
                     none
@@ -204,7 +203,7 @@ impl Api {
             ));
         }
         if let (Some(known_as), HostKeyStatus::Changed) = (&check.known_as, check.status) {
-            let file = KnownHosts::default_path().ok_or_else(|| {
+            let file = self.known_hosts_path().ok_or_else(|| {
                 ApiError::new(
                     ErrorCode::Internal,
                     "there is no home directory for known_hosts",
@@ -217,10 +216,10 @@ impl Api {
                 )
             })?;
         }
-        let opts = ConnectOptions {
-            host_keys: HostKeyPolicy::TrustFingerprint(fingerprint.to_string()),
-            ..Default::default()
-        };
+        let opts = self.connect_options(
+            Auth::Default,
+            HostKeyPolicy::TrustFingerprint(fingerprint.to_string()),
+        );
         match Session::connect(&target, &opts).await {
             Ok(session) => session.close().await,
             // Recorded before login; a login failure does not undo it.

@@ -13,7 +13,7 @@ use nixdeck_engine::facts_store;
 use nixdeck_engine::install::{self, Reprobe};
 use nixdeck_engine::jobs::requests::{self, LuksPassphrase};
 use nixdeck_engine::probe::{self, ProbeOptions};
-use nixdeck_engine::ssh::{Auth, ConnectOptions};
+use nixdeck_engine::ssh::{Auth, HostKeyPolicy};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -77,20 +77,6 @@ pub struct InstallPlan {
 /// Stands for the private file a LUKS passphrase is written to when the job runs.
 const SECRET_FILE: &str = "<temporary 0600 file>";
 
-impl InstallRequest {
-    fn connect(&self) -> ConnectOptions {
-        // The re-probe logs in as nixos-anywhere will: with the key given by `-i`, if any.
-        ConnectOptions {
-            auth: self
-                .options
-                .identity_file
-                .as_ref()
-                .map_or(Auth::Default, |key| Auth::KeyFile(PathBuf::from(key))),
-            known_hosts: self.known_hosts.clone(),
-            ..ConnectOptions::default()
-        }
-    }
-}
 
 /// The host to install: the repository's colmena node with the overrides on
 /// top, or (for a host the flake does not deploy yet) the overrides alone.
@@ -190,7 +176,16 @@ impl Api {
         let (target, system) = install_target(request).await?;
         let name = host_name(&request.host)?;
         let ssh = ssh_target(&target);
-        let connect = request.connect();
+        // The re-probe logs in as nixos-anywhere will: with the key given by `-i`, if any.
+        let auth = request
+            .options
+            .identity_file
+            .as_ref()
+            .map_or(Auth::Default, |key| Auth::KeyFile(PathBuf::from(key)));
+        let mut connect = self.connect_options(auth, HostKeyPolicy::Strict);
+        if let Some(file) = &request.known_hosts {
+            connect.known_hosts = Some(file.clone());
+        }
         let mut notes = Vec::new();
         let check = match facts_store::load(&request.repo, &name) {
             Some(confirmed) => {

@@ -30,6 +30,17 @@ pub struct Api {
     data_dir: PathBuf,
     recent: RecentRepos,
     jobs: Result<JobManager, String>,
+    ssh: SshFiles,
+}
+
+/// The OpenSSH files nixdeck's own connections read; `None` is OpenSSH's
+/// default (`~/.ssh/known_hosts`, `~/.ssh/config`).
+#[derive(Debug, Clone, Default)]
+pub struct SshFiles {
+    /// known_hosts to check and record host keys in.
+    pub known_hosts: Option<PathBuf>,
+    /// ssh_config to resolve host aliases with.
+    pub ssh_config: Option<PathBuf>,
 }
 
 impl Api {
@@ -40,7 +51,39 @@ impl Api {
             data_dir: data_dir.to_path_buf(),
             recent: RecentRepos::new(data_dir),
             jobs: JobManager::open(data_dir).map_err(|e| e.to_string()),
+            ssh: SshFiles::default(),
         }
+    }
+
+    /// The same, with nixdeck's SSH connections reading `files` (a command line's
+    /// `--known-hosts`, tests' throw-away files).
+    pub fn with_ssh_files(mut self, files: SshFiles) -> Self {
+        self.ssh = files;
+        self
+    }
+
+    /// Connection options for nixdeck's own SSH: `auth` and `host_keys` as given,
+    /// the files as configured.
+    pub(crate) fn connect_options(
+        &self,
+        auth: nixdeck_engine::ssh::Auth,
+        host_keys: nixdeck_engine::ssh::HostKeyPolicy,
+    ) -> nixdeck_engine::ssh::ConnectOptions {
+        nixdeck_engine::ssh::ConnectOptions {
+            auth,
+            host_keys,
+            known_hosts: self.ssh.known_hosts.clone(),
+            ssh_config: self.ssh.ssh_config.clone(),
+            ..Default::default()
+        }
+    }
+
+    /// The known_hosts file nixdeck's connections use.
+    pub(crate) fn known_hosts_path(&self) -> Option<PathBuf> {
+        self.ssh
+            .known_hosts
+            .clone()
+            .or_else(nixdeck_engine::ssh::known_hosts::KnownHosts::default_path)
     }
 
     /// Opens the state in nixdeck's one data directory

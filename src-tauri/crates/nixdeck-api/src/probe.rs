@@ -8,7 +8,7 @@ use crate::{Api, ApiResult};
 use nixdeck_core::facts::HostFacts;
 use nixdeck_engine::facts_store;
 use nixdeck_engine::probe::{probe, ProbeError, ProbeOptions};
-use nixdeck_engine::ssh::{Auth, ConnectOptions, HostKeyPolicy, Secret, SshError, SshTarget};
+use nixdeck_engine::ssh::{Auth, HostKeyPolicy, Secret, SshError, SshTarget};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -105,14 +105,13 @@ impl Api {
             AuthChoice::KeyFile { path } => Auth::KeyFile(PathBuf::from(path)),
             AuthChoice::Password { password } => Auth::Password(Secret::new(password)),
         };
-        let connect = ConnectOptions {
+        let connect = self.connect_options(
             auth,
-            host_keys: match request.trust_fingerprint {
+            match request.trust_fingerprint {
                 Some(fp) => HostKeyPolicy::TrustFingerprint(fp),
                 None => HostKeyPolicy::Strict,
             },
-            ..ConnectOptions::default()
-        };
+        );
         match probe(&target, &connect, &ProbeOptions::default()).await {
             Ok(facts) => {
                 let stored = facts_store::save(Path::new(&request.repo), &host, &facts)?;
@@ -158,7 +157,7 @@ impl Api {
         let (_, target) = targets.find(host)?;
         let facts = probe(
             &ssh_target(target),
-            &ConnectOptions::default(),
+            &self.connect_options(Auth::Default, HostKeyPolicy::Strict),
             &ProbeOptions::default(),
         )
         .await?;

@@ -1,0 +1,82 @@
+use crate::{new_host, Scene};
+use nixdeck_api::hosts::IdentityInput;
+use nixdeck_api::ErrorCode;
+use nixdeck_engine::repo::Confirm;
+
+#[tokio::test]
+async fn identity_problems_name_their_fields() {
+    let scene = Scene::new();
+    let root = scene.repo().await;
+    let input = IdentityInput {
+        name: "Web_1".into(),
+        address: "h$(id)".into(),
+        user: "-oProxyCommand=x".into(),
+        port: 0,
+        tags: vec!["a b".into()],
+    };
+    let problems = scene.api.check_host_identity(&root, &input);
+    let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+    assert_eq!(fields, ["name", "address", "user", "port", "tags"]);
+    let fine = IdentityInput {
+        name: "web-1".into(),
+        address: "203.0.113.7".into(),
+        user: "root".into(),
+        port: 22,
+        tags: vec!["web".into()],
+    };
+    assert!(scene.api.check_host_identity(&root, &fine).is_empty());
+}
+
+#[tokio::test]
+async fn review_then_write_then_remove_a_host_with_its_edits_protected() {
+    let scene = Scene::new();
+    let root = scene.repo().await;
+    let host = new_host(&root, "web-1", None, "/dev/disk/by-id/virtio-web1");
+    let review = scene.api.review_new_host(&host).await.expect("review");
+    let paths: Vec<&str> = review.plan.changes.iter().map(|c| c.path.as_str()).collect();
+    assert!(paths.contains(&"hosts/web-1/disko.nix"), "{paths:?}");
+    assert!(review.command.contains("nixos-anywhere"), "{}", review.command);
+    assert!(review.command.contains("root@192.0.2.7"), "{}", review.command);
+    assert!(review.erase.is_empty(), "no facts, no disk identities");
+
+    scene.api.write_new_host(&host, &[]).await.expect("write");
+    let view = scene.api.open_repo(&root).await.expect("open");
+    assert_eq!(view.hosts.len(), 1);
+    assert_eq!(view.hosts[0].address.as_deref(), Some("192.0.2.7"));
+
+    // A person edits the configuration: removing the host must not delete it unseen.
+    let config = root.join("hosts/web-1/configuration.nix");
+    let edited = std::fs::read_to_string(&config).unwrap() + "\n# mine\n";
+    std::fs::write(&config, edited).unwrap();
+    let plan = scene.api.plan_remove_host(&root, "web-1").expect("plan");
+    assert_eq!(plan.pending().len(), 1);
+    let err = scene
+        .api
+        .remove_host(&root, "web-1", &Confirm::Nothing)
+        .await
+        .expect_err("an edited file");
+    assert_eq!(err.code, ErrorCode::Conflict);
+    assert!(config.exists());
+    scene
+        .api
+        .remove_host(
+            &root,
+            "web-1",
+            &Confirm::Paths(vec!["hosts/web-1/configuration.nix".into()]),
+        )
+        .await
+        .expect("remove with confirmation");
+    assert!(!root.join("hosts/web-1").exists());
+}
+
+#[tokio::test]
+async fn the_configuration_preview_reports_a_bad_field() {
+    let scene = Scene::new();
+    let root = scene.repo().await;
+    let mut host = new_host(&root, "web-1", None, "/dev/vda");
+    let preview = scene.api.preview_configuration(&host.config);
+    assert!(preview.text.contains("networking.hostName = \"web-1\""), "{}", preview.text);
+    assert!(preview.problem.is_none());
+    host.config.state_version = "latest".into();
+    assert!(scene.api.preview_configuration(&host.config).problem.is_some());
+}
