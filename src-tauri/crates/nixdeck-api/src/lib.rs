@@ -7,6 +7,7 @@
 //! one area to it; errors are [`ApiError`]s with a hint written once.
 #![deny(missing_docs)]
 
+pub mod access;
 pub mod deploy;
 pub mod doctor;
 pub mod error;

@@ -7,6 +7,7 @@
 //! with what is on disk ([`change`], [`diff`]). Reading and writing files, git and
 //! `nix-instantiate` live in `nixdeck_engine::repo`.
 
+pub mod access;
 pub mod change;
 pub mod diff;
 pub mod host;

@@ -148,7 +148,7 @@ pub fn check_user(user: &str) -> Result<(), NameError> {
     }
 }
 
-const KEY_TYPES: &[&str] = &[
+pub(crate) const KEY_TYPES: &[&str] = &[
     "ssh-ed25519",
     "ssh-rsa",
     "ssh-dss",
