@@ -26,7 +26,6 @@ import type {
   JobEvent,
   JobRecord,
   StartedJob,
-  WatchdogAlert,
 } from "./types";
 
 export const commands = {
@@ -70,7 +69,6 @@ export const commands = {
     };
   },
   cancelJob: (id: string) => invoke<void>("cancel_job", { id }),
-  jobAlerts: (id: string) => invoke<WatchdogAlert[]>("job_alerts", { id }),
   explainJob: (id: string) => invoke<Explanation>("explain_job", { id }),
   startValidate: (repo: string, host: string) => invoke<StartedJob>("start_validate", { repo, host }),
   previewDeploy: (repo: string, filter: string, goal: string | null, buildOnTarget: boolean, reboot: boolean) =>

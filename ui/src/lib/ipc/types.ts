@@ -126,7 +126,7 @@ export type JobEvent =
   | { kind: "started"; argv: string[] }
   | { kind: "lines"; stream: "stdout" | "stderr" | "log"; first_seq: number; lines: string[] }
   | ({ kind: "phase" } & PhaseEvent)
-  | { kind: "stalled"; secs: number }
+  | { kind: "stalled"; secs: number; alert: WatchdogAlert | null }
   | { kind: "finished"; outcome: Outcome };
 
 export interface StartedJob {

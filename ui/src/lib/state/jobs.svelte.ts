@@ -106,7 +106,6 @@ export type JobCommands = Pick<
   | "getJob"
   | "attachJob"
   | "cancelJob"
-  | "jobAlerts"
   | "explainJob"
   | "hardwareStatus"
   | "commitHardwareConfig"
@@ -184,7 +183,10 @@ export class JobView {
         break;
       }
       case "stalled":
-        this.stalledSecs = event.secs;
+        // The runner's watchdog speaks on the job's own events: a silent or
+        // repeating step comes with its alert, plain silence without.
+        if (event.alert) this.alerts = [...this.alerts, event.alert];
+        else this.stalledSecs = event.secs;
         break;
       case "finished":
         this.outcome = event.outcome;
@@ -263,7 +265,7 @@ export class JobView {
         if (e.kind === "finished") void this.finish();
       });
       if (this.running) {
-        this.timer = setInterval(() => void this.tick(), 1000);
+        this.timer = setInterval(() => this.tick(), 1000);
       } else {
         await this.finish();
       }
@@ -272,13 +274,8 @@ export class JobView {
     }
   }
 
-  private async tick(): Promise<void> {
+  private tick(): void {
     if (this.record) this.elapsedMs = Date.now() - this.record.started_at;
-    try {
-      this.alerts = await this.commands.jobAlerts(this.id);
-    } catch {
-      // The next tick tries again; alerts are advice, not state.
-    }
   }
 
   private finishing: Promise<void> | null = null;

@@ -10,7 +10,6 @@ const commands: JobCommands = {
   getJob: unused,
   attachJob: unused,
   cancelJob: unused,
-  jobAlerts: unused,
   explainJob: unused,
   hardwareStatus: unused,
   commitHardwareConfig: unused,
@@ -114,7 +113,7 @@ describe("JobView.apply", () => {
   it("shows a stall until output comes again, and warns on cancel after formatting began", () => {
     const v = new JobView(commands, "3");
     v.record = { kind: "install", result: "running", started_at: 0, ended_at: null } as JobRecord;
-    v.apply({ kind: "stalled", secs: 120 });
+    v.apply({ kind: "stalled", secs: 120, alert: null });
     expect(v.stalledSecs).toBe(120);
     v.apply({ kind: "lines", stream: "stderr", first_seq: 0, lines: ["more"] });
     expect(v.stalledSecs).toBeNull();
@@ -130,6 +129,17 @@ describe("JobView.apply", () => {
     expect(v.notice?.message).toBe("quiet for 10 min");
     v.keepWaiting();
     expect(v.notice).toBeNull();
+  });
+
+  it("takes the watchdog's alerts from the job's own stalled events", () => {
+    const v = new JobView(commands, "5");
+    v.record = { kind: "install", result: "running" } as JobRecord;
+    v.apply({ kind: "stalled", secs: 120, alert: null });
+    expect(v.stalledSecs).toBe(120);
+    expect(v.notice).toBeNull();
+    const alert = { kind: "silent" as const, step: "Formatting hard drive with disko", line: 4, message: "disko has been quiet for 10 min", usual_causes: "a disk that hangs" };
+    v.apply({ kind: "stalled", secs: 600, alert });
+    expect(v.notice?.message).toBe("disko has been quiet for 10 min");
   });
 });
 
