@@ -96,6 +96,8 @@ cargo clippy --workspace --all-targets -- -D warnings
 say "cargo test (unit and integration)"
 cargo test --workspace --exclude nixdeck-tests
 cargo test -p nixdeck-tests --test integration
+say "nixdeck-api (the workflows the window and the CLI share)"
+cargo test -p nixdeck-tests --test api
 
 # Built last: the test builds above compile the app without the bundled front end.
 build_app

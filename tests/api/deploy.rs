@@ -37,10 +37,18 @@ fn request(root: &Path, filter: &str) -> DeployRequest {
 async fn the_preview_shows_what_the_filter_selects_and_refuses_nothing() {
     let scene = Scene::new();
     let root = fleet(&scene);
-    let preview = scene.api.preview_deploy(&request(&root, "@web")).await.expect("preview");
+    let preview = scene
+        .api
+        .preview_deploy(&request(&root, "@web"))
+        .await
+        .expect("preview");
     assert_eq!(preview.selected, ["web1", "web2"]);
     assert_eq!(preview.targets[0].address, "192.0.2.11");
-    assert!(preview.argv.iter().any(|a| a == "@web"), "{:?}", preview.argv);
+    assert!(
+        preview.argv.iter().any(|a| a == "@web"),
+        "{:?}",
+        preview.argv
+    );
 
     let err = scene
         .api
@@ -51,7 +59,12 @@ async fn the_preview_shows_what_the_filter_selects_and_refuses_nothing() {
     let mut bad = request(&root, "@db");
     bad.goal = Some("explode".into());
     assert_eq!(
-        scene.api.preview_deploy(&bad).await.expect_err("bad goal").code,
+        scene
+            .api
+            .preview_deploy(&bad)
+            .await
+            .expect_err("bad goal")
+            .code,
         ErrorCode::Validation
     );
 }
@@ -74,7 +87,13 @@ async fn a_deploy_locks_the_flake_first_then_runs_colmena() {
     let outcome = scene.api.wait_job(id).await.unwrap();
     assert_eq!(outcome.result, JobResult::Succeeded, "{outcome:?}");
     assert!(root.join("flake.lock").is_file());
-    let kinds: Vec<JobKind> = scene.api.list_jobs(None).unwrap().iter().map(|j| j.kind).collect();
+    let kinds: Vec<JobKind> = scene
+        .api
+        .list_jobs(None)
+        .unwrap()
+        .iter()
+        .map(|j| j.kind)
+        .collect();
     assert_eq!(kinds, [JobKind::Deploy, JobKind::Lock], "newest first");
     let runs = invocations(&record);
     assert_eq!(runs[0][1..], ["flake", "lock"]);

@@ -12,13 +12,24 @@ async fn the_hardware_configuration_is_made_known_to_git_and_committed_alone() {
     let before = scene.api.hardware_status(&root, "web-1").await.unwrap();
     assert!(!before.exists && !before.tracked);
 
-    std::fs::write(root.join("hosts/web-1/hardware-configuration.nix"), "{ ... }: { }\n").unwrap();
+    std::fs::write(
+        root.join("hosts/web-1/hardware-configuration.nix"),
+        "{ ... }: { }\n",
+    )
+    .unwrap();
     let after = scene.api.hardware_status(&root, "web-1").await.unwrap();
-    assert!(after.exists && after.tracked && after.uncommitted, "{after:?}");
+    assert!(
+        after.exists && after.tracked && after.uncommitted,
+        "{after:?}"
+    );
     let files = scene.api.host_files(&root, "web-1").unwrap();
     assert_eq!(files.hardware.as_deref(), Some("{ ... }: { }\n"));
 
-    let committed = scene.api.commit_hardware_config(&root, "web-1").await.unwrap();
+    let committed = scene
+        .api
+        .commit_hardware_config(&root, "web-1")
+        .await
+        .unwrap();
     assert!(committed.tracked && !committed.uncommitted, "{committed:?}");
     let log = std::process::Command::new("git")
         .args(["log", "--format=%s", "--name-only", "-1"])
@@ -26,9 +37,18 @@ async fn the_hardware_configuration_is_made_known_to_git_and_committed_alone() {
         .output()
         .unwrap();
     let log = String::from_utf8_lossy(&log.stdout);
-    assert!(log.contains("add hardware configuration for web-1"), "{log}");
-    assert!(log.contains("hosts/web-1/hardware-configuration.nix"), "{log}");
-    assert!(!log.contains("configuration.nix\nhosts"), "only that file: {log}");
+    assert!(
+        log.contains("add hardware configuration for web-1"),
+        "{log}"
+    );
+    assert!(
+        log.contains("hosts/web-1/hardware-configuration.nix"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("configuration.nix\nhosts"),
+        "only that file: {log}"
+    );
 }
 
 /// After a reinstall the host presents a new key: both fingerprints are shown,
@@ -63,7 +83,10 @@ async fn a_changed_host_key_is_shown_then_replaced_only_as_confirmed() {
 
     let check = scene.api.check_host_key(&root, "web-1").await.unwrap();
     assert_eq!(check.status, HostKeyStatus::Changed, "{check:?}");
-    assert_eq!(check.new_fingerprint.as_deref(), Some(sshd.host_key_fingerprint.as_str()));
+    assert_eq!(
+        check.new_fingerprint.as_deref(),
+        Some(sshd.host_key_fingerprint.as_str())
+    );
     assert_ne!(check.old_fingerprint, check.new_fingerprint);
 
     let err = scene
@@ -82,5 +105,8 @@ async fn a_changed_host_key_is_shown_then_replaced_only_as_confirmed() {
     let text = std::fs::read_to_string(&known_hosts).unwrap();
     assert!(text.starts_with("# kept\n"), "{text}");
     assert!(text.contains("other.example"), "{text}");
-    assert!(!text.contains(&format!("[127.0.0.1]:{} {}", sshd.port, public_key(&old))), "{text}");
+    assert!(
+        !text.contains(&format!("[127.0.0.1]:{} {}", sshd.port, public_key(&old))),
+        "{text}"
+    );
 }

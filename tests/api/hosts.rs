@@ -8,7 +8,7 @@ async fn identity_problems_name_their_fields() {
     let scene = Scene::new();
     let root = scene.repo().await;
     let input = IdentityInput {
-        name: "Web_1".into(),
+        name: "web 1".into(),
         address: "h$(id)".into(),
         user: "-oProxyCommand=x".into(),
         port: 0,
@@ -33,10 +33,23 @@ async fn review_then_write_then_remove_a_host_with_its_edits_protected() {
     let root = scene.repo().await;
     let host = new_host(&root, "web-1", None, "/dev/disk/by-id/virtio-web1");
     let review = scene.api.review_new_host(&host).await.expect("review");
-    let paths: Vec<&str> = review.plan.changes.iter().map(|c| c.path.as_str()).collect();
+    let paths: Vec<&str> = review
+        .plan
+        .changes
+        .iter()
+        .map(|c| c.path.as_str())
+        .collect();
     assert!(paths.contains(&"hosts/web-1/disko.nix"), "{paths:?}");
-    assert!(review.command.contains("nixos-anywhere"), "{}", review.command);
-    assert!(review.command.contains("root@192.0.2.7"), "{}", review.command);
+    assert!(
+        review.command.contains("nixos-anywhere"),
+        "{}",
+        review.command
+    );
+    assert!(
+        review.command.contains("root@192.0.2.7"),
+        "{}",
+        review.command
+    );
     assert!(review.erase.is_empty(), "no facts, no disk identities");
 
     scene.api.write_new_host(&host, &[]).await.expect("write");
@@ -75,8 +88,16 @@ async fn the_configuration_preview_reports_a_bad_field() {
     let root = scene.repo().await;
     let mut host = new_host(&root, "web-1", None, "/dev/vda");
     let preview = scene.api.preview_configuration(&host.config);
-    assert!(preview.text.contains("networking.hostName = \"web-1\""), "{}", preview.text);
+    assert!(
+        preview.text.contains("networking.hostName = \"web-1\""),
+        "{}",
+        preview.text
+    );
     assert!(preview.problem.is_none());
     host.config.state_version = "latest".into();
-    assert!(scene.api.preview_configuration(&host.config).problem.is_some());
+    assert!(scene
+        .api
+        .preview_configuration(&host.config)
+        .problem
+        .is_some());
 }

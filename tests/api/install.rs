@@ -1,5 +1,6 @@
 use crate::{invocations, new_host, standins, Scene};
 use nixdeck_api::install::InstallRequest;
+use nixdeck_api::probe::{AuthChoice, ProbeOutcome, ProbeRequest};
 use nixdeck_api::ErrorCode;
 use nixdeck_core::tools::plan::InstallOptions;
 use nixdeck_engine::runner::JobResult;
@@ -12,10 +13,28 @@ use std::path::Path;
 pub(crate) async fn installable(scene: &Scene, sshd: &Sshd, disk: &LoopDisk) -> std::path::PathBuf {
     let root = scene.repo().await;
     let host = new_host(&root, "web", Some(sshd), &disk.dev);
-    scene.api.write_new_host(&host, &[]).await.expect("write host");
-    scene.api.reprobe_host(&root, "web").await.unwrap_or_else(|e| {
-        panic!("probe: {e:?}\n{}", sshd.log());
-    });
+    scene
+        .api
+        .write_new_host(&host, &[])
+        .await
+        .expect("write host");
+    // The wizard's probe, with the key file the install will use.
+    let probed = scene
+        .api
+        .probe_host(ProbeRequest {
+            repo: root.to_string_lossy().into_owned(),
+            host: "web".into(),
+            address: "127.0.0.1".into(),
+            user: "root".into(),
+            port: sshd.port,
+            auth: AuthChoice::KeyFile {
+                path: sshd.user_key_path.to_string_lossy().into_owned(),
+            },
+            trust_fingerprint: None,
+        })
+        .await
+        .unwrap_or_else(|e| panic!("probe: {e:?}\n{}", sshd.log()));
+    assert!(matches!(probed, ProbeOutcome::Facts { .. }), "{probed:?}");
     root
 }
 
@@ -80,7 +99,9 @@ async fn the_gate_checks_then_locks_then_runs_nixos_anywhere() {
     assert_eq!(programs, ["nix", "nix"], "{runs:?}");
     assert_eq!(runs[0][1..], ["flake", "lock"], "the flake is locked first");
     let install = &runs[1];
-    assert!(install.iter().any(|a| a == "nixos-anywhere" || a.contains("nixos-anywhere")));
+    assert!(install
+        .iter()
+        .any(|a| a == "nixos-anywhere" || a.contains("nixos-anywhere")));
     let at = install.iter().position(|a| a == "-i").expect("-i");
     assert_eq!(install[at + 1], sshd.user_key_path.to_string_lossy());
     assert!(install.iter().any(|a| a == "root@127.0.0.1"), "{install:?}");
@@ -106,7 +127,11 @@ async fn a_swapped_disk_stops_the_install_before_anything_runs() {
         .await
         .expect_err("the disk changed");
     assert_eq!(err.code, ErrorCode::Conflict, "{err:?}");
-    assert!(err.message.contains("not the ones confirmed"), "{}", err.message);
+    assert!(
+        err.message.contains("not the ones confirmed"),
+        "{}",
+        err.message
+    );
     assert!(err.hint.is_some());
     assert!(invocations(&record).is_empty(), "nothing may run");
 }

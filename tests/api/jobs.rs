@@ -37,19 +37,43 @@ async fn watchdog_alerts_arrive_on_the_channel_and_finished_jobs_replay_their_st
     let record = scene.path("argv.record");
     let _env = standins(&record, "hang-disko").await;
     std::env::set_var("NIXDECK_WATCHDOG_SILENCE_SECS", "1");
-    let check = scene.api.install_check(&request(&root, &sshd), false).await.unwrap();
-    let warnings: Vec<String> = check.preflight.findings.iter().map(|f| f.rule.id().to_string()).collect();
+    let check = scene
+        .api
+        .install_check(&request(&root, &sshd), false)
+        .await
+        .unwrap();
+    let warnings: Vec<String> = check
+        .preflight
+        .findings
+        .iter()
+        .map(|f| f.rule.id().to_string())
+        .collect();
     let live = Arc::new(Collect::default());
     let started = scene
         .api
-        .start_install(&request(&root, &sshd), "web", &warnings, None, false, Some(live.clone()))
+        .start_install(
+            &request(&root, &sshd),
+            "web",
+            &warnings,
+            None,
+            false,
+            Some(live.clone()),
+        )
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     std::env::remove_var("NIXDECK_WATCHDOG_SILENCE_SECS");
     let id = parse_job_id(&started.job_id).unwrap();
     let begin = Instant::now();
-    while !live.events().iter().any(|e| matches!(e, JobEvent::Stalled { alert: Some(_), .. })) {
-        assert!(begin.elapsed() < Duration::from_secs(30), "no watchdog alert: {:?}", live.events());
+    while !live
+        .events()
+        .iter()
+        .any(|e| matches!(e, JobEvent::Stalled { alert: Some(_), .. }))
+    {
+        assert!(
+            begin.elapsed() < Duration::from_secs(30),
+            "no watchdog alert: {:?}",
+            live.events()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     scene.api.cancel_job(id).expect("cancel");
@@ -59,7 +83,12 @@ async fn watchdog_alerts_arrive_on_the_channel_and_finished_jobs_replay_their_st
     let replay = Arc::new(Collect::default());
     scene.api.attach_job(id, 0, replay.clone()).expect("attach");
     let events = replay.events();
-    assert!(events.iter().any(|e| matches!(e, JobEvent::Phase(p) if p.phase == "disko")), "{events:?}");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, JobEvent::Phase(p) if p.phase == "disko")),
+        "{events:?}"
+    );
     assert!(matches!(events.last(), Some(JobEvent::Finished { .. })));
     let explained = scene.api.explain_job(id).expect("explain");
     assert!(!explained.steps.is_empty(), "{explained:?}");
@@ -77,6 +106,9 @@ fn job_ids_are_checked() {
 #[tokio::test]
 async fn an_unknown_job_is_not_found() {
     let scene = Scene::new();
-    assert_eq!(scene.api.get_job(999).unwrap_err().code, ErrorCode::NotFound);
+    assert_eq!(
+        scene.api.get_job(999).unwrap_err().code,
+        ErrorCode::NotFound
+    );
     assert!(scene.api.list_jobs(None).unwrap().is_empty());
 }

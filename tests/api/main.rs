@@ -12,11 +12,11 @@ mod layouts;
 mod probe;
 mod repos;
 
+use nixdeck_api::hosts::NewHost;
 use nixdeck_api::{Api, SshFiles};
 use nixdeck_core::disko::templates::instantiate;
 use nixdeck_core::facts::BootMode;
 use nixdeck_core::repo::{Deployment, HostName, SystemConfig};
-use nixdeck_api::hosts::NewHost;
 use nixdeck_tests::fixture;
 use nixdeck_tests::sshd::Sshd;
 use std::path::{Path, PathBuf};
@@ -111,8 +111,16 @@ fn new_host(repo: &Path, name: &str, sshd: Option<&Sshd>, disk: &str) -> NewHost
     }
 }
 
-/// Every invocation a stand-in recorded in `record`: program, then arguments.
+/// Every invocation a stand-in recorded in `record` (program, then arguments),
+/// without nix's `show-config` (how nixdeck asks whether flakes are on).
 fn invocations(record: &Path) -> Vec<Vec<String>> {
+    all_invocations(record)
+        .into_iter()
+        .filter(|run| run.get(1).map(String::as_str) != Some("show-config"))
+        .collect()
+}
+
+fn all_invocations(record: &Path) -> Vec<Vec<String>> {
     let text = std::fs::read_to_string(record).unwrap_or_default();
     let mut out = Vec::new();
     let mut current = Vec::new();

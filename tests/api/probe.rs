@@ -56,7 +56,10 @@ async fn first_contact_shows_the_key_then_the_accepted_key_is_trusted() {
     assert!(std::path::Path::new(&stored_at).is_file());
     assert_eq!(scene.api.host_facts(&root, "web-1").unwrap(), Some(*facts));
     let recorded = std::fs::read_to_string(&known_hosts).unwrap();
-    assert!(recorded.contains(&format!("[127.0.0.1]:{}", sshd.port)), "{recorded}");
+    assert!(
+        recorded.contains(&format!("[127.0.0.1]:{}", sshd.port)),
+        "{recorded}"
+    );
 }
 
 #[tokio::test]

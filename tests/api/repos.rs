@@ -11,7 +11,7 @@ async fn a_created_repository_is_opened_and_remembered() {
     assert!(root.join(".git").is_dir(), "git init ran");
     let recent = scene.api.recent_repos();
     assert_eq!(recent.len(), 1);
-    assert_eq!(recent[0].path, root.to_string_lossy());
+    assert_eq!(recent[0].path, root);
 
     let view = scene.api.open_repo(&root).await.expect("open");
     assert!(view.has_flake);

@@ -140,7 +140,12 @@ impl Api {
             message: None,
         };
         Ok(
-            match Session::connect(&target, &self.connect_options(Auth::Default, HostKeyPolicy::Strict)).await {
+            match Session::connect(
+                &target,
+                &self.connect_options(Auth::Default, HostKeyPolicy::Strict),
+            )
+            .await
+            {
                 Ok(session) => {
                     session.close().await;
                     none

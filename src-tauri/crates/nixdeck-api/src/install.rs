@@ -77,7 +77,6 @@ pub struct InstallPlan {
 /// Stands for the private file a LUKS passphrase is written to when the job runs.
 const SECRET_FILE: &str = "<temporary 0600 file>";
 
-
 /// The host to install: the repository's colmena node with the overrides on
 /// top, or (for a host the flake does not deploy yet) the overrides alone.
 async fn install_target(request: &InstallRequest) -> ApiResult<(HostTarget, Option<String>)> {

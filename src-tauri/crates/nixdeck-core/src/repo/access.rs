@@ -64,7 +64,9 @@ pub fn login_after(files: &[ConfigFile<'_>], user: &str, local_keys: &[String]) 
     let all: String = files.iter().map(|f| f.text).collect::<Vec<_>>().join("\n");
     let where_keys = format!(
         "users.users.{user}.openssh.authorizedKeys.keys in {}",
-        files.first().map_or("the host's configuration.nix", |f| f.path)
+        files
+            .first()
+            .map_or("the host's configuration.nix", |f| f.path)
     );
     if !mentions_sshd(&all) {
         return Access::Locked {
@@ -90,9 +92,14 @@ pub fn login_after(files: &[ConfigFile<'_>], user: &str, local_keys: &[String]) 
         };
     }
     let password = user != "root"
-        && ["hashedPassword", "initialPassword", "initialHashedPassword", "passwordFile"]
-            .iter()
-            .any(|p| all.contains(p));
+        && [
+            "hashedPassword",
+            "initialPassword",
+            "initialHashedPassword",
+            "passwordFile",
+        ]
+        .iter()
+        .any(|p| all.contains(p));
     if password {
         return Access::Open {
             key: format!("{user}'s password"),
@@ -105,7 +112,9 @@ pub fn login_after(files: &[ConfigFile<'_>], user: &str, local_keys: &[String]) 
     };
     Access::Locked {
         reason,
-        fix: format!("add your public key (e.g. the line in ~/.ssh/id_ed25519.pub) to {where_keys}"),
+        fix: format!(
+            "add your public key (e.g. the line in ~/.ssh/id_ed25519.pub) to {where_keys}"
+        ),
     }
 }
 
@@ -134,7 +143,8 @@ mod tests {
     use super::*;
 
     const MINE: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl me@laptop";
-    const OTHER: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBb9J5f0Q4ZJmYl1kN9X2pV7q8WcYt3eR6uH0sDgLmQa";
+    const OTHER: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBb9J5f0Q4ZJmYl1kN9X2pV7q8WcYt3eR6uH0sDgLmQa";
 
     fn config(body: &str) -> String {
         format!("{{ ... }}:\n{{\n  services.openssh.enable = true;\n{body}\n}}\n")
@@ -156,7 +166,12 @@ mod tests {
         let text = config(&format!(
             "  users.users.root.openssh.authorizedKeys.keys = [ \"{MINE}\" ];"
         ));
-        assert_eq!(check(&text, "root"), Access::Open { key: "me@laptop".into() });
+        assert_eq!(
+            check(&text, "root"),
+            Access::Open {
+                key: "me@laptop".into()
+            }
+        );
     }
 
     #[test]
@@ -165,7 +180,12 @@ mod tests {
             panic!("no key must lock");
         };
         assert!(reason.contains("no SSH key"), "{reason}");
-        assert!(fix.contains("users.users.root.openssh.authorizedKeys.keys in hosts/web/configuration.nix"), "{fix}");
+        assert!(
+            fix.contains(
+                "users.users.root.openssh.authorizedKeys.keys in hosts/web/configuration.nix"
+            ),
+            "{fix}"
+        );
         let foreign = config(&format!(
             "  users.users.root.openssh.authorizedKeys.keys = [ \"{OTHER}\" ];"
         ));
@@ -175,7 +195,9 @@ mod tests {
     #[test]
     fn sshd_off_locks_and_key_files_are_unsure() {
         let text = format!("{{ users.users.root.openssh.authorizedKeys.keys = [ \"{MINE}\" ]; }}");
-        assert!(matches!(check(&text, "root"), Access::Locked { reason, .. } if reason.contains("sshd")));
+        assert!(
+            matches!(check(&text, "root"), Access::Locked { reason, .. } if reason.contains("sshd"))
+        );
         let files = config("  users.users.root.openssh.authorizedKeys.keyFiles = [ ./me.pub ];");
         assert!(matches!(check(&files, "root"), Access::Unsure { .. }));
         let variable = config("  users.users.root.openssh.authorizedKeys.keys = myKeys;");
