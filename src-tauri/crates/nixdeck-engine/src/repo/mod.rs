@@ -81,7 +81,7 @@ impl Confirm {
     fn covers(&self, change: &FileChange) -> bool {
         match self {
             Confirm::Nothing => false,
-            Confirm::Paths(paths) => paths.iter().any(|p| *p == change.path),
+            Confirm::Paths(paths) => paths.contains(&change.path),
             Confirm::Seen(seen) => seen.iter().any(|s| change.is_seen_as(s)),
             Confirm::All => true,
         }
