@@ -189,7 +189,7 @@ async fn tag_redeploy_and_history() -> Result<()> {
         Some("false")
     );
     let argv = app.text("deploy-argv").await?;
-    assert!(argv.contains("apply switch --on @web"), "{argv}");
+    assert!(argv.contains("apply switch --on=@web"), "{argv}");
     app.screenshot("tag-selected").await?;
 
     // Deploy: each node ends with its result.

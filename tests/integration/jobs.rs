@@ -412,8 +412,7 @@ fn flakes_are_detected_from_the_local_nix() {
             "github:zhaofengli/colmena",
             "--",
             "apply",
-            "--on",
-            "web1"
+            "--on=web1"
         ]
     );
 }
@@ -470,8 +469,7 @@ fn plan_deploy_resolves_the_filter_against_the_fleet() {
             "--",
             "apply",
             "boot",
-            "--on",
-            "@web",
+            "--on=@web",
             "--build-on-target",
             "--reboot",
             "--parallel",
@@ -614,8 +612,7 @@ fn deploy_runs_colmena_on_the_selection() {
             "github:zhaofengli/colmena",
             "--",
             "apply",
-            "--on",
-            "@web"
+            "--on=@web"
         ]
     );
     let jobs = json(&s.run("ok", &["jobs", "list", "--json"]));

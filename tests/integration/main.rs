@@ -2,6 +2,7 @@
 //! One module per area.
 
 mod disko;
+mod edges;
 mod explain;
 mod jobs;
 mod preflight;

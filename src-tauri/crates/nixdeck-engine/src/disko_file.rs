@@ -7,24 +7,33 @@
 //! as empty sets); only `disko.devices` is evaluated, so the rest of a module may
 //! refer to things that do not exist here. `lib` is nixpkgs' `lib` when a nixpkgs
 //! is known ([`LoadOptions::for_file`] finds the one the enclosing `flake.lock` pins,
-//! if it is in the store) or `<nixpkgs>` is on `NIX_PATH`; otherwise nixdeck's small
+//! if it is in the store) or `NIX_PATH` has `nixpkgs=<folder>`; otherwise nixdeck's small
 //! built-in `lib` (see [`BUILTIN_LIB_NAMES`]). `mkDefault`, `mkForce`, `mkIf`,
 //! `mkMerge` and `mkOrder` are resolved the way the module system would for a
 //! single definition: overrides and orders unwrapped, a false `mkIf` drops the
 //! option, a merge combines its parts.
+//!
+//! A disko file comes from a repository, so it is evaluated in Nix's restricted
+//! mode ([`crate::nix_eval::Restricted`]): it may read only its repository (the
+//! folder of the nearest `flake.nix` above it, else its own folder) and the nixpkgs
+//! whose `lib` it gets, cannot fetch, and is stopped after [`DISKO_EVAL_TIMEOUT`].
 
-use crate::nix_eval::{eval_expr_json, EvalError};
+use crate::nix_eval::{eval_restricted_json, EvalError, Restricted};
 use nixdeck_core::disko::{self, DiskLayout, LayoutError};
 use nixdeck_core::nix::quote_string;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use thiserror::Error;
+
+/// How long evaluating one `disko.nix` may take; a batch gets this per file.
+pub const DISKO_EVAL_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Where `lib` comes from when a file is a function.
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
     /// A nixpkgs source tree (e.g. the flake's locked nixpkgs in the store); its
-    /// `lib` is used. Without it: `<nixpkgs/lib>` if `NIX_PATH` has `nixpkgs`, else
+    /// `lib` is used. Without it: the `nixpkgs=<folder>` of `NIX_PATH`, else
     /// the built-in subset.
     pub nixpkgs: Option<PathBuf>,
 }
@@ -193,7 +202,8 @@ pub enum DiskoFileError {
     /// `nix-instantiate` is not installed.
     #[error("{file}: cannot evaluate it: `nix-instantiate` was not found; install Nix (Debian: `apt install nix-bin`)")]
     NixMissing { file: String },
-    /// Nix could not evaluate the file.
+    /// Nix could not evaluate the file, or it was stopped (time, output, an access
+    /// outside its repository).
     #[error("{file}: Nix could not evaluate `disko.devices`:\n{message}")]
     Eval { file: String, message: String },
     /// The file evaluated, but not to a disko layout.
@@ -245,6 +255,44 @@ pub async fn evaluate_devices_many(
     paths: &[&Path],
     options: &LoadOptions,
 ) -> Result<Vec<Value>, DiskoFileError> {
+    let per_file = u32::try_from(paths.len().max(1)).unwrap_or(u32::MAX);
+    evaluate_devices_limited(paths, options, DISKO_EVAL_TIMEOUT.saturating_mul(per_file)).await
+}
+
+/// The folder a disko file may read: its repository (nearest ancestor holding a
+/// `flake.nix`), or its own folder when it is in none.
+fn readable_root(file: &Path) -> PathBuf {
+    let dir = file.parent().unwrap_or(Path::new("/"));
+    dir.ancestors()
+        .find(|d| d.join("flake.nix").is_file())
+        .unwrap_or(dir)
+        .to_path_buf()
+}
+
+/// `nixpkgs=<folder>` of `NIX_PATH`, when it names a local folder: restricted mode
+/// hides the search path, so nixdeck passes that nixpkgs explicitly.
+fn nixpkgs_from_nix_path() -> Option<PathBuf> {
+    let nix_path = std::env::var("NIX_PATH").ok()?;
+    nix_path.split(':').find_map(|entry| {
+        let dir = Path::new(entry.strip_prefix("nixpkgs=")?);
+        let dir = std::fs::canonicalize(dir).ok()?;
+        dir.join("lib").is_dir().then_some(dir)
+    })
+}
+
+/// [`evaluate_devices_many`] stopped after `timeout`.
+pub async fn evaluate_devices_limited(
+    paths: &[&Path],
+    options: &LoadOptions,
+    timeout: Duration,
+) -> Result<Vec<Value>, DiskoFileError> {
+    let options = &LoadOptions {
+        nixpkgs: options
+            .nixpkgs
+            .as_ref()
+            .map(|d| std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()))
+            .or_else(nixpkgs_from_nix_path),
+    };
     let file = match paths {
         [one] => one.display().to_string(),
         _ => format!("{} files", paths.len()),
@@ -261,10 +309,23 @@ pub async fn evaluate_devices_many(
                 source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
             });
         }
-        absolute.push(abs);
+        // Real paths: restricted mode compares them after resolving symlinks.
+        absolute.push(std::fs::canonicalize(&abs).unwrap_or(abs));
     }
+    let mut readable: Vec<PathBuf> = absolute.iter().map(|p| readable_root(p)).collect();
+    readable.sort();
+    readable.dedup();
+    readable.extend(options.nixpkgs.iter().cloned());
+    let cwd = readable
+        .first()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("/"));
+    let limits = Restricted {
+        timeout,
+        ..Restricted::new(readable)
+    };
     let expr = expression(&absolute, options);
-    let value = eval_expr_json(&expr, &[], None)
+    let value = eval_restricted_json(&expr, &[], &cwd, &limits, &file)
         .await
         .map_err(|e| match e {
             EvalError::NixMissing => DiskoFileError::NixMissing { file: file.clone() },
@@ -315,9 +376,7 @@ fn expression(paths: &[PathBuf], options: &LoadOptions) -> String {
             "import ({} + \"/lib\")",
             quote_string(&dir.display().to_string())
         ),
-        None => "if builtins.any (e: e.prefix == \"nixpkgs\") builtins.nixPath \
-                 then import <nixpkgs/lib> else builtinLib"
-            .to_string(),
+        None => "builtinLib".to_string(),
     };
     let files: Vec<String> = paths
         .iter()

@@ -24,8 +24,11 @@ pub fn load(repo: &Path, host: &HostName) -> Option<HostFacts> {
     serde_json::from_slice(&text).ok()
 }
 
-/// Stores `facts` for `host`, atomically.
+/// Stores `facts` for `host`, atomically; refused when `.nixdeck/` (or a folder
+/// under it) is a link leading out of the repository.
 pub fn save(repo: &Path, host: &HostName, facts: &HostFacts) -> std::io::Result<PathBuf> {
+    let rel = format!(".nixdeck/facts/{}.json", host.as_str());
+    crate::repo::inside(repo, &rel).map_err(|e| std::io::Error::other(e.to_string()))?;
     let file = path(repo, host);
     let json = serde_json::to_vec_pretty(facts).map_err(std::io::Error::other)?;
     crate::atomic::write_atomic(&file, &json)?;
@@ -49,5 +52,16 @@ mod tests {
         let file = save(dir.path(), &host, &facts).unwrap();
         assert_eq!(file, dir.path().join(".nixdeck/facts/web-1.json"));
         assert_eq!(load(dir.path(), &host), Some(facts));
+    }
+
+    #[test]
+    fn facts_are_not_written_through_a_link_out_of_the_repository() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join(".nixdeck")).unwrap();
+        let host = HostName::new("web-1").unwrap();
+        let err = save(dir.path(), &host, &HostFacts::default()).unwrap_err();
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+        assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
     }
 }

@@ -8,6 +8,12 @@ use nixdeck_core::facts::{HostFacts, Privilege};
 use std::time::{SystemTime, UNIX_EPOCH};
 use thiserror::Error;
 
+/// Most bytes of probe output read: the facts of a machine with hundreds of disks
+/// take a few hundred KiB; anything far beyond is not the probe script answering.
+pub const MAX_PROBE_OUTPUT: usize = 8 << 20;
+/// Most bytes of the probe's error output kept for a message.
+const MAX_PROBE_STDERR: usize = 4 << 10;
+
 /// What the probe needs besides how to connect.
 #[derive(Debug, Clone, Default)]
 pub struct ProbeOptions {
@@ -40,6 +46,9 @@ pub enum ProbeError {
     /// Its output could not be read.
     #[error("the target's answers could not be read: {0}")]
     Output(#[from] ReportError),
+    /// It printed more than the probe ever needs.
+    #[error("the target answered the probe with {bytes} bytes, more than the {limit} nixdeck reads: it was not parsed")]
+    OutputTooLarge { bytes: usize, limit: usize },
 }
 
 impl ProbeError {
@@ -50,6 +59,7 @@ impl ProbeError {
             ProbeError::SudoRequired { .. } => "sudo_required",
             ProbeError::ScriptFailed { .. } => "script_failed",
             ProbeError::Output(_) => "bad_output",
+            ProbeError::OutputTooLarge { .. } => "output_too_large",
         }
     }
 
@@ -62,6 +72,7 @@ impl ProbeError {
             ),
             ProbeError::ScriptFailed { .. } => "The target needs a POSIX /bin/sh and util-linux (lsblk); a rescue system usually has both.".into(),
             ProbeError::Output(_) => "The target's tools print something nixdeck does not understand; please report it with the output of `lsblk --json -b`.".into(),
+            ProbeError::OutputTooLarge { .. } => "Check that the login shell of the target prints nothing of its own (a banner or profile script writing to stdout), then probe again.".into(),
         }
     }
 }
@@ -86,17 +97,35 @@ pub async fn probe_session(
     address: &str,
     options: &ProbeOptions,
 ) -> Result<HostFacts, ProbeError> {
+    probe_session_limited(session, address, options, MAX_PROBE_OUTPUT).await
+}
+
+/// [`probe_session`] reading at most `max_output` bytes of the script's output.
+pub async fn probe_session_limited(
+    session: &Session,
+    address: &str,
+    options: &ProbeOptions,
+    max_output: usize,
+) -> Result<HostFacts, ProbeError> {
     let script = report::script();
     let out = session
         .exec("the probe script", "sh -s", script.as_bytes())
         .await?;
+    // Checked before anything is decoded or parsed.
+    if out.stdout.len() > max_output {
+        return Err(ProbeError::OutputTooLarge {
+            bytes: out.stdout.len(),
+            limit: max_output,
+        });
+    }
     let stdout = String::from_utf8_lossy(&out.stdout);
     if out.exit_status != Some(0) {
+        let stderr = &out.stderr[..out.stderr.len().min(MAX_PROBE_STDERR)];
         return Err(ProbeError::ScriptFailed {
             status: out
                 .exit_status
                 .map_or_else(|| "none (killed)".into(), |s| s.to_string()),
-            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            stderr: String::from_utf8_lossy(stderr).trim().to_string(),
         });
     }
     let now = SystemTime::now()

@@ -178,6 +178,49 @@ impl FileChange {
     }
 }
 
+/// What a person saw of one pending change when they confirmed it: the file, the
+/// hash of its text on disk then, and the hash of the text nixdeck proposed. A
+/// confirmation covers a change only while both still hold, so a file edited again
+/// after review (or a proposal that changed) is never written unseen.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeenChange {
+    pub path: String,
+    /// [`FileChange::current_hash`] as shown (`None`: the file did not exist).
+    pub current_hash: Option<String>,
+    /// Hash of the proposed text as shown (`None`: a deletion).
+    #[serde(default)]
+    pub proposed_hash: Option<String>,
+}
+
+impl FileChange {
+    /// The hash of the text this change writes (`None`: it deletes).
+    pub fn proposed_hash(&self) -> Option<String> {
+        match &self.action {
+            ChangeAction::Write { content } | ChangeAction::Move { content, .. } => {
+                Some(content_hash(content.as_bytes()))
+            }
+            ChangeAction::Delete => None,
+        }
+    }
+
+    /// What a person sees of this change, to bind their confirmation to.
+    pub fn seen(&self) -> SeenChange {
+        SeenChange {
+            path: self.path.clone(),
+            current_hash: self.current_hash.clone(),
+            proposed_hash: self.proposed_hash(),
+        }
+    }
+
+    /// Whether `seen` is this very change: same file, same text on disk, same proposal.
+    pub fn is_seen_as(&self, seen: &SeenChange) -> bool {
+        seen.path == self.path
+            && seen.current_hash == self.current_hash
+            && seen.proposed_hash == self.proposed_hash()
+    }
+}
+
 /// Every file a repository operation would create, replace or delete.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -197,6 +240,11 @@ impl WritePlan {
             .iter()
             .filter(|c| c.needs_confirmation())
             .collect()
+    }
+
+    /// What a person confirms when they agree to every pending change as shown.
+    pub fn seen(&self) -> Vec<SeenChange> {
+        self.pending().into_iter().map(FileChange::seen).collect()
     }
 
     /// Adds the change of `path` to `proposed`, if any.
@@ -245,5 +293,21 @@ mod tests {
         assert_eq!(pending, ["edited.nix", "foreign.nix"]);
         assert_eq!(plan.changes.len(), 4, "unchanged files are not planned");
         assert!(plan.changes[1].diff.contains("-old, edited\n+new\n"));
+    }
+
+    #[test]
+    fn a_confirmation_is_bound_to_the_texts_seen() {
+        let record = WrittenRecord::default();
+        let plan_of = |disk: &[u8], new: &str| {
+            let mut plan = WritePlan::default();
+            plan.push("a.nix", Some(disk), Some(new), &record);
+            plan
+        };
+        let seen = plan_of(b"hand\n", "nixdeck\n").seen();
+        assert_eq!(seen.len(), 1);
+        assert!(plan_of(b"hand\n", "nixdeck\n").changes[0].is_seen_as(&seen[0]));
+        // Edited again after review, or a different proposal: not what was seen.
+        assert!(!plan_of(b"hand, again\n", "nixdeck\n").changes[0].is_seen_as(&seen[0]));
+        assert!(!plan_of(b"hand\n", "nixdeck 2\n").changes[0].is_seen_as(&seen[0]));
     }
 }

@@ -16,7 +16,7 @@ pub mod outline;
 pub mod render;
 pub mod view;
 
-pub use change::{ChangeAction, FileChange, Ownership, WritePlan, WrittenRecord};
+pub use change::{ChangeAction, FileChange, Ownership, SeenChange, WritePlan, WrittenRecord};
 pub use host::{
     Deployment, FlakeSpec, HostSpec, SystemConfig, DEFAULT_NIXPKGS_REF, DEFAULT_SYSTEM,
 };

@@ -2,7 +2,7 @@
 //! and the problems it found. Built from a directory scan and, when the flake could
 //! be read, its outline ([`super::outline`]).
 
-use super::names::HostName;
+use super::names::{self, HostName, NameError, Tag};
 use super::outline::{FlakeDetails, FlakeOutline, ReadDeployment};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -135,6 +135,32 @@ impl HostSummary {
     }
 }
 
+/// Every deployment setting of `d` that fails the rule typed input passes, as
+/// `(field, why)`. Such a value is shown, never used: planning an install or a
+/// deploy of the host refuses it ([`crate::tools::plan::check_target`]).
+pub fn deployment_faults(d: &ReadDeployment) -> Vec<(&'static str, NameError)> {
+    let mut faults = Vec::new();
+    if let Some(host) = &d.target_host {
+        if let Err(e) = names::check_address(host) {
+            faults.push(("targetHost", e));
+        }
+    }
+    if let Some(user) = &d.target_user {
+        if let Err(e) = names::check_user(user) {
+            faults.push(("targetUser", e));
+        }
+    }
+    if d.target_port == Some(0) {
+        faults.push(("targetPort", NameError::Port));
+    }
+    for tag in &d.tags {
+        if let Err(e) = Tag::new(tag) {
+            faults.push(("tags", e));
+        }
+    }
+    faults
+}
+
 /// Builds the view of the repository at `root` from its host directories and what
 /// could be read from its flake.
 pub fn assemble(
@@ -198,6 +224,19 @@ pub fn assemble(
             }
             if let Some(d) = reading.details.deployments.get(&name) {
                 host.apply_deployment(d);
+                // nixdeck's layout keeps the settings in host.nix; others set them in flake.nix.
+                let file = if host.has_host_data {
+                    format!("hosts/{name}/host.nix")
+                } else {
+                    "flake.nix".to_string()
+                };
+                for (field, err) in deployment_faults(d) {
+                    host.notes.push(format!("{file}: deployment.{field} is not usable, so nixdeck will not install or deploy it"));
+                    problems.push(Problem {
+                        host: Some(name.clone()),
+                        message: format!("{file}: deployment.{field} of {name}: {err}; nixdeck will not install or deploy {name} until it is corrected"),
+                    });
+                }
             }
             if let Some((_, err)) = reading.detail_errors.iter().find(|(n, _)| *n == name) {
                 host.notes.push("its deployment settings could not be read without building the flake; nixdeck leaves them alone".into());

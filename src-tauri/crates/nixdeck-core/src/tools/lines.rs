@@ -6,7 +6,8 @@
 //! everything may be coloured with ANSI escapes. This module owns:
 //! - [`LineSplitter`]: a streaming splitter over raw bytes (`\r\n` ends a line,
 //!   a lone `\r` starts a redraw of the current line), with a bound on line length
-//!   so memory stays flat whatever the child writes;
+//!   ([`MAX_LINE_BYTES`], the rest of a longer line dropped and the line marked
+//!   with [`TRUNCATED_MARK`]) so memory and the log stay flat whatever the child writes;
 //! - [`strip_ansi`]: the plain text used for analysis;
 //! - [`styled_spans`]: SGR colours kept as spans for display;
 //! - [`split_glued_progress`]: a nix progress text that a redraw glued in front of
@@ -15,9 +16,13 @@
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
-/// Longest line kept whole; a longer one is cut into pieces of this size so a
-/// child writing without newlines cannot grow memory without bound.
+/// Longest line kept; of a longer one the first this many bytes are kept, marked
+/// with [`TRUNCATED_MARK`], and the rest up to its end is dropped, so a child
+/// writing without newlines grows neither memory nor the log.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
+
+/// Ends a line that was longer than [`MAX_LINE_BYTES`].
+pub const TRUNCATED_MARK: &str = " …[line longer than 64 KiB: the rest was dropped]";
 
 /// Cuts a byte stream into terminal lines, as they come.
 ///
@@ -35,6 +40,8 @@ pub struct LineSplitter {
     pending_cr: bool,
     /// How many times the current line was redrawn.
     redraws: u32,
+    /// The current line passed [`MAX_LINE_BYTES`] and was emitted: drop the rest.
+    skipping: bool,
 }
 
 impl LineSplitter {
@@ -71,7 +78,10 @@ impl LineSplitter {
             }
             match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
                 Some(at)
-                    if self.current.is_empty() && at <= MAX_LINE_BYTES && ends_line(rest, at) =>
+                    if self.current.is_empty()
+                        && !self.skipping
+                        && at <= MAX_LINE_BYTES
+                        && ends_line(rest, at) =>
                 {
                     // The common case, a whole line inside the chunk: one copy.
                     out.push(String::from_utf8_lossy(&rest[..at]).into_owned());
@@ -119,6 +129,10 @@ impl LineSplitter {
     pub fn finish(&mut self) -> Option<String> {
         self.pending_cr = false;
         self.redraws = 0;
+        if std::mem::take(&mut self.skipping) {
+            self.current.clear();
+            return None;
+        }
         let line = String::from_utf8_lossy(&self.current).into_owned();
         self.current.clear();
         if strip_ansi(&line).trim().is_empty() {
@@ -129,18 +143,27 @@ impl LineSplitter {
     }
 
     fn append(&mut self, bytes: &[u8], out: &mut Vec<String>) {
-        let mut bytes = bytes;
-        while self.current.len() + bytes.len() > MAX_LINE_BYTES {
+        if self.skipping {
+            return;
+        }
+        if self.current.len() + bytes.len() > MAX_LINE_BYTES {
             let room = MAX_LINE_BYTES - self.current.len();
             self.current.extend_from_slice(&bytes[..room]);
-            bytes = &bytes[room..];
-            self.emit(out);
+            let mut line = String::from_utf8_lossy(&self.current).into_owned();
+            line.push_str(TRUNCATED_MARK);
+            out.push(line);
+            self.current.clear();
+            self.skipping = true;
+            return;
         }
         self.current.extend_from_slice(bytes);
     }
 
+    /// Ends the current line; a truncated one was emitted already.
     fn emit(&mut self, out: &mut Vec<String>) {
-        out.push(String::from_utf8_lossy(&self.current).into_owned());
+        if !std::mem::take(&mut self.skipping) {
+            out.push(String::from_utf8_lossy(&self.current).into_owned());
+        }
         self.current.clear();
         self.redraws = 0;
     }
@@ -550,13 +573,32 @@ mod tests {
     }
 
     #[test]
-    fn overlong_lines_are_cut() {
+    fn overlong_lines_are_truncated_and_marked() {
         let big = vec![b'x'; MAX_LINE_BYTES * 2 + 10];
-        let (lines, last) = split_chunks(&[&big, b"\n"]);
-        assert_eq!(lines.len(), 3);
-        assert_eq!(lines[0].len(), MAX_LINE_BYTES);
-        assert_eq!(lines[2].len(), 10);
+        let (lines, last) = split_chunks(&[b"before\n", &big, b"\nafter\n"]);
+        assert_eq!(
+            lines.len(),
+            3,
+            "one line each, the rest of the long one dropped"
+        );
+        assert_eq!(lines[0], "before");
+        assert_eq!(lines[1].len(), MAX_LINE_BYTES + TRUNCATED_MARK.len());
+        assert!(lines[1].ends_with(TRUNCATED_MARK));
+        assert_eq!(lines[2], "after");
         assert_eq!(last, None);
+        // In small pieces, across redraws, and unfinished at the end: the same bound.
+        let pieces: Vec<&[u8]> = big.chunks(1000).collect();
+        let (lines, _) = split_chunks(&pieces);
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0].ends_with(TRUNCATED_MARK));
+        let mut s = LineSplitter::new();
+        let mut out = Vec::new();
+        s.push(&big, &mut out);
+        s.push(b"\rredrawn\r\n", &mut out);
+        s.push(b"next\n", &mut out);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[1], "next");
+        assert_eq!(s.finish(), None);
     }
 
     #[test]

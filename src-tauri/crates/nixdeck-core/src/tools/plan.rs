@@ -54,6 +54,14 @@ pub enum PlanError {
     Parallel(String),
     #[error("no install phase was chosen: pick at least one of kexec, disko, install, reboot")]
     NoPhases,
+    /// A host's setting (typed, or read from its repository) fails the rule the
+    /// wizard applies to typed input.
+    #[error("host {host}: deployment.{field} is not usable: {reason}; correct it in the host's host.nix (or flake.nix)")]
+    Setting {
+        host: String,
+        field: &'static str,
+        reason: String,
+    },
 }
 
 /// One argument, with whether it must be hidden when displayed or stored.
@@ -256,8 +264,24 @@ fn check_word(what: &'static str, value: &str) -> Result<(), PlanError> {
     Ok(())
 }
 
-fn check_target(host: &HostTarget) -> Result<(), PlanError> {
+/// Checks everything about `host` that reaches a command line, with the rules
+/// typed input passes ([`crate::repo::names`]): values read from a repository
+/// (a `host.nix`, a hand-written flake) get no easier treatment.
+pub fn check_target(host: &HostTarget) -> Result<(), PlanError> {
     check_host_name(&host.name)?;
+    let setting = |field, err: crate::repo::NameError| PlanError::Setting {
+        host: host.name.clone(),
+        field,
+        reason: err.to_string(),
+    };
+    crate::repo::names::check_address(&host.address).map_err(|e| setting("targetHost", e))?;
+    crate::repo::names::check_user(&host.user).map_err(|e| setting("targetUser", e))?;
+    if host.port == Some(0) {
+        return Err(setting("targetPort", crate::repo::NameError::Port));
+    }
+    for tag in &host.tags {
+        crate::repo::Tag::new(tag).map_err(|e| setting("tags", e))?;
+    }
     check_word("address", &host.address)?;
     if host.address.contains('@') || host.address.contains('/') {
         return Err(PlanError::Invalid {
@@ -545,7 +569,8 @@ pub fn deploy_command(
     }
     if let Some(on) = &options.on {
         super::selection::NodeFilter::parse(on)?;
-        cmd.arg("--on").arg(on.trim());
+        // One word with `=`: a filter can never be read as an option of its own.
+        cmd.arg(format!("--on={}", on.trim()));
     }
     if options.build_on_target {
         cmd.arg("--build-on-target");
@@ -711,6 +736,33 @@ mod tests {
     }
 
     #[test]
+    fn settings_pass_the_typed_rules_wherever_they_come_from() {
+        let field_of = |h: &HostTarget| match check_target(h) {
+            Err(PlanError::Setting { field, .. }) => field,
+            other => panic!("expected a refused setting, got {other:?}"),
+        };
+        let mut h = host();
+        h.address = "h$(id)&x=1".into();
+        assert_eq!(field_of(&h), "targetHost");
+        let err = install_command(&FLAKES, &h, &InstallOptions::default()).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("host my-server: deployment.targetHost"),
+            "{err}"
+        );
+        let mut h = host();
+        h.user = "root;id".into();
+        assert_eq!(field_of(&h), "targetUser");
+        let mut h = host();
+        h.port = Some(0);
+        assert_eq!(field_of(&h), "targetPort");
+        let mut h = host();
+        h.tags = vec!["web".into(), "a b".into()];
+        assert_eq!(field_of(&h), "tags");
+        assert!(check_target(&host()).is_ok());
+    }
+
+    #[test]
     fn install_refuses_bad_input() {
         let mut h = host();
         h.name = "a;rm -rf".into();
@@ -753,8 +805,7 @@ mod tests {
                 "github:zhaofengli/colmena",
                 "--",
                 "apply",
-                "--on",
-                "my-server"
+                "--on=my-server"
             ]
         );
         let all = DeployOptions {
@@ -774,8 +825,7 @@ mod tests {
                 "colmena",
                 "apply",
                 "dry-activate",
-                "--on",
-                "@web,db-*",
+                "--on=@web,db-*",
                 "--build-on-target",
                 "--reboot",
                 "--parallel",

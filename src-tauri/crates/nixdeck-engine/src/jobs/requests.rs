@@ -133,6 +133,11 @@ pub fn deploy_request(
             options.on.clone().unwrap_or_default(),
         ));
     }
+    // colmena reads the settings from the flake itself: a selected host whose
+    // settings fail the typed rules is not deployed at all.
+    for host in hosts.iter().filter(|h| selected.contains(&h.name)) {
+        plan::check_target(host)?;
+    }
     Ok(request(JobKind::Deploy, selected, command, repo))
 }
 

@@ -19,6 +19,12 @@ pub enum GitError {
 }
 
 async fn git(root: &Path, args: &[&str]) -> Result<String, GitError> {
+    git_raw(root, args)
+        .await
+        .map(|out| String::from_utf8_lossy(&out).trim().to_string())
+}
+
+async fn git_raw(root: &Path, args: &[&str]) -> Result<Vec<u8>, GitError> {
     let output = Command::new("git")
         .args(args)
         .current_dir(root)
@@ -33,7 +39,7 @@ async fn git(root: &Path, args: &[&str]) -> Result<String, GitError> {
             }
         })?;
     if output.status.success() {
-        Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+        Ok(output.stdout)
     } else {
         Err(GitError::Failed {
             args: args.join(" "),
@@ -100,4 +106,44 @@ pub async fn commit_paths(root: &Path, paths: &[String], message: &str) -> Resul
     let mut commit = vec!["commit", "--quiet", "-m", message, "--"];
     commit.extend(paths.iter().map(String::as_str));
     git(root, &commit).await.map(|_| ())
+}
+
+/// The unified diff (nixdeck's usual, [`nixdeck_core::repo::diff::unified`]) of
+/// `path` (repository-relative) from its text at git `HEAD` to its text on disk:
+/// what a reinstall changed in `hardware-configuration.nix`, shown before the commit
+/// is offered. A file not in `HEAD` (or a repository without commits) diffs from
+/// empty; a deleted file diffs to empty; empty when nothing changed.
+pub async fn diff_head(root: &Path, path: &str) -> Result<String, super::RepoError> {
+    if !super::is_repo_path(path) {
+        return Err(super::RepoError::Io {
+            path: root.join(path),
+            source: std::io::Error::other("not a path inside the repository"),
+        });
+    }
+    let file = super::inside(root, path)?;
+    let now = match std::fs::read(&file) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(source) => return Err(super::RepoError::Io { path: file, source }),
+    };
+    let has_head = git(root, &["rev-parse", "--verify", "--quiet", "HEAD"])
+        .await
+        .is_ok();
+    let spec = format!("HEAD:./{path}");
+    let head = if !has_head {
+        Vec::new()
+    } else {
+        // `cat-file -e` tells "not in HEAD" apart from a failing git.
+        match git(root, &["cat-file", "-e", &spec]).await {
+            Ok(_) => git_raw(root, &["cat-file", "blob", &spec]).await?,
+            Err(GitError::Failed { .. }) => Vec::new(),
+            Err(e) => return Err(e.into()),
+        }
+    };
+    Ok(nixdeck_core::repo::diff::unified(
+        path,
+        &String::from_utf8_lossy(&head),
+        &String::from_utf8_lossy(&now),
+        3,
+    ))
 }

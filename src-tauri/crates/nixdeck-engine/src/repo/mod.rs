@@ -8,6 +8,10 @@
 //! nixdeck wrote it) is among the confirmed paths; otherwise it writes nothing and
 //! returns [`RepoError::NeedsConfirmation`] with those changes, for the caller to
 //! show and ask about. How nixdeck knows what it wrote: `docs/repositories.md`.
+//!
+//! Nothing is written, moved or deleted through a symbolic link that leads out of
+//! the repository ([`inside`]): a `hosts/` linked to another folder makes every
+//! change there fail before anything is touched.
 
 pub use crate::atomic;
 pub mod git;
@@ -18,7 +22,7 @@ use nixdeck_core::repo::change::content_hash;
 use nixdeck_core::repo::names::NameError;
 use nixdeck_core::repo::render::{self, host_file, FLAKE_PATH};
 use nixdeck_core::repo::{
-    ChangeAction, FileChange, FlakeSpec, HostName, HostSpec, Ownership, WritePlan,
+    ChangeAction, FileChange, FlakeSpec, HostName, HostSpec, Ownership, SeenChange, WritePlan,
 };
 use std::path::{Path, PathBuf};
 use thiserror::Error;
@@ -62,20 +66,64 @@ pub enum Confirm {
     /// None: any pending change makes [`apply_plan`] refuse.
     #[default]
     Nothing,
-    /// These repository-relative paths.
+    /// These repository-relative paths, whatever their text now. Prefer
+    /// [`Confirm::Seen`]: a file edited again after review passes this one.
     Paths(Vec<String>),
+    /// These changes exactly as the person saw them ([`WritePlan::seen`] of the
+    /// reviewed plan): a change is covered only while the file's text on disk and
+    /// nixdeck's proposal both still hash as shown.
+    Seen(Vec<SeenChange>),
     /// Everything in the plan (`--overwrite` on the command line).
     All,
 }
 
 impl Confirm {
-    fn covers(&self, path: &str) -> bool {
+    fn covers(&self, change: &FileChange) -> bool {
         match self {
             Confirm::Nothing => false,
-            Confirm::Paths(paths) => paths.iter().any(|p| p == path),
+            Confirm::Paths(paths) => paths.contains(&change.path),
+            Confirm::Seen(seen) => seen.iter().any(|s| change.is_seen_as(s)),
             Confirm::All => true,
         }
     }
+}
+
+/// `root/rel`, after checking that no part of it that exists is (or passes
+/// through) a symbolic link leading out of `root`. Parts that do not exist yet
+/// will be created by nixdeck as plain folders and files.
+pub fn inside(root: &Path, rel: &str) -> Result<PathBuf, RepoError> {
+    let real_root = match std::fs::canonicalize(root) {
+        Ok(real) => real,
+        // A repository still to be created has no links in it.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(root.join(rel)),
+        Err(e) => return Err(io_err(root)(e)),
+    };
+    let mut at = root.to_path_buf();
+    for part in rel.split('/').filter(|p| !p.is_empty()) {
+        at.push(part);
+        match std::fs::symlink_metadata(&at) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => break,
+            Err(e) => return Err(io_err(&at)(e)),
+            Ok(meta) => {
+                let leads_inside =
+                    std::fs::canonicalize(&at).is_ok_and(|real| real.starts_with(&real_root));
+                if !leads_inside {
+                    let link = if meta.file_type().is_symlink() {
+                        format!("{} is a symbolic link", at.display())
+                    } else {
+                        format!("{} lies", at.display())
+                    };
+                    return Err(RepoError::Io {
+                        path: root.join(rel),
+                        source: std::io::Error::other(format!(
+                            "{link} leading outside the repository; nixdeck never writes, moves or deletes through such a link: replace it with a folder inside the repository"
+                        )),
+                    });
+                }
+            }
+        }
+    }
+    Ok(root.join(rel))
 }
 
 /// What [`apply_plan`] did.
@@ -110,6 +158,12 @@ fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, RepoError> {
     }
 }
 
+/// The text of `rel` in `root` (`None`: absent), refused when it lies behind a
+/// link out of the repository.
+fn read_inside(root: &Path, rel: &str) -> Result<Option<Vec<u8>>, RepoError> {
+    read_optional(&inside(root, rel)?)
+}
+
 /// Plans a new repository in `root` (created if missing): flake.nix, modules/common.nix,
 /// .gitignore. Refuses when a flake.nix is already there.
 pub fn plan_init(root: &Path, spec: &FlakeSpec) -> Result<WritePlan, RepoError> {
@@ -125,7 +179,7 @@ pub fn plan_init(root: &Path, spec: &FlakeSpec) -> Result<WritePlan, RepoError> 
     for (path, text) in render::repo_files(spec) {
         plan.push(
             &path,
-            read_optional(&root.join(&path))?.as_deref(),
+            read_inside(root, &path)?.as_deref(),
             Some(&text),
             &record,
         );
@@ -166,7 +220,7 @@ pub fn plan_add_host(root: &Path, spec: &HostSpec) -> Result<WritePlan, RepoErro
     spec.validate()?;
     require_repo(root)?;
     let name = spec.name.as_str();
-    if root.join("hosts").join(name).exists() {
+    if inside(root, &format!("hosts/{name}"))?.exists() {
         return Err(RepoError::HostExists(name.to_string()));
     }
     let record = record::load(root);
@@ -207,20 +261,25 @@ pub fn plan_update_host(root: &Path, spec: &HostSpec) -> Result<WritePlan, RepoE
     plan_write(root, &render::host_files(spec))
 }
 
+/// Whether `path` names a file of the repository nixdeck may touch: relative,
+/// without `.`/`..` parts, outside `.git/` and `.nixdeck/`.
+pub(crate) fn is_repo_path(path: &str) -> bool {
+    !path.is_empty()
+        && !path.starts_with('/')
+        && path
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..")
+        && !path.starts_with(".git/")
+        && !path.starts_with(".nixdeck/")
+}
+
 /// Plans writing `files` (repository-relative path, text), e.g. a host's disko.nix from
 /// the layout editor. Paths must stay inside the repository.
 pub fn plan_write(root: &Path, files: &[(String, String)]) -> Result<WritePlan, RepoError> {
     let record = record::load(root);
     let mut plan = WritePlan::default();
     for (path, text) in files {
-        let inside = !path.is_empty()
-            && !path.starts_with('/')
-            && path
-                .split('/')
-                .all(|part| !part.is_empty() && part != "." && part != "..")
-            && !path.starts_with(".git/")
-            && !path.starts_with(".nixdeck/");
-        if !inside {
+        if !is_repo_path(path) {
             return Err(RepoError::Io {
                 path: root.join(path),
                 source: std::io::Error::other("not a path inside the repository"),
@@ -228,7 +287,7 @@ pub fn plan_write(root: &Path, files: &[(String, String)]) -> Result<WritePlan, 
         }
         plan.push(
             path,
-            read_optional(&root.join(path))?.as_deref(),
+            read_inside(root, path)?.as_deref(),
             Some(text),
             &record,
         );
@@ -242,7 +301,7 @@ fn files_under(root: &Path, dir: &str) -> Result<(Vec<String>, Vec<String>), Rep
     let mut dirs = Vec::new();
     let mut stack = vec![dir.to_string()];
     while let Some(rel) = stack.pop() {
-        let abs = root.join(&rel);
+        let abs = inside(root, &rel)?;
         for entry in std::fs::read_dir(&abs).map_err(io_err(&abs))? {
             let entry = entry.map_err(io_err(&abs))?;
             let child = format!("{rel}/{}", entry.file_name().to_string_lossy());
@@ -261,7 +320,7 @@ fn files_under(root: &Path, dir: &str) -> Result<(Vec<String>, Vec<String>), Rep
 
 fn existing_host(root: &Path, name: &HostName) -> Result<String, RepoError> {
     let dir = format!("hosts/{name}");
-    if !root.join(&dir).is_dir() {
+    if !inside(root, &dir)?.is_dir() {
         return Err(RepoError::NoSuchHost(name.to_string()));
     }
     Ok(dir)
@@ -279,12 +338,7 @@ pub fn plan_remove_host(root: &Path, name: &HostName) -> Result<WritePlan, RepoE
         ..WritePlan::default()
     };
     for path in files {
-        plan.push(
-            &path,
-            read_optional(&root.join(&path))?.as_deref(),
-            None,
-            &record,
-        );
+        plan.push(&path, read_inside(root, &path)?.as_deref(), None, &record);
     }
     if !flake_discovers_hosts(root) {
         plan.notes.push(format!(
@@ -330,7 +384,7 @@ pub fn plan_rename_host(
 ) -> Result<WritePlan, RepoError> {
     require_repo(root)?;
     let dir = existing_host(root, from)?;
-    if root.join("hosts").join(to.as_str()).exists() {
+    if inside(root, &format!("hosts/{to}"))?.exists() {
         return Err(RepoError::HostExists(to.to_string()));
     }
     let record = record::load(root);
@@ -340,7 +394,8 @@ pub fn plan_rename_host(
         ..WritePlan::default()
     };
     for path in files {
-        let bytes = std::fs::read(root.join(&path)).map_err(io_err(&root.join(&path)))?;
+        let file = inside(root, &path)?;
+        let bytes = std::fs::read(&file).map_err(io_err(&file))?;
         let rest = &path[dir.len() + 1..];
         let new_path = format!("hosts/{to}/{rest}");
         let Ok(text) = std::str::from_utf8(&bytes) else {
@@ -388,7 +443,7 @@ pub async fn apply_plan(
     let unconfirmed: Vec<FileChange> = plan
         .pending()
         .into_iter()
-        .filter(|c| !confirm.covers(&c.path))
+        .filter(|c| !confirm.covers(c))
         .cloned()
         .collect();
     if !unconfirmed.is_empty() {
@@ -396,6 +451,16 @@ pub async fn apply_plan(
             pending: unconfirmed,
         });
     }
+    // Every path is checked before anything is touched: a link out of the
+    // repository stops the whole plan, not half of it.
+    for change in &plan.changes {
+        inside(root, &change.path)?;
+        inside(root, change.source_path())?;
+    }
+    for dir in &plan.remove_dirs {
+        inside(root, dir)?;
+    }
+    inside(root, record::RECORD_PATH)?;
     for change in &plan.changes {
         let source = change.source_path();
         let now = read_optional(&root.join(source))?.map(|b| content_hash(&b));
@@ -478,7 +543,7 @@ pub fn ownership(root: &Path, paths: &[&str]) -> Result<Vec<(String, Ownership)>
         .map(|p| {
             Ok((
                 p.to_string(),
-                record.ownership(p, read_optional(&root.join(p))?.as_deref()),
+                record.ownership(p, read_inside(root, p)?.as_deref()),
             ))
         })
         .collect()

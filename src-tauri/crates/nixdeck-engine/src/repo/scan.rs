@@ -8,13 +8,9 @@ use nixdeck_core::repo::outline::{
 };
 use nixdeck_core::repo::view::{self, FlakeReading, HostDir};
 use nixdeck_core::repo::RepoView;
-use std::path::Path;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
 
 use super::RepoError;
-
-/// How long one evaluation of a person's flake may take before nixdeck gives up on it.
-const EVAL_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Scans `root` and reads its flake. Unreadable parts become problems in the view.
 pub async fn open_repo(root: &Path) -> Result<RepoView, RepoError> {
@@ -88,8 +84,15 @@ fn short_error(err: &nix_eval::EvalError) -> String {
     line
 }
 
+/// Where a repository is evaluated: the folders it may read, with the limits.
+struct Sandbox {
+    root: PathBuf,
+    limits: nix_eval::Restricted,
+    what: String,
+}
+
 async fn eval(
-    root: &Path,
+    sandbox: &Sandbox,
     nixpkgs_dir: &str,
     part: &str,
     only: &[String],
@@ -107,19 +110,21 @@ async fn eval(
         ("part", part.as_str()),
         ("only", only.as_str()),
     ];
-    match tokio::time::timeout(
-        EVAL_TIMEOUT,
-        nix_eval::eval_expr_json(OUTLINE_EXPR, &args, Some(root)),
+    nix_eval::eval_restricted_json(
+        OUTLINE_EXPR,
+        &args,
+        &sandbox.root,
+        &sandbox.limits,
+        &sandbox.what,
     )
     .await
-    {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(err)) => Err(short_error(&err)),
-        Err(_) => Err(format!(
-            "evaluation took longer than {}s",
-            EVAL_TIMEOUT.as_secs()
-        )),
-    }
+    .map_err(|err| match err {
+        // These name the file and say what to do in one sentence already.
+        nix_eval::EvalError::Forbidden { .. }
+        | nix_eval::EvalError::TimedOut { .. }
+        | nix_eval::EvalError::TooMuchOutput { .. } => err.to_string(),
+        other => short_error(&other),
+    })
 }
 
 async fn read_flake(root: &Path) -> FlakeReading {
@@ -131,8 +136,15 @@ async fn read_flake(root: &Path) -> FlakeReading {
             return reading;
         }
     };
-    let nixpkgs_dir = quote_string(&stand_in.path().to_string_lossy());
-    let outline: FlakeOutline = match eval(root, &nixpkgs_dir, "outline", &[]).await {
+    // Symlinks resolved: restricted mode compares real paths.
+    let real = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let sandbox = Sandbox {
+        root: real(root),
+        limits: nix_eval::Restricted::new(vec![real(root), real(stand_in.path())]),
+        what: root.join("flake.nix").display().to_string(),
+    };
+    let nixpkgs_dir = quote_string(&real(stand_in.path()).to_string_lossy());
+    let outline: FlakeOutline = match eval(&sandbox, &nixpkgs_dir, "outline", &[]).await {
         Ok(value) => match serde_json::from_value(value) {
             Ok(outline) => outline,
             Err(e) => {
@@ -145,7 +157,7 @@ async fn read_flake(root: &Path) -> FlakeReading {
             return reading;
         }
     };
-    match eval(root, &nixpkgs_dir, "details", &[])
+    match eval(&sandbox, &nixpkgs_dir, "details", &[])
         .await
         .map(serde_json::from_value::<FlakeDetails>)
     {
@@ -157,7 +169,14 @@ async fn read_flake(root: &Path) -> FlakeReading {
             names.sort();
             names.dedup();
             for name in names {
-                match eval(root, &nixpkgs_dir, "details", std::slice::from_ref(&name)).await {
+                match eval(
+                    &sandbox,
+                    &nixpkgs_dir,
+                    "details",
+                    std::slice::from_ref(&name),
+                )
+                .await
+                {
                     Ok(value) => match serde_json::from_value::<FlakeDetails>(value) {
                         Ok(details) => {
                             reading.details.deployments.extend(details.deployments);
