@@ -22,14 +22,15 @@ as_root() {
 }
 
 # Debian packages: the webview and its build deps (Tauri 2), nix for evaluating what
-# nixdeck writes, OpenSSH for the probe tests, Xvfb + WebKitWebDriver for the e2e tests.
+# nixdeck writes, OpenSSH for the probe tests (busybox-static for the NixOS-like test tree),
+# Xvfb + WebKitWebDriver for the e2e tests.
 packages=(
   build-essential pkg-config curl file git
   libwebkit2gtk-4.1-dev libssl-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
   nix-bin openssh-server openssh-client
   xvfb webkit2gtk-driver dbus-x11 dbus-daemon xauth cpio
   nodejs npm
-  fdisk util-linux gdisk sudo
+  fdisk util-linux gdisk sudo busybox-static
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -8,4 +8,5 @@ mod jobs;
 mod preflight;
 mod probe;
 mod repo;
+mod status;
 mod watchdog;

@@ -16,6 +16,7 @@ pub fn fixture(rel: &str) -> PathBuf {
 }
 
 pub mod loopdisk;
+pub mod nixos_tree;
 pub mod sshd;
 
 /// Live (not zombie) processes of process group `pgid`. Zombies are dead and only

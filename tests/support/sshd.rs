@@ -27,6 +27,10 @@ pub struct SshdOptions {
     pub key_users: Vec<String>,
     /// Host key type for `ssh-keygen -t` (`ed25519`, `ecdsa`, `rsa`).
     pub host_key_type: String,
+    /// `ChrootDirectory`: sessions see this directory as `/` (a
+    /// [`crate::nixos_tree::NixosTree`]). Every component of the path must
+    /// be root-owned and not writable by others, as sshd demands.
+    pub chroot: Option<PathBuf>,
 }
 
 impl Default for SshdOptions {
@@ -36,6 +40,7 @@ impl Default for SshdOptions {
             keyboard_interactive: false,
             key_users: vec!["root".into()],
             host_key_type: "ed25519".into(),
+            chroot: None,
         }
     }
 }
@@ -57,6 +62,7 @@ pub struct Sshd {
     pub known_hosts_path: PathBuf,
     /// Scratch directory (config, keys, logs); removed on drop.
     pub dir: tempfile::TempDir,
+    config: PathBuf,
     child: Child,
 }
 
@@ -152,7 +158,8 @@ impl Sshd {
                  PasswordAuthentication {pw}\n\
                  KbdInteractiveAuthentication {pam}\n\
                  MaxStartups 100:30:200\n\
-                 LogLevel ERROR\n",
+                 LogLevel ERROR\n\
+                 {chroot}",
                 host = host_key.display(),
                 auth = auth_dir.display(),
                 pw = if opts.password_auth && !opts.keyboard_interactive {
@@ -165,6 +172,11 @@ impl Sshd {
                 } else {
                     "no"
                 },
+                chroot = opts
+                    .chroot
+                    .as_ref()
+                    .map(|d| format!("ChrootDirectory {}\n", d.display()))
+                    .unwrap_or_default(),
             ),
         )
         .expect("write sshd_config");
@@ -197,6 +209,7 @@ impl Sshd {
                         user_key_pub,
                         known_hosts_path: dir.path().join("known_hosts"),
                         dir,
+                        config: config.clone(),
                         child,
                     };
                     std::fs::write(
@@ -214,6 +227,35 @@ impl Sshd {
             }
         }
         panic!("sshd did not start: {last_err}");
+    }
+
+    /// Kills the server: the port refuses connections until [`Sshd::restart`].
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the server again on the same port with the same keys after
+    /// `delay` (a machine coming back from a reboot), without waiting.
+    pub fn restart(&mut self, delay: Duration) {
+        self.stop();
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.dir.path().join("sshd.log"))
+            .expect("log file");
+        // `exec` keeps the pid, so dropping the Sshd still kills the server.
+        self.child = Command::new("sh")
+            .args(["-c", "sleep \"$1\"; shift; exec \"$@\"", "sh"])
+            .arg(format!("{:.3}", delay.as_secs_f64()))
+            .arg(sshd_binary())
+            .args(["-D", "-e", "-f"])
+            .arg(&self.config)
+            .args(["-p", &self.port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("restart sshd");
     }
 
     /// The listening sshd's process id.

@@ -13,4 +13,6 @@ pub mod probe;
 pub mod recent;
 pub mod repo;
 pub mod runner;
+pub mod safety;
 pub mod ssh;
+pub mod status;

@@ -9,4 +9,6 @@ pub mod colmena;
 pub mod lines;
 pub mod nixos_anywhere;
 pub mod plan;
+pub mod rollback;
+pub mod safety;
 pub mod selection;

@@ -38,6 +38,8 @@ pub enum JobKind {
     Install,
     /// colmena apply.
     Deploy,
+    /// A switch back to an earlier system generation over ssh.
+    Rollback,
 }
 
 impl JobKind {
@@ -47,6 +49,7 @@ impl JobKind {
             Self::Validate => "validate",
             Self::Install => "install",
             Self::Deploy => "deploy",
+            Self::Rollback => "rollback",
         }
     }
 
@@ -56,13 +59,15 @@ impl JobKind {
             "validate" => Self::Validate,
             "install" => Self::Install,
             "deploy" => Self::Deploy,
+            "rollback" => Self::Rollback,
             _ => return None,
         })
     }
 
-    /// Installs and deploys change machines: at most one at a time per host.
+    /// Installs, deploys and rollbacks change machines: at most one at a
+    /// time per host.
     pub fn is_exclusive(self) -> bool {
-        matches!(self, Self::Install | Self::Deploy)
+        matches!(self, Self::Install | Self::Deploy | Self::Rollback)
     }
 
     /// The parser that follows this kind's output, with `watchdog`'s limits.
@@ -70,7 +75,7 @@ impl JobKind {
         match self {
             Self::Install => Box::new(InstallProgress::with_watchdog(watchdog.clone())),
             Self::Deploy => Box::new(DeployProgress::with_watchdog(watchdog.clone())),
-            Self::Lock | Self::Validate => Box::new(PlainOutput),
+            Self::Lock | Self::Validate | Self::Rollback => Box::new(PlainOutput),
         }
     }
 }
@@ -124,6 +129,8 @@ pub enum JobError {
     DeployPlan(#[from] nixdeck_core::tools::plan::DeployPlanError),
     #[error("the host filter {0:?} selects no host of this repository")]
     NothingSelected(String),
+    #[error("{0:?} is not a Nix store path: only system paths are recorded")]
+    NotAStorePath(String),
 }
 
 /// A job to start.
@@ -331,6 +338,27 @@ impl JobManager {
     /// One job.
     pub fn get(&self, id: JobId) -> Result<JobRecord, JobError> {
         guard(&self.inner.store).get(id)
+    }
+
+    /// The newest job that touched `host`, if any (the fleet view's "last job").
+    pub fn last_job(&self, host: &str) -> Result<Option<JobRecord>, JobError> {
+        guard(&self.inner.store).last_job(host)
+    }
+
+    /// Records that `host` runs `system_path` after job `job` succeeded (see
+    /// [`store::JobStore::record_host_system`]).
+    pub fn record_host_system(
+        &self,
+        host: &str,
+        system_path: &str,
+        job: Option<JobId>,
+    ) -> Result<(), JobError> {
+        guard(&self.inner.store).record_host_system(host, system_path, job)
+    }
+
+    /// The system recorded for `host` after its last successful deploy or install.
+    pub fn host_system(&self, host: &str) -> Result<Option<store::HostSystem>, JobError> {
+        guard(&self.inner.store).host_system(host)
     }
 }
 

@@ -8,6 +8,7 @@ use crate::runner::DEFAULT_GRACE;
 use nixdeck_core::tools::plan::{
     self, DeployOptions, DiskEncryptionKey, HostTarget, InstallOptions, ToolSettings,
 };
+use nixdeck_core::tools::rollback::{self, RollbackTo, SshClientOptions};
 use nixdeck_core::tools::selection::{self, SelectionError};
 use nixdeck_core::tools::watchdog::WatchdogConfig;
 use std::path::Path;
@@ -139,6 +140,23 @@ pub fn deploy_request(
         plan::check_target(host)?;
     }
     Ok(request(JobKind::Deploy, selected, command, repo))
+}
+
+/// A rollback of `host` to `to` over OpenSSH (see
+/// [`nixdeck_core::tools::rollback::rollback_command`]), run in `repo` like
+/// every job of that repository. Check the choice first with
+/// [`nixdeck_core::tools::rollback::check_rollback`] on a fresh status.
+pub fn rollback_request(
+    repo: &Path,
+    host: &HostTarget,
+    to: RollbackTo,
+    ssh: &SshClientOptions,
+) -> Result<JobRequest, JobError> {
+    let command = rollback::rollback_command(host, to, ssh)?;
+    let mut req = request(JobKind::Rollback, vec![host.name.clone()], command, repo);
+    // switch-to-configuration restarts units and can be quiet for a while.
+    req.stall_after = Some(STALL_AFTER);
+    Ok(req)
 }
 
 #[cfg(test)]

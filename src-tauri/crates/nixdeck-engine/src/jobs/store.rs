@@ -32,7 +32,26 @@ CREATE TABLE IF NOT EXISTS jobs (
     owner_start INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS jobs_result ON jobs(result);
+-- Added after the first release: `IF NOT EXISTS` is the migration, so a
+-- store made before it gains the table the first time it is opened.
+CREATE TABLE IF NOT EXISTS host_systems (
+    host        TEXT PRIMARY KEY,
+    system_path TEXT NOT NULL,      -- /nix/store/…-nixos-system-…
+    job_id      INTEGER,            -- the deploy or install that put it there
+    recorded_at INTEGER NOT NULL    -- ms since the Unix epoch
+);
 ";
+
+/// The system a host ran after nixdeck's last successful deploy or install to
+/// it: what the drift check compares with when the flake cannot be evaluated.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HostSystem {
+    pub host: String,
+    pub system_path: String,
+    pub job_id: Option<i64>,
+    /// Milliseconds since the Unix epoch.
+    pub recorded_at: u64,
+}
 
 /// What a job is about to run (before it has an id).
 #[derive(Debug, Clone)]
@@ -186,6 +205,62 @@ impl JobStore {
     }
 }
 
+impl JobStore {
+    /// Records that `host` runs `system_path`, put there by job `job` (a
+    /// deploy or install that succeeded), replacing the previous record.
+    pub fn record_host_system(
+        &mut self,
+        host: &str,
+        system_path: &str,
+        job: Option<i64>,
+    ) -> Result<(), JobError> {
+        if !nixdeck_core::status::is_store_path(system_path) {
+            return Err(JobError::NotAStorePath(system_path.to_string()));
+        }
+        self.conn.execute(
+            "INSERT INTO host_systems (host, system_path, job_id, recorded_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(host) DO UPDATE SET system_path = ?2, job_id = ?3, recorded_at = ?4",
+            params![host, system_path, job, now_ms() as i64],
+        )?;
+        Ok(())
+    }
+
+    /// What was last recorded for `host`.
+    pub fn host_system(&self, host: &str) -> Result<Option<HostSystem>, JobError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT host, system_path, job_id, recorded_at FROM host_systems WHERE host = ?1",
+                [host],
+                |r| {
+                    Ok(HostSystem {
+                        host: r.get(0)?,
+                        system_path: r.get(1)?,
+                        job_id: r.get(2)?,
+                        recorded_at: r.get::<_, i64>(3)? as u64,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// The newest job whose hosts include `host`.
+    pub fn last_job(&self, host: &str) -> Result<Option<JobRecord>, JobError> {
+        // `hosts` is a JSON array; json_each matches whole names only.
+        Ok(self
+            .conn
+            .query_row(
+                &format!(
+                    "{SELECT} WHERE EXISTS (SELECT 1 FROM json_each(jobs.hosts) WHERE value = ?1)
+                     ORDER BY id DESC LIMIT 1"
+                ),
+                [host],
+                row_to_record,
+            )
+            .optional()?)
+    }
+}
+
 const SELECT: &str = "SELECT id, kind, hosts, argv, cwd, started_at, ended_at, exit_code, signal,
     result, reason, log_path, lines FROM jobs";
 
@@ -323,6 +398,79 @@ mod tests {
         };
         store.finish(first.id, &done).unwrap();
         store.begin(&job(JobKind::Deploy, &["db1"])).unwrap();
+    }
+
+    #[test]
+    fn a_store_from_before_host_systems_gains_them_and_keeps_its_jobs() {
+        let dir = tempfile::tempdir().unwrap();
+        // The schema as it was: only the jobs table, with one job in it.
+        {
+            let conn = Connection::open(dir.path().join("jobs.sqlite3")).unwrap();
+            let old = SCHEMA.split("-- Added after").next().unwrap();
+            conn.execute_batch(old).unwrap();
+            conn.execute(
+                "INSERT INTO jobs (kind, hosts, argv, cwd, started_at, ended_at, exit_code, result,
+                 log_path, owner_pid, owner_start)
+                 VALUES ('deploy', '[\"web1\"]', '[\"colmena\"]', '/repo', 1, 2, 0, 'succeeded', '/l', 1, 1)",
+                [],
+            )
+            .unwrap();
+        }
+        let mut store = JobStore::open(dir.path()).unwrap();
+        let old = store.list().unwrap();
+        assert_eq!(old.len(), 1);
+        assert_eq!(old[0].kind, JobKind::Deploy);
+        let path = "/nix/store/0a1b2c3d4f5g6h7i8j9k0l1m2n3p4q5r-nixos-system-web1-24.11";
+        assert_eq!(store.host_system("web1").unwrap(), None);
+        store
+            .record_host_system("web1", path, Some(old[0].id))
+            .unwrap();
+        let newer = "/nix/store/1a1b2c3d4f5g6h7i8j9k0l1m2n3p4q5r-nixos-system-web1-24.11";
+        store.record_host_system("web1", newer, None).unwrap();
+        let rec = store.host_system("web1").unwrap().unwrap();
+        assert_eq!((rec.system_path.as_str(), rec.job_id), (newer, None));
+        assert!(matches!(
+            store.record_host_system("web1", "/etc/passwd", None),
+            Err(JobError::NotAStorePath(_))
+        ));
+        drop(store);
+        // Reopening keeps the record.
+        let store = JobStore::open(dir.path()).unwrap();
+        assert_eq!(
+            store.host_system("web1").unwrap().unwrap().system_path,
+            newer
+        );
+    }
+
+    #[test]
+    fn the_last_job_of_a_host_matches_whole_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = JobStore::open(dir.path()).unwrap();
+        let a = store
+            .begin(&job(JobKind::Deploy, &["web1", "web10"]))
+            .unwrap();
+        let b = store.begin(&job(JobKind::Validate, &["web10"])).unwrap();
+        assert_eq!(store.last_job("web1").unwrap().map(|j| j.id), Some(a.id));
+        assert_eq!(store.last_job("web10").unwrap().map(|j| j.id), Some(b.id));
+        assert_eq!(store.last_job("web").unwrap(), None);
+        let done = Outcome {
+            result: JobResult::Succeeded,
+            exit_code: Some(0),
+            signal: None,
+            reason: None,
+            lines: 0,
+        };
+        store.finish(a.id, &done).unwrap();
+        let r = store.begin(&job(JobKind::Rollback, &["web1"])).unwrap();
+        let r = store.get(r.id).unwrap();
+        assert_eq!(r.kind, JobKind::Rollback, "the kind survives the store");
+        assert!(
+            matches!(
+                store.begin(&job(JobKind::Deploy, &["web1"])),
+                Err(JobError::HostBusy { .. })
+            ),
+            "a rollback holds its host like a deploy"
+        );
     }
 
     #[test]
