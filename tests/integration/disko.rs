@@ -1,5 +1,5 @@
 //! Disk layouts against the real `nix-instantiate`: every fixture under
-//! `tests/fixtures/disko/` is evaluated, imported, rendered and evaluated again,
+//! `tests/fixtures/disko/` (disko's own examples included) is evaluated, imported, rendered and evaluated again,
 //! and the two evaluations must be equal; and the `nixdeck layout` command line.
 
 use nixdeck_core::disko::{self, DiskLayout};
@@ -24,6 +24,7 @@ fn fixtures() -> Vec<PathBuf> {
         .collect();
     files.sort();
     assert!(files.len() >= 10, "fixtures missing: {files:?}");
+    files.extend(example_files());
     files
 }
 
@@ -43,7 +44,7 @@ fn every_fixture_round_trips_through_render_and_nix() {
     let originals = evaluate_all(&files);
     let dir = tempfile::tempdir().unwrap();
     let mut rendered = Vec::new();
-    for (file, original) in files.iter().zip(&originals) {
+    for (i, (file, original)) in files.iter().zip(&originals).enumerate() {
         let layout =
             disko::from_json(original).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         assert_eq!(
@@ -52,7 +53,11 @@ fn every_fixture_round_trips_through_render_and_nix() {
             "{}: JSON model differs",
             file.display()
         );
-        let out = dir.path().join(file.file_name().unwrap());
+        // Numbered: disko's examples share names with nixdeck's own fixtures.
+        let out = dir.path().join(format!(
+            "{i}-{}",
+            file.file_name().unwrap().to_string_lossy()
+        ));
         std::fs::write(&out, disko::render(&layout)).unwrap();
         rendered.push(out);
     }
