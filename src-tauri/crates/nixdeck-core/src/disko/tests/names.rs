@@ -336,7 +336,7 @@ fn default_gpt_labels_are_checked_through_the_partition_name() {
         .child("label");
     assert_eq!(found[0].path, path.to_string(), "{found:#?}");
     assert!(
-        found[0].message.contains("`disk-main-a$(id)`"),
+        found[0].message.contains("\"disk-main-a$(id)\""),
         "{}",
         found[0].message
     );
@@ -511,9 +511,12 @@ fn the_message_says_what_is_wrong_and_what_is_allowed() {
         "crypted\nreboot",
     ));
     let message = &found[0].message;
-    assert!(message.contains("`crypted\\nreboot`"), "{message}");
+    assert!(message.contains("\"crypted\\nreboot\""), "{message}");
     assert!(message.contains("LUKS name"), "{message}");
     assert!(message.contains("line break"), "{message}");
-    assert!(message.contains("letters, digits and _ . + -"), "{message}");
+    assert!(
+        message.ends_with("use only letters, digits and _ . + -, not starting with -"),
+        "{message}"
+    );
     assert!(!message.contains('\n'), "{message}");
 }

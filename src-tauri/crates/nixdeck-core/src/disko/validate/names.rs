@@ -54,7 +54,7 @@ fn escaping_backslash(value: &str) -> Option<String> {
     let mut chars = value.chars().peekable();
     while let Some(c) = chars.next() {
         if c == '\\' && matches!(chars.peek(), None | Some('\\' | '$' | '`' | '"')) {
-            return Some("has a `\\` at its end or before another `\\`".into());
+            return Some("has a backslash at its end or before $, a backtick, a double quote or another backslash".into());
         }
     }
     None
@@ -72,7 +72,7 @@ const LUKS_NAME: Field = Field {
     what: "a LUKS name",
     used_in: "cryptsetup's command line and /dev/mapper",
     ok: dm_char,
-    allowed: "letters, digits and _ . + -",
+    allowed: "only letters, digits and _ . + -",
     max: 127,
     no_leading_dash: true,
     extra: not_dots,
@@ -82,9 +82,9 @@ const KEY_PATH: Field = Field {
     what: "a key file path",
     used_in: "the shell, unquoted,",
     ok: path_char,
-    allowed: "letters, digits and _ . + - / @ : , =",
+    allowed: "an absolute path of only letters, digits and _ . + - / @ : , =",
     max: 4096,
-    no_leading_dash: true,
+    no_leading_dash: false,
     extra: absolute,
 };
 
@@ -92,7 +92,7 @@ const VG_NAME: Field = Field {
     what: "a volume group name",
     used_in: "vgcreate's and lvcreate's command lines",
     ok: dm_char,
-    allowed: "letters, digits and _ . + -",
+    allowed: "only letters, digits and _ . + -",
     max: 127,
     no_leading_dash: true,
     extra: not_dots,
@@ -123,7 +123,7 @@ const LV_NAME: Field = Field {
     what: "a logical volume name",
     used_in: "lvcreate's command line",
     ok: dm_char,
-    allowed: "letters, digits and _ . + -",
+    allowed: "only letters, digits and _ . + -",
     max: 127,
     no_leading_dash: true,
     extra: lv_reserved,
@@ -133,7 +133,7 @@ const MD_NAME: Field = Field {
     what: "an mdadm array name",
     used_in: "mdadm's command line and /dev/md",
     ok: dm_char,
-    allowed: "letters, digits and _ . + -",
+    allowed: "only letters, digits and _ . + -",
     // The superblock holds 32 bytes, `host:` prefix included when there is one.
     max: 32,
     no_leading_dash: true,
@@ -166,7 +166,7 @@ const POOL_NAME: Field = Field {
     what: "a ZFS pool name",
     used_in: "zpool's command line",
     ok: zfs_char,
-    allowed: "letters, digits and _ . : -, starting with a letter",
+    allowed: "only letters, digits and _ . : -, starting with a letter",
     max: 255,
     no_leading_dash: true,
     extra: pool_rules,
@@ -183,7 +183,7 @@ const DATASET_NAME: Field = Field {
     what: "a ZFS dataset name",
     used_in: "zfs's command line, unquoted,",
     ok: |c| zfs_char(c) || c == '/',
-    allowed: "letters, digits and _ . : -, parts separated by /",
+    allowed: "only letters, digits and _ . : -, parts separated by /",
     max: 255,
     no_leading_dash: true,
     extra: dataset_rules,
@@ -232,7 +232,7 @@ const SUBVOLUME: Field = Field {
     what: "a btrfs subvolume name",
     used_in: "mount's options, unquoted,",
     ok: |c| path_char(c) && c != ',',
-    allowed: "letters, digits and _ . + - / @ : =",
+    allowed: "only letters, digits and _ . + - / @ : =",
     max: 4096,
     no_leading_dash: true,
     extra: none,
@@ -256,7 +256,7 @@ const FORMAT: Field = Field {
     what: "a filesystem type",
     used_in: "the mkfs and mount command lines, unquoted,",
     ok: fs_type_char,
-    allowed: "letters, digits and _ . -",
+    allowed: "only letters, digits and _ . -",
     max: 64,
     no_leading_dash: true,
     extra: none,
@@ -274,7 +274,7 @@ const MOUNT_OPTION: Field = Field {
     what: "a mount option",
     used_in: "mount's command line, unquoted,",
     ok: mount_option_char,
-    allowed: "letters, digits and _ . , : = + / @ % ^ -",
+    allowed: "only letters, digits and _ . , : = + / @ % ^ -",
     max: 4096,
     no_leading_dash: true,
     extra: none,
@@ -284,7 +284,7 @@ const ZFS_PROPERTY: Field = Field {
     what: "a ZFS property name",
     used_in: "zfs's and zpool's command lines, unquoted,",
     ok: |c| zfs_char(c) || c == '@',
-    allowed: "letters, digits and _ . : @ -",
+    allowed: "only letters, digits and _ . : @ -",
     max: 256,
     no_leading_dash: true,
     extra: none,
@@ -295,7 +295,7 @@ const BARE_SIZE: Field = Field {
     what: "a size or position",
     used_in: "the command line, unquoted,",
     ok: |c| c.is_ascii_alphanumeric() || matches!(c, '.' | '%'),
-    allowed: "digits, letters, . and % (e.g. 10G, 1MiB, 100%)",
+    allowed: "only digits, letters, . and % (e.g. 10G, 1MiB, 100%)",
     max: 64,
     no_leading_dash: false,
     extra: none,
@@ -305,7 +305,7 @@ const BYTE_COUNT: Field = Field {
     what: "a number of bytes",
     used_in: "cryptsetup's command line, unquoted,",
     ok: |c| c.is_ascii_digit(),
-    allowed: "digits",
+    allowed: "only digits",
     max: 20,
     no_leading_dash: false,
     extra: none,
@@ -315,7 +315,7 @@ const TABLE_POSITION: Field = Field {
     what: "a parted position",
     used_in: "parted's command line, unquoted,",
     ok: |c| c.is_ascii_alphanumeric() || matches!(c, '.' | '%' | '-'),
-    allowed: "digits, letters, . % and a leading - (e.g. 1MiB, 100%, -1s)",
+    allowed: "only digits, letters, . % and a leading - (e.g. 1MiB, 100%, -1s)",
     max: 64,
     no_leading_dash: false,
     extra: none,
@@ -325,7 +325,7 @@ const PARTED_FLAG: Field = Field {
     what: "a parted flag",
     used_in: "parted's command line, unquoted,",
     ok: |c| c.is_ascii_alphanumeric() || c == '_',
-    allowed: "letters, digits and _ (e.g. esp, boot, bios_grub)",
+    allowed: "only letters, digits and _ (e.g. esp, boot, bios_grub)",
     max: 64,
     no_leading_dash: true,
     extra: none,
@@ -363,7 +363,7 @@ const EXTRA_ARG: Field = Field {
     what: "an extra argument",
     used_in: "the command line, unquoted,",
     ok: extra_arg_char,
-    allowed: "no ; & | < > $ ` \\ \" ' ( ) { } * ? [ ] ~ # or line breaks",
+    allowed: "words without ; & | < > $ ` \\ \" ' ( ) { } * ? [ ] ~ # or line breaks",
     max: 4096,
     no_leading_dash: false,
     extra: none,
@@ -412,7 +412,7 @@ const UUID: Field = Field {
     what: "a filesystem UUID",
     used_in: "blkid's command line, unquoted,",
     ok: |c| c.is_ascii_hexdigit() || c == '-',
-    allowed: "hex digits and -",
+    allowed: "only hex digits and -",
     max: 36,
     no_leading_dash: true,
     extra: uuid_rules,
@@ -429,7 +429,7 @@ fn problem(value: &str, field: &Field) -> Option<String> {
             c if c.is_control() => format!("contains the control character {}", c.escape_unicode()),
             ' ' => "contains a space".into(),
             '\t' => "contains a tab".into(),
-            c => format!("contains `{c}`"),
+            c => format!("contains {}", named_char(c)),
         });
     }
     if field.no_leading_dash && value.starts_with('-') {
@@ -444,7 +444,18 @@ fn problem(value: &str, field: &Field) -> Option<String> {
 /// Shows a value in a message without letting line breaks or control characters
 /// through.
 fn shown(value: &str) -> String {
-    value.escape_debug().to_string()
+    format!("{value:?}")
+}
+
+/// A character named so that it reads clearly inside a message.
+fn named_char(c: char) -> String {
+    match c {
+        '`' => "a backtick".into(),
+        '"' => "a double quote".into(),
+        '\'' => "a single quote".into(),
+        '\\' => "a backslash".into(),
+        c => format!("`{c}`"),
+    }
 }
 
 struct Checker<'o> {
@@ -458,11 +469,12 @@ impl Checker<'_> {
                 Rule::UnsafeText,
                 path,
                 format!(
-                    "`{}` cannot be {}: it {problem}, and disko passes it to {} on the target; use only {}",
+                    "{} cannot be {}: it {problem}, and disko passes it to {} on the target; use {}{}",
                     shown(value),
                     field.what,
                     field.used_in,
-                    field.allowed
+                    field.allowed,
+                    if field.no_leading_dash { ", not starting with -" } else { "" }
                 ),
             ));
         }
@@ -756,8 +768,8 @@ fn check_gpt_label(
             Rule::UnsafeText,
             &path.child("label"),
             format!(
-                "this partition's GPT label defaults to `{}`, which {problem}, and disko passes it to {} on the target: \
-                 set `label`, or rename the partition or its {}, using only {}",
+                "this partition's GPT label defaults to {}, which {problem}, and disko passes it to {} on the target: \
+                 set `label`, or rename the partition or its {}, using {}",
                 shown(&label),
                 GPT_LABEL.used_in,
                 parent.0,
