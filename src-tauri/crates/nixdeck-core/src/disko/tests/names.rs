@@ -276,12 +276,6 @@ fn double_quoted_values_refuse_what_ends_or_expands_the_quotes() {
             "x",
         ),
         (
-            "/disk/main",
-            "device",
-            "disko.devices.disk.main.device".into(),
-            "/dev/x",
-        ),
-        (
             "/disk/main/content/partitions/ESP/content",
             "mountpoint",
             format!("{P}.ESP.content.mountpoint"),
@@ -304,11 +298,32 @@ fn double_quoted_values_refuse_what_ends_or_expands_the_quotes() {
             assert_accepted(&put(&base(), object, option, &value), &value);
         }
     }
-    assert_refused(
-        &put(&base(), "/disk/main", "device", "-rf"),
-        "disko.devices.disk.main.device",
+}
+
+#[test]
+fn devices_refuse_what_a_bare_shell_word_cannot_hold() {
+    // btrfs with swap files mounts its parent's device unquoted.
+    let path = "disko.devices.disk.main.device";
+    for bad in [
+        "/dev/sda; reboot",
+        "/dev/sda\nreboot",
+        "/dev/$(id)",
+        "/dev/`id`",
+        "/dev/my disk",
+        "/dev/a\"b",
+        "/dev/a'b",
+        "/dev/a\\",
         "-rf",
-    );
+    ] {
+        assert_refused(&put(&base(), "/disk/main", "device", bad), path, bad);
+    }
+    for good in [
+        "/dev/disk/by-path/pci-0000:02:00.0-nvme-1",
+        "/dev/disk/by-partlabel/disk-main-name\\x20with\\x20spaces",
+        "/dev/disk/by-id/nvme-Samsung_SSD_980_PRO_1TB_S5GXNX0R123456Z",
+    ] {
+        assert_accepted(&put(&base(), "/disk/main", "device", good), good);
+    }
 }
 
 #[test]

@@ -207,11 +207,14 @@ const GPT_LABEL: Field = Field {
     extra: gpt_label_rules,
 };
 
+/// Mostly double-quoted, but bare in btrfs's `mount ${device} "$MNTPOINT"` (a btrfs
+/// with swap files gets its parent's device there), so nothing a shell would split
+/// on or expand. A backslash stays for udev's escapes (`by-partlabel/a\x20b`).
 const DEVICE: Field = Field {
     what: "a device path",
-    used_in: "every command disko runs on it",
-    ok: double_quoted_char,
-    allowed: "any characters except $ ` \" and line breaks",
+    used_in: "every command disko runs on it, in places unquoted,",
+    ok: |c| path_char(c) || matches!(c, '#' | '%' | '\\'),
+    allowed: "only letters, digits and _ . + - / @ : , = # % \\",
     max: 4096,
     no_leading_dash: true,
     extra: escaping_backslash,
