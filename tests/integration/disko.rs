@@ -1,5 +1,5 @@
 //! Disk layouts against the real `nix-instantiate`: every fixture under
-//! `tests/fixtures/disko/` is evaluated, imported, rendered and evaluated again,
+//! `tests/fixtures/disko/` (disko's own examples included) is evaluated, imported, rendered and evaluated again,
 //! and the two evaluations must be equal; and the `nixdeck layout` command line.
 
 use nixdeck_core::disko::{self, DiskLayout};
@@ -24,6 +24,7 @@ fn fixtures() -> Vec<PathBuf> {
         .collect();
     files.sort();
     assert!(files.len() >= 10, "fixtures missing: {files:?}");
+    files.extend(example_files());
     files
 }
 
@@ -43,7 +44,7 @@ fn every_fixture_round_trips_through_render_and_nix() {
     let originals = evaluate_all(&files);
     let dir = tempfile::tempdir().unwrap();
     let mut rendered = Vec::new();
-    for (file, original) in files.iter().zip(&originals) {
+    for (i, (file, original)) in files.iter().zip(&originals).enumerate() {
         let layout =
             disko::from_json(original).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         assert_eq!(
@@ -52,7 +53,11 @@ fn every_fixture_round_trips_through_render_and_nix() {
             "{}: JSON model differs",
             file.display()
         );
-        let out = dir.path().join(file.file_name().unwrap());
+        // Numbered: disko's examples share names with nixdeck's own fixtures.
+        let out = dir.path().join(format!(
+            "{i}-{}",
+            file.file_name().unwrap().to_string_lossy()
+        ));
         std::fs::write(&out, disko::render(&layout)).unwrap();
         rendered.push(out);
     }
@@ -344,4 +349,176 @@ fn names_keep_the_order_the_file_writes_them_in() {
             && at("ESP = {") < at("swap = {")
             && at("swap = {") < at("root = {")
     );
+}
+
+fn example_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(fixture("disko/examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "nix"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 38, "disko has 38 example layouts: {files:?}");
+    files
+}
+
+/// nixdeck-core's unit tests read disko's examples as stored JSON; this keeps that
+/// JSON equal to what the `.nix` files evaluate to.
+#[test]
+fn stored_evaluations_of_disko_examples_are_current() {
+    let files = example_files();
+    let evaluated = evaluate_all(&files);
+    for (file, value) in files.iter().zip(&evaluated) {
+        let stem = file.file_stem().unwrap().to_str().unwrap();
+        let stored = fixture(&format!("disko/examples/evaluated/{stem}.json"));
+        let text = std::fs::read_to_string(&stored)
+            .unwrap_or_else(|e| panic!("{}: {e}", stored.display()));
+        let stored: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            value, &stored,
+            "{stem}: evaluated/{stem}.json is out of date"
+        );
+    }
+}
+
+/// Every `mountpoint` option in an evaluated layout (ZFS's `mountpoint` property
+/// too), except ZFS's `none` and `legacy`; nodev mounts default to their name.
+fn mountpoints(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                match (key.as_str(), v) {
+                    ("mountpoint", Value::String(m)) if m.starts_with('/') => out.push(m.clone()),
+                    _ => mountpoints(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| mountpoints(v, out)),
+        _ => {}
+    }
+    if let Some(nodev) = value.get("nodev").and_then(Value::as_object) {
+        for (name, v) in nodev {
+            if v.get("mountpoint").is_none() {
+                out.push(name.clone());
+            }
+        }
+    }
+}
+
+/// `mountpoint` stands as a word of `text`: after a space, before a separator.
+fn mentions(text: &str, mountpoint: &str) -> bool {
+    text.match_indices(mountpoint).any(|(i, _)| {
+        let before = text[..i].chars().last();
+        let after = text[i + mountpoint.len()..].chars().next();
+        before == Some(' ') && matches!(after, None | Some(' ' | ',' | ';' | ')' | '\n'))
+    })
+}
+
+#[test]
+fn cli_summary_names_every_disk_and_mountpoint_of_disko_examples() {
+    for file in example_files() {
+        let out = headless()
+            .args(["layout", "summary"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let stem = file.file_stem().unwrap().to_str().unwrap().to_string();
+        assert!(
+            out.status.success(),
+            "{stem}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        let stored: Value = serde_json::from_str(
+            &std::fs::read_to_string(fixture(&format!("disko/examples/evaluated/{stem}.json")))
+                .unwrap(),
+        )
+        .unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for name in stored["disk"]
+            .as_object()
+            .into_iter()
+            .flat_map(|d| d.keys())
+        {
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l.starts_with(&format!("{name} ("))
+                        || l.starts_with(&format!("{name}: "))),
+                "{stem}: no line for disk {name}:\n{text}"
+            );
+        }
+        let mut points = Vec::new();
+        mountpoints(&stored, &mut points);
+        for m in points {
+            assert!(
+                mentions(&text, &m),
+                "{stem}: mountpoint {m} missing:\n{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn cli_summary_adds_probed_models_and_speaks_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let facts = nixdeck_core::facts::HostFacts {
+        hostname: "web1".into(),
+        disks: vec![nixdeck_core::facts::BlockDevice {
+            name: "sda".into(),
+            path: "/dev/sda".into(),
+            size_bytes: 1 << 40,
+            kind: "disk".into(),
+            model: Some("Samsung SSD 980  ".into()),
+            by_id: vec!["/dev/disk/by-id/ata-Samsung_1".into()],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let facts_file = dir.path().join("facts.json");
+    std::fs::write(&facts_file, serde_json::to_string(&facts).unwrap()).unwrap();
+    let layout = dir.path().join("layout.json");
+    std::fs::write(
+        &layout,
+        r#"{"disk": {"main": {"device": "/dev/disk/by-id/ata-Samsung_1", "type": "disk", "content": {"type": "gpt", "partitions": {
+            "ESP": {"type": "EF00", "size": "512M", "content": {"type": "filesystem", "format": "vfat", "mountpoint": "/boot"}},
+            "luks": {"size": "100%", "content": {"type": "luks", "name": "crypted", "content": {"type": "btrfs", "subvolumes": {
+                "/root": {"mountpoint": "/"}, "/home": {"mountpoint": "/home"}, "/nix": {"mountpoint": "/nix"}}}}}}}}}}"#,
+    )
+    .unwrap();
+    let out = headless()
+        .args(["layout", "summary", "--facts"])
+        .arg(&facts_file)
+        .arg(&layout)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "main (/dev/disk/by-id/ata-Samsung_1, Samsung SSD 980, 1 TiB): 512 MiB EFI system partition at /boot; \
+         the rest encrypted (LUKS \"crypted\"), holding btrfs subvolumes / (/root), /home (/home) and /nix (/nix)\n"
+    );
+
+    let out = headless()
+        .args(["layout", "summary", "--json"])
+        .arg(&layout)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["disks"][0]["name"], "main");
+    assert_eq!(summary["disks"][0]["model"], Value::Null);
+    assert!(summary["disks"][0]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("512 MiB EFI system partition at /boot"));
+    assert_eq!(summary["groups"], serde_json::json!([]));
 }

@@ -1,5 +1,6 @@
 //! `nixdeck layout …`: import a `disko.nix` into nixdeck's JSON model, render the
-//! model back to `disko.nix`, validate it against a probed host, print templates.
+//! model back to `disko.nix`, validate it against a probed host, say in words what
+//! it does, print templates.
 
 use anyhow::{bail, Context};
 use nixdeck_core::disko::{self, templates, DiskLayout, Severity};
@@ -32,6 +33,19 @@ pub enum LayoutCommand {
         #[arg(long)]
         facts: Option<PathBuf>,
         /// Print the findings as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Say in plain words what a layout will put on each disk, array, volume group
+    /// and pool.
+    Summary {
+        /// The layout: `.json` or `.nix`.
+        file: PathBuf,
+        /// The host's facts as `nixdeck probe` saved them (JSON): adds each disk's
+        /// model and size.
+        #[arg(long)]
+        facts: Option<PathBuf>,
+        /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -98,6 +112,19 @@ pub async fn run(command: LayoutCommand) -> anyhow::Result<ExitCode> {
             }
             if findings.iter().any(|d| d.severity == Severity::Error) {
                 return Ok(ExitCode::FAILURE);
+            }
+        }
+        LayoutCommand::Summary { file, facts, json } => {
+            let layout = load(&file).await?;
+            let facts = match facts {
+                Some(path) => Some(read_facts(&path)?),
+                None => None,
+            };
+            let summary = disko::summary(&layout, facts.as_ref());
+            if json {
+                println!("{}", serde_json::to_string_pretty(&summary)?);
+            } else {
+                print!("{summary}");
             }
         }
         LayoutCommand::Template {

@@ -14,6 +14,7 @@
 //!   the free ranges left.
 //! - [`validate()`]: findings ([`Diagnostic`]) on the layout and against the probed host.
 //! - [`templates`]: ready layouts for the chosen disks and boot mode.
+//! - [`summary()`]: the layout in plain words, one line per disk and per group.
 //!
 //! Inside: `value` reads JSON into the model with option paths for errors, `walk`
 //! visits every content node and mountpoint.
@@ -28,6 +29,7 @@ mod order;
 mod render;
 pub mod size;
 pub mod space;
+mod summary;
 pub mod templates;
 mod validate;
 mod value;
@@ -38,6 +40,7 @@ pub use import::{from_json, from_json_str};
 pub use model::*;
 pub use order::order_like_source;
 pub use render::{render, to_json, to_nix};
+pub use summary::{summary, DiskSummary, GroupSummary, LayoutSummary, SummaryKind};
 pub use validate::{layout_needs, validate, Diagnostic, Rule, Severity};
 
 #[cfg(test)]

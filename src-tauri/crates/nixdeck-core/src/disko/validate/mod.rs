@@ -9,6 +9,7 @@ mod encryption;
 mod groups;
 mod host;
 mod mounts;
+mod names;
 mod values;
 
 use super::error::OptionPath;
@@ -57,6 +58,9 @@ pub enum Rule {
     UndefinedGroup,
     /// A disk named by a kernel name when a stable `/dev/disk/by-id/` name exists.
     UnstableDeviceName,
+    /// A name, label or path with characters disko would pass to a shell command
+    /// on the target unescaped (`crypted; reboot`, `a$(id)`, a line break).
+    UnsafeText,
 }
 
 /// One finding.
@@ -96,6 +100,7 @@ impl Diagnostic {
 pub fn validate(layout: &DiskLayout, facts: Option<&HostFacts>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     values::check_values(layout, &mut out);
+    names::check_names(layout, &mut out);
     values::check_full_size(layout, &mut out);
     mounts::check_root(layout, &mut out);
     mounts::check_duplicate_mounts(layout, &mut out);
