@@ -303,6 +303,7 @@ impl<S: Fn(&JobEvent) -> bool + Send + Sync> EventSink for ReplayProgress<S> {
             stream,
             first_seq,
             lines,
+            ..
         } = event
         {
             let mut observer = self.observer.lock().unwrap_or_else(|e| e.into_inner());

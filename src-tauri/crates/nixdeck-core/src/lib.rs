@@ -6,4 +6,5 @@ pub mod facts;
 pub mod nix;
 pub mod preflight;
 pub mod repo;
+pub mod review;
 pub mod tools;

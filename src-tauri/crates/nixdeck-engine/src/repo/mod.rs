@@ -79,7 +79,7 @@ impl Confirm {
 }
 
 /// What [`apply_plan`] did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Applied {
     /// Files written (repository-relative).
