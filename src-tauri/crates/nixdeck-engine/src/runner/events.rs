@@ -258,7 +258,7 @@ mod tests {
         assert_eq!(texts, ["error:", " build failed"]);
         assert!(styled[0].spans[0].style.bold);
         assert_eq!(
-            serde_json::to_value(&styled[0].spans[0].style).unwrap(),
+            serde_json::to_value(styled[0].spans[0].style).unwrap(),
             serde_json::json!({"fg": {"kind": "indexed", "index": 1}, "bg": null, "bold": true,
                 "dim": false, "italic": false, "underline": false, "inverse": false})
         );
