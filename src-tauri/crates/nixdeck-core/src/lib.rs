@@ -7,4 +7,5 @@ pub mod nix;
 pub mod preflight;
 pub mod repo;
 pub mod status;
+pub mod review;
 pub mod tools;

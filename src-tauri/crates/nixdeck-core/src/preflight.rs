@@ -19,7 +19,7 @@ pub use crate::tools::explain::Severity;
 pub const MIN_KEXEC_MEMORY_BYTES: u64 = 1_500_000_000;
 
 /// What the layout to be installed needs from the machine.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct LayoutNeeds {
     /// The layout has an EFI system partition (type `EF00`, vfat at `/boot`).
     pub esp: bool,
@@ -32,8 +32,9 @@ pub struct LayoutNeeds {
 }
 
 /// The rules, each with a stable id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(rename = "PreflightRule")]
 pub enum Rule {
     /// Less memory than kexec needs.
     MemoryLow,
@@ -94,7 +95,8 @@ impl Rule {
 }
 
 /// One preflight finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "PreflightFinding")]
 pub struct Finding {
     pub rule: Rule,
     pub severity: Severity,
@@ -102,11 +104,12 @@ pub struct Finding {
     pub message: String,
     /// The disk it is about, for disk rules.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub disk: Option<String>,
 }
 
 /// The result of a preflight.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Preflight {
     pub findings: Vec<Finding>,
 }
@@ -462,7 +465,7 @@ fn describe(disk: &BlockDevice) -> String {
 }
 
 /// What identifies a disk the user confirmed for erasing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct DiskIdentity {
     /// The name in the layout (as given: by-id or `/dev/sdX`).
     pub name: String,
@@ -492,7 +495,7 @@ impl DiskIdentity {
 }
 
 /// A difference between what the user confirmed and what the target has now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct IdentityChange {
     /// The layout's name for the disk.
     pub name: String,

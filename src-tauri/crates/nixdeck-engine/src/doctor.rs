@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::process::Command;
 
 /// How a check came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckStatus {
     Ok,
@@ -18,7 +18,7 @@ pub enum CheckStatus {
 }
 
 /// One line of the doctor panel.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Check {
     /// Stable id for the UI and tests (`nix`, `flakes`, `git`, `ssh_agent`).
     pub id: &'static str,
@@ -31,7 +31,7 @@ pub struct Check {
 }
 
 /// The local machine as sysinfo sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct LocalSystem {
     pub os: String,
     pub arch: String,
@@ -40,7 +40,7 @@ pub struct LocalSystem {
 }
 
 /// Everything the doctor panel shows.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct DoctorReport {
     pub checks: Vec<Check>,
     pub system: LocalSystem,

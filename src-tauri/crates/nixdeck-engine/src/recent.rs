@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 pub const MAX_RECENT: usize = 12;
 
 /// One remembered repository.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct RecentRepo {
     pub path: PathBuf,
     /// Seconds since the Unix epoch when it was last opened.

@@ -1,32 +1,9 @@
 // The only module that talks to the backend. Each function is one app command
-// (see src-tauri/src/commands/), typed on both sides.
+// (see src-tauri/src/commands/), typed on both sides: answers with the types
+// generated from Rust (../bindings), arguments with ./types.
 import { Channel, invoke } from "@tauri-apps/api/core";
-import type { DoctorReport, RecentRepo, RepoView, WritePlan } from "./types";
-import type {
-  Applied,
-  FieldProblem,
-  HostFacts,
-  HostReview,
-  KeyOffer,
-  LayoutEdit,
-  LayoutJson,
-  LayoutView,
-  NewHost,
-  ProbeOutcome,
-  ProbeRequest,
-  SystemConfig,
-  TemplateInfo,
-  DeployPreview,
-  Explanation,
-  HardwareStatus,
-  HostFactsView,
-  HostFiles,
-  HostKeyCheck,
-  InstallCheck,
-  JobEvent,
-  JobRecord,
-  StartedJob,
-} from "./types";
+import type { Applied, DoctorReport, Explanation, HostFacts, JobEvent, JobRecord, LayoutEdit, LayoutView, RecentRepo, RepoView, SystemConfig, TemplateInfo, WritePlan } from "../bindings";
+import type { ConfigPreview, DeployPreview, FieldProblem, HardwareStatus, HostFiles, HostKeyCheck, HostReview, InstallCheck, KeyOffer, LayoutJson, NewHost, ProbeOutcome, ProbeRequest, StartedJob } from "./types";
 
 export const commands = {
   doctorReport: () => invoke<DoctorReport>("doctor_report"),
@@ -41,7 +18,7 @@ export const commands = {
   pickFile: (title: string) => invoke<string | null>("pick_file", { title }),
   listSshKeys: () => invoke<KeyOffer[]>("list_ssh_keys"),
   previewConfiguration: (config: SystemConfig) =>
-    invoke<{ text: string; problem: string | null }>("preview_configuration", { config }),
+    invoke<ConfigPreview>("preview_configuration", { config }),
   reviewNewHost: (host: NewHost) => invoke<HostReview>("review_new_host", { host }),
   writeNewHost: (host: NewHost, confirm: string[]) => invoke<Applied>("write_new_host", { host, confirm }),
   probeHost: (request: ProbeRequest) => invoke<ProbeOutcome>("probe_host", { request }),
@@ -85,11 +62,11 @@ export const commands = {
     identityFile?: string | null;
   }) => invoke<StartedJob>("start_install", { identityFile: null, ...args }),
   recordHostFacts: (repo: string, host: string, facts: unknown) => invoke<void>("record_host_facts", { repo, host, facts }),
-  hostFacts: (repo: string, host: string) => invoke<HostFactsView | null>("host_facts", { repo, host }),
+  hostFacts: (repo: string, host: string) => invoke<HostFacts | null>("host_facts", { repo, host }),
   installCheck: (repo: string, host: string) => invoke<InstallCheck>("install_check", { repo, host }),
   hardwareStatus: (repo: string, host: string) => invoke<HardwareStatus>("hardware_status", { repo, host }),
   commitHardwareConfig: (repo: string, host: string) => invoke<HardwareStatus>("commit_hardware_config", { repo, host }),
-  reprobeHost: (repo: string, host: string) => invoke<HostFactsView>("reprobe_host", { repo, host }),
+  reprobeHost: (repo: string, host: string) => invoke<HostFacts>("reprobe_host", { repo, host }),
   hostFiles: (repo: string, host: string) => invoke<HostFiles>("host_files", { repo, host }),
   planRemoveHost: (repo: string, host: string) => invoke<WritePlan>("plan_remove_host", { repo, host }),
   removeHost: (repo: string, host: string, confirmed: string[]) =>

@@ -1,7 +1,7 @@
-import type { IpcError } from "./types";
+import type { ApiError } from "../bindings";
 
 /** Whether a rejection came from one of nixdeck's commands (rather than the bridge itself). */
-export function isIpcError(value: unknown): value is IpcError {
+export function isIpcError(value: unknown): value is ApiError {
   return (
     typeof value === "object" &&
     value !== null &&
@@ -11,8 +11,8 @@ export function isIpcError(value: unknown): value is IpcError {
   );
 }
 
-/** Any rejection as an `IpcError`, so the UI shows every failure the same way. */
-export function toIpcError(value: unknown): IpcError {
+/** Any rejection as an `ApiError`, so the UI shows every failure the same way. */
+export function toIpcError(value: unknown): ApiError {
   if (isIpcError(value)) return value;
   const message = value instanceof Error ? value.message : String(value);
   return { code: "internal", message, hint: null };

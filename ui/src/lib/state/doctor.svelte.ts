@@ -1,11 +1,11 @@
 import type { Commands } from "../ipc/commands";
 import { toIpcError } from "../ipc/errors";
-import type { DoctorReport, IpcError } from "../ipc/types";
+import type { ApiError, DoctorReport } from "../bindings";
 
 /** The doctor panel: the backend's report of the local machine, loaded once per visit. */
 export class DoctorState {
   report = $state.raw<DoctorReport | null>(null);
-  error = $state.raw<IpcError | null>(null);
+  error = $state.raw<ApiError | null>(null);
   loading = $state(false);
 
   constructor(private readonly api: Pick<Commands, "doctorReport">) {}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DoctorState } from "./doctor.svelte";
-import type { DoctorReport } from "../ipc/types";
+import type { DoctorReport } from "../bindings";
 
 const report: DoctorReport = {
   checks: [

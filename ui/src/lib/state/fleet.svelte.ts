@@ -3,7 +3,8 @@
 // rules live in Rust; this class only builds the filter text from clicks).
 import type { Commands } from "../ipc/commands";
 import { toIpcError } from "../ipc/errors";
-import type { DeployPreview, HostSummary, IpcError } from "../ipc/types";
+import type { ApiError, HostSummary } from "../bindings";
+import type { DeployPreview } from "../ipc/types";
 
 export const GOALS = ["switch", "boot", "test", "dry-activate", "build", "push"] as const;
 export type Goal = (typeof GOALS)[number];
@@ -19,7 +20,7 @@ export class FleetState {
   buildOnTarget = $state(false);
   reboot = $state(false);
   preview = $state.raw<DeployPreview | null>(null);
-  error = $state.raw<IpcError | null>(null);
+  error = $state.raw<ApiError | null>(null);
   busy = $state(false);
 
   constructor(

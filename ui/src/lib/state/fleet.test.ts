@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FleetState, type FleetCommands } from "./fleet.svelte";
-import type { HostSummary } from "../ipc/types";
+import type { HostSummary } from "../bindings";
 
 function fleet(select: (filter: string) => string[]) {
   const calls: string[] = [];

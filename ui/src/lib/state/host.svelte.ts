@@ -2,7 +2,8 @@
 // and job history. Everything comes from the backend as it is.
 import type { Commands } from "../ipc/commands";
 import { toIpcError } from "../ipc/errors";
-import type { HostFactsView, HostFiles, InstallCheck, IpcError, JobRecord } from "../ipc/types";
+import type { ApiError, HostFacts, JobRecord } from "../bindings";
+import type { HostFiles, InstallCheck } from "../ipc/types";
 
 export type HostCommands = Pick<
   Commands,
@@ -10,12 +11,12 @@ export type HostCommands = Pick<
 >;
 
 export class HostState {
-  facts = $state.raw<HostFactsView | null>(null);
+  facts = $state.raw<HostFacts | null>(null);
   files = $state.raw<HostFiles | null>(null);
   check = $state.raw<InstallCheck | null>(null);
-  checkError = $state.raw<IpcError | null>(null);
+  checkError = $state.raw<ApiError | null>(null);
   jobs = $state.raw<JobRecord[]>([]);
-  error = $state.raw<IpcError | null>(null);
+  error = $state.raw<ApiError | null>(null);
   busy = $state<string | null>(null);
 
   constructor(

@@ -4,22 +4,45 @@
 // node states into a table. It holds no rule about the tools.
 import type { Commands } from "../ipc/commands";
 import { toIpcError } from "../ipc/errors";
+import type { HardwareStatus, HostKeyCheck } from "../ipc/types";
 import type {
+  ApiError,
   Explanation,
-  HardwareStatus,
-  HostKeyCheck,
-  IpcError,
   JobEvent,
+  JobOutcome,
   JobRecord,
-  Outcome,
   PhaseEvent,
+  SpanStyle,
+  StyledLine,
   WatchdogAlert,
-} from "../ipc/types";
+} from "../bindings";
 
 /** Lines per chunk: appends copy at most one chunk. */
 export const CHUNK = 1000;
 /** Lines kept in memory; older ones stay in the job's log file. */
 export const MAX_LINES = 500_000;
+
+/** A run of text in one style, as the log view draws it. */
+export interface Span {
+  text: string;
+  /** CSS classes: `fg-<0..15>`, `bold`, `dim`. Empty for plain text. */
+  cls: string;
+}
+
+/** A line the backend styled: its text without escapes, and its spans. */
+interface Styled {
+  text: string;
+  spans: Span[];
+}
+
+/** The classes of a style the log view knows (16 colours, bold, dim). */
+function classes(style: SpanStyle): string {
+  const out: string[] = [];
+  if (style.fg?.kind === "indexed" && style.fg.index < 16) out.push(`fg-${style.fg.index}`);
+  if (style.bold) out.push("bold");
+  if (style.dim) out.push("dim");
+  return out.join(" ");
+}
 
 /**
  * The log's lines in fixed-size chunks; when over `max`, whole chunks fall off
@@ -27,7 +50,7 @@ export const MAX_LINES = 500_000;
  * counter after each batch.
  */
 export class LineBuffer {
-  private chunks: string[][] = [];
+  private chunks: (string | Styled)[][] = [];
   /** Sequence number of the first line kept. */
   firstSeq = 0;
   /** Sequence number the next line will get. */
@@ -42,8 +65,13 @@ export class LineBuffer {
     return this.endSeq - this.firstSeq;
   }
 
-  /** Adds lines numbered from `firstSeq`; lines already held are skipped, a gap is filled by jumping. */
-  push(firstSeq: number, lines: string[]): void {
+  /**
+   * Adds lines numbered from `firstSeq`; lines already held are skipped, a gap
+   * is filled by jumping. `styled` has the backend's spans of the lines with
+   * escapes; the others are plain text already.
+   */
+  push(firstSeq: number, lines: string[], styled: StyledLine[] = []): void {
+    const bySeq = new Map(styled.map((l) => [l.seq, l]));
     let start = 0;
     if (firstSeq < this.endSeq) start = this.endSeq - firstSeq;
     else if (firstSeq > this.endSeq) {
@@ -58,7 +86,12 @@ export class LineBuffer {
         last = [];
         this.chunks.push(last);
       }
-      last.push(lines[i]);
+      const line = bySeq.get(firstSeq + i);
+      last.push(
+        line
+          ? { text: line.spans.map((sp) => sp.text).join(""), spans: line.spans.map((sp) => ({ text: sp.text, cls: classes(sp.style) })) }
+          : lines[i],
+      );
       this.endSeq++;
     }
     while (this.length > this.max && this.chunks.length > 1) {
@@ -67,16 +100,27 @@ export class LineBuffer {
     }
   }
 
-  /** The line at index `i` of the kept lines (0 = `firstSeq`). */
-  at(i: number): string {
+  private line(i: number): string | Styled {
     // Every chunk but the last is full, and only whole chunks are dropped.
     const c = this.chunks[Math.floor(i / this.chunk)];
     return c ? (c[i % this.chunk] ?? "") : "";
   }
 
-  /** Every kept line (for copy and search). */
+  /** The text of the line at index `i` of the kept lines (0 = `firstSeq`), without escapes. */
+  at(i: number): string {
+    const l = this.line(i);
+    return typeof l === "string" ? l : l.text;
+  }
+
+  /** The line at index `i` as styled spans, for drawing. */
+  spansAt(i: number): Span[] {
+    const l = this.line(i);
+    return typeof l === "string" ? [{ text: l, cls: "" }] : l.spans;
+  }
+
+  /** The text of every kept line (for copy and search). */
   all(): string[] {
-    return this.chunks.flat();
+    return this.chunks.flat().map((l) => (typeof l === "string" ? l : l.text));
   }
 }
 
@@ -122,7 +166,7 @@ export class JobView {
   runPhases = $state.raw<PhaseEvent[]>([]);
   nodes = $state.raw<Record<string, NodeView>>({});
   stalledSecs = $state<number | null>(null);
-  outcome = $state.raw<Outcome | null>(null);
+  outcome = $state.raw<JobOutcome | null>(null);
   alerts = $state.raw<WatchdogAlert[]>([]);
   /** Alerts the user chose to keep waiting through. */
   dismissed = $state(0);
@@ -130,7 +174,7 @@ export class JobView {
   hardware = $state.raw<HardwareStatus | null>(null);
   hostKey = $state.raw<HostKeyCheck | null>(null);
   checkingKey = $state(false);
-  error = $state.raw<IpcError | null>(null);
+  error = $state.raw<ApiError | null>(null);
   cancelling = $state(false);
   /** Milliseconds since the job started, ticking while it runs. */
   elapsedMs = $state(0);
@@ -164,7 +208,7 @@ export class JobView {
         this.argv = event.argv;
         break;
       case "lines":
-        this.buffer.push(event.first_seq, event.lines);
+        this.buffer.push(event.first_seq, event.lines, event.styled);
         this.stalledSecs = null;
         this.version++;
         break;
@@ -183,10 +227,9 @@ export class JobView {
         break;
       }
       case "stalled":
-        // The runner's watchdog speaks on the job's own events: a silent or
-        // repeating step comes with its alert, plain silence without.
+        this.stalledSecs = event.secs;
+        // The watchdog's words on a quiet or repeating step come with the event.
         if (event.alert) this.alerts = [...this.alerts, event.alert];
-        else this.stalledSecs = event.secs;
         break;
       case "finished":
         this.outcome = event.outcome;
@@ -250,10 +293,9 @@ export class JobView {
     return this.alerts.length > this.dismissed ? this.alerts[this.alerts.length - 1] : null;
   }
 
-  /** A phase during which cancelling may leave the target half-installed. */
+  /** Whether cancelling now can leave the target's disks half-written (the backend's parser says, per phase). */
   get cancelIsRisky(): boolean {
-    const touched = new Set(["disko", "closure", "extra_files", "install"]);
-    return this.record?.kind === "install" && this.runPhases.some((p) => touched.has(p.phase));
+    return this.runPhases.at(-1)?.disks_at_risk ?? false;
   }
 
   async open(): Promise<void> {
@@ -368,7 +410,7 @@ export class JobView {
 export class JobHistory {
   jobs = $state.raw<JobRecord[]>([]);
   loading = $state(false);
-  error = $state.raw<IpcError | null>(null);
+  error = $state.raw<ApiError | null>(null);
 
   constructor(private readonly commands: Pick<Commands, "listJobs">) {}
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { JobView, LineBuffer, formatDuration, type JobCommands } from "./jobs.svelte";
-import type { JobEvent, JobRecord } from "../ipc/types";
-import { parseAnsi, stripAnsi } from "../ansi";
+import type { JobEvent, JobRecord } from "../bindings";
 
 const unused = (() => {
   throw new Error("not called in this test");
@@ -18,7 +17,7 @@ const commands: JobCommands = {
 };
 
 function phase(p: Partial<Extract<JobEvent, { kind: "phase" }>>): JobEvent {
-  return { kind: "phase", node: null, phase: "facts", label: "Gathering machine facts", seq: 0, at_ms: 0, detail: null, ...p };
+  return { kind: "phase", node: null, phase: "facts", label: "Gathering machine facts", seq: 0, at_ms: 0, detail: null, disks_at_risk: false, ...p };
 }
 
 describe("LineBuffer", () => {
@@ -118,14 +117,25 @@ describe("JobView.apply", () => {
     v.apply({ kind: "lines", stream: "stderr", first_seq: 0, lines: ["more"] });
     expect(v.stalledSecs).toBeNull();
     expect(v.cancelIsRisky).toBe(false);
-    v.apply(phase({ phase: "disko", label: "Formatting hard drive with disko", seq: 1 }));
+    // The backend's parser marks the phases from disko's start on.
+    v.apply(phase({ phase: "disko", label: "Formatting hard drive with disko", seq: 1, disks_at_risk: true }));
     expect(v.cancelIsRisky).toBe(true);
+    v.apply(phase({ phase: "reboot", label: "Rebooting", seq: 2, disks_at_risk: false }));
+    expect(v.cancelIsRisky).toBe(false);
+  });
+
+  it("takes the watchdog's notices from stall events", () => {
+    const v = new JobView(commands, "5");
+    v.record = { kind: "install", result: "running" } as JobRecord;
+    v.apply({ kind: "stalled", secs: 600, alert: { kind: "repeated_step", count: 3, step: "Installing NixOS", line: 9, message: "the step started 3 times", usual_causes: "a reboot loop" } });
+    expect(v.stalledSecs).toBe(600);
+    expect(v.notice?.message).toBe("the step started 3 times");
   });
 
   it("offers the newest watchdog notice until the user keeps waiting", () => {
     const v = new JobView(commands, "4");
     v.record = { kind: "install", result: "running" } as JobRecord;
-    v.alerts = [{ kind: "silent", step: "Installing NixOS", line: 9, message: "quiet for 10 min", usual_causes: "a slow build" }];
+    v.alerts = [{ kind: "silent", silent_for: { secs: 600, nanos: 0 }, limit: { secs: 600, nanos: 0 }, step: "Installing NixOS", line: 9, message: "quiet for 10 min", usual_causes: "a slow build" }];
     expect(v.notice?.message).toBe("quiet for 10 min");
     v.keepWaiting();
     expect(v.notice).toBeNull();
@@ -143,14 +153,27 @@ describe("JobView.apply", () => {
   });
 });
 
-describe("ansi", () => {
-  it("turns SGR colours into classes and drops other escapes", () => {
-    expect(parseAnsi("\x1b[1;31merror:\x1b[0m build failed\x1b[K")).toEqual([
+describe("styled log lines", () => {
+  it("draws the backend's spans as classes and keeps plain text for search and copy", () => {
+    const b = new LineBuffer(3, 100);
+    const plain = { fg: null, bg: null, bold: false, dim: false, italic: false, underline: false, inverse: false };
+    // As the runner sends "\x1b[1;31merror:\x1b[0m build failed\x1b[K" (nixdeck_core::tools::lines::styled_spans).
+    b.push(0, ["\x1b[1;31merror:\x1b[0m build failed\x1b[K", "plain"], [
+      {
+        seq: 0,
+        spans: [
+          { text: "error:", style: { ...plain, fg: { kind: "indexed", index: 1 }, bold: true } },
+          { text: " build failed", style: plain },
+        ],
+      },
+    ]);
+    expect(b.spansAt(0)).toEqual([
       { text: "error:", cls: "fg-1 bold" },
       { text: " build failed", cls: "" },
     ]);
-    expect(stripAnsi("\x1b[32mok\x1b[0m")).toBe("ok");
-    expect(parseAnsi("plain")).toEqual([{ text: "plain", cls: "" }]);
+    expect(b.at(0)).toBe("error: build failed");
+    expect(b.spansAt(1)).toEqual([{ text: "plain", cls: "" }]);
+    expect(b.all()).toEqual(["error: build failed", "plain"]);
   });
 });
 

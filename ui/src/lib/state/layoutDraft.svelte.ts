@@ -1,6 +1,7 @@
 import type { Commands } from "../ipc/commands";
 import { toIpcError } from "../ipc/errors";
-import type { Diagnostic, IpcError, LayoutEdit, LayoutJson, LayoutView, TemplateInfo } from "../ipc/types";
+import type { ApiError, Diagnostic, LayoutEdit, LayoutView, TemplateInfo } from "../bindings";
+import type { LayoutJson } from "../ipc/types";
 
 type Api = Pick<Commands, "applyLayoutEdit" | "layoutView" | "layoutFromTemplate" | "layoutFromRepo" | "layoutTemplates">;
 
@@ -13,7 +14,7 @@ type Api = Pick<Commands, "applyLayoutEdit" | "layoutView" | "layoutFromTemplate
 export class LayoutDraft {
   view = $state.raw<LayoutView | null>(null);
   templates = $state.raw<TemplateInfo[]>([]);
-  error = $state.raw<IpcError | null>(null);
+  error = $state.raw<ApiError | null>(null);
   busy = $state(false);
   /** Option path of the selected partition or volume. */
   selected = $state<string | null>(null);

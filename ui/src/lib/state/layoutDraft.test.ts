@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { LayoutDraft } from "./layoutDraft.svelte";
-import type { LayoutEdit, LayoutJson, LayoutView } from "../ipc/types";
+import type { LayoutEdit, LayoutView } from "../bindings";
+import type { LayoutJson } from "../ipc/types";
 
 /** A view whose layout records the sizes it was given, as the backend's would. */
 function viewOf(layout: LayoutJson, errors = 0): LayoutView {
@@ -11,6 +12,7 @@ function viewOf(layout: LayoutJson, errors = 0): LayoutView {
     space: { plans: [], members: [] },
     disks: [],
     needs: { esp: true, bios_boot: false, gpt: true, disks: [] },
+    nodes: [],
   };
 }
 

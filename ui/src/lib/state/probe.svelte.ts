@@ -1,6 +1,7 @@
 import type { Commands } from "../ipc/commands";
 import { toIpcError } from "../ipc/errors";
-import type { BlockDevice, HostFacts, IpcError, ProbeRequest } from "../ipc/types";
+import type { ApiError, BlockDevice, HostFacts } from "../bindings";
+import type { ProbeRequest } from "../ipc/types";
 
 export type ProbeStatus = "idle" | "connecting" | "host_key" | "done" | "failed";
 
@@ -10,7 +11,7 @@ export class ProbeState {
   facts = $state.raw<HostFacts | null>(null);
   storedAt = $state<string | null>(null);
   hostKey = $state.raw<{ host: string; fingerprint: string; keyType: string; hint: string } | null>(null);
-  error = $state.raw<IpcError | null>(null);
+  error = $state.raw<ApiError | null>(null);
   /** Stable names (`/dev/disk/by-id/…`) of the disks chosen as install targets. */
   chosen = $state<string[]>([]);
   private request: ProbeRequest | null = null;

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { ProbeState } from "./probe.svelte";
-import type { BlockDevice, HostFacts, ProbeRequest } from "../ipc/types";
+import type { BlockDevice, HostFacts } from "../bindings";
+import type { ProbeRequest } from "../ipc/types";
 
 function disk(name: string, byId: string[], extra: Partial<BlockDevice> = {}): BlockDevice {
   return {

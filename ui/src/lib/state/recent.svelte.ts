@@ -1,11 +1,11 @@
 import type { Commands } from "../ipc/commands";
 import { toIpcError } from "../ipc/errors";
-import type { IpcError, RecentRepo } from "../ipc/types";
+import type { ApiError, RecentRepo } from "../bindings";
 
 /** Recently opened repositories, as the backend remembers them. */
 export class RecentState {
   list = $state.raw<RecentRepo[]>([]);
-  error = $state.raw<IpcError | null>(null);
+  error = $state.raw<ApiError | null>(null);
 
   constructor(private readonly api: Pick<Commands, "listRecentRepos" | "forgetRecentRepo">) {}
 

@@ -2,11 +2,11 @@
 // of them a person edited), the person's confirmation, then the removal.
 import type { Commands } from "../ipc/commands";
 import { toIpcError } from "../ipc/errors";
-import type { IpcError, RepoView, WritePlan } from "../ipc/types";
+import type { ApiError, RepoView, WritePlan } from "../bindings";
 
 export class RemoveHostState {
   plan = $state.raw<WritePlan | null>(null);
-  error = $state.raw<IpcError | null>(null);
+  error = $state.raw<ApiError | null>(null);
   busy = $state(false);
   /** Edited files the person ticked for deletion. */
   confirmed = $state.raw<string[]>([]);

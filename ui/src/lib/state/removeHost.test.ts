@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { RemoveHostState } from "./removeHost.svelte";
-import type { FileChange, RepoView, WritePlan } from "../ipc/types";
+import type { FileChange, RepoView, WritePlan } from "../bindings";
 
 const change = (path: string, ownership: FileChange["ownership"]): FileChange => ({
   path,

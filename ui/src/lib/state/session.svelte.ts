@@ -1,11 +1,11 @@
 import type { Commands } from "../ipc/commands";
 import { toIpcError } from "../ipc/errors";
-import type { IpcError, RepoView } from "../ipc/types";
+import type { ApiError, RepoView } from "../bindings";
 
 /** Which repository is open, and opening/creating one. */
 export class SessionState {
   repo = $state.raw<RepoView | null>(null);
-  error = $state.raw<IpcError | null>(null);
+  error = $state.raw<ApiError | null>(null);
   busy = $state(false);
 
   constructor(

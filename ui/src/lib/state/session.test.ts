@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { SessionState } from "./session.svelte";
-import type { RepoView } from "../ipc/types";
+import type { RepoView } from "../bindings";
 
 const view: RepoView = { root: "/tmp/infra", hasFlake: true, inputs: [], nixpkgsUrl: null, hosts: [], problems: [] };
 

@@ -1,6 +1,7 @@
 import type { Commands } from "../ipc/commands";
 import { toIpcError } from "../ipc/errors";
-import type { AuthChoice, FieldProblem, HostReview, IpcError, KeyOffer, NewHost } from "../ipc/types";
+import type { ApiError } from "../bindings";
+import type { AuthChoice, FieldProblem, HostReview, KeyOffer, NewHost } from "../ipc/types";
 import { LayoutDraft } from "./layoutDraft.svelte";
 import { ProbeState } from "./probe.svelte";
 
@@ -44,7 +45,7 @@ export class WizardState {
   /** The furthest step reached: the step list lets the person jump back to any before it. */
   reached = $state(0);
   busy = $state(false);
-  error = $state.raw<IpcError | null>(null);
+  error = $state.raw<ApiError | null>(null);
 
   identity = $state({
     name: "",
@@ -202,22 +203,18 @@ export class WizardState {
     });
   }
 
-  /** Files that replace text nixdeck did not write: each needs the person's go-ahead. */
+  /** Files that replace text nixdeck did not write: each needs the person's go-ahead (the review says which). */
   get pending(): string[] {
-    return this.review?.plan.changes.filter((c) => c.ownership === "edited" || c.ownership === "foreign").map((c) => c.path) ?? [];
+    return this.review?.toConfirm ?? [];
   }
 
+  /** What the review says blocks the install, and the ticks the person has not given yet. */
   get blockers(): string[] {
     const r = this.review;
     if (!r) return ["the review is not loaded"];
-    const out = [
-      ...r.preflight.findings.filter((f) => f.severity === "error").map((f) => f.message),
-      ...r.layoutDiagnostics.filter((d) => d.severity === "error").map((d) => d.message),
-    ];
-    for (const f of r.preflight.findings) {
-      if (f.severity === "warning" && !this.acknowledged.includes(f.rule)) out.push(`acknowledge: ${f.message}`);
-    }
-    for (const p of this.pending) if (!this.confirmed.includes(p)) out.push(`confirm the change to ${p}`);
+    const out = [...r.blockers];
+    for (const f of r.toAcknowledge) if (!this.acknowledged.includes(f.rule)) out.push(`acknowledge: ${f.message}`);
+    for (const p of r.toConfirm) if (!this.confirmed.includes(p)) out.push(`confirm the change to ${p}`);
     return out;
   }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { WizardState } from "./wizard.svelte";
-import type { HostReview, LayoutView } from "../ipc/types";
+import type { LayoutView } from "../bindings";
+import type { HostReview } from "../ipc/types";
 
 const view: LayoutView = {
   layout: { disk: {} },
@@ -9,6 +10,7 @@ const view: LayoutView = {
   space: { plans: [], members: [] },
   disks: [],
   needs: { esp: true, bios_boot: false, gpt: true, disks: [] },
+  nodes: [],
 };
 
 const review: HostReview = {
@@ -24,6 +26,10 @@ const review: HostReview = {
   erase: [],
   preflight: { findings: [{ rule: "memory_low", severity: "warning", message: "little memory" }] },
   layoutDiagnostics: [],
+  // The gate as nixdeck_core::review::review_gate computes it from the above.
+  blockers: [],
+  toAcknowledge: [{ rule: "memory_low", severity: "warning", message: "little memory" }],
+  toConfirm: ["hosts/web/disko.nix"],
 };
 
 function api() {

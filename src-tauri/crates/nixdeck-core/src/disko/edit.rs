@@ -12,6 +12,7 @@
 use super::error::OptionPath;
 use super::import::from_json;
 use super::model::DiskLayout;
+use super::nodes::{layout_nodes, LayoutNode};
 use super::render::{render, to_json};
 use super::space::{plan_for_host, LayoutSpace};
 use super::validate::{validate, Diagnostic};
@@ -24,7 +25,7 @@ use thiserror::Error;
 
 /// One change the editor asks for. `path` is an option path as findings and
 /// plans print it (`disko.devices.disk.main.content.partitions.root`).
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LayoutEdit {
     /// Sets the `size` of the partition, logical volume, swap file or zvol at `path`
@@ -342,7 +343,7 @@ pub fn apply(layout: &DiskLayout, edit: &LayoutEdit) -> Result<DiskLayout, EditE
 }
 
 /// A disk of the layout with what the probe knows of it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct LayoutDisk {
     /// The disk's name in the layout (`main`).
@@ -366,10 +367,12 @@ pub struct LayoutDisk {
 }
 
 /// What the editor draws: the layout, its findings, `disko.nix`, the to-scale plans.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct LayoutView {
     /// The layout as disko's JSON (`disko.devices`), which the editor sends back with each edit.
+    /// Always an object.
+    #[ts(as = "Map<String, Value>")]
     pub layout: Value,
     /// Findings, errors first.
     pub diagnostics: Vec<Diagnostic>,
@@ -381,6 +384,8 @@ pub struct LayoutView {
     pub disks: Vec<LayoutDisk>,
     /// What the layout needs from the machine (for preflight).
     pub needs: LayoutNeeds,
+    /// Every item of the layout with the path, label and detail the editor shows.
+    pub nodes: Vec<LayoutNode>,
 }
 
 /// The editor's view of `layout` on the probed host.
@@ -407,8 +412,10 @@ pub fn view(layout: &DiskLayout, facts: Option<&HostFacts>) -> LayoutView {
             }
         })
         .collect();
+    let json = to_json(layout);
     LayoutView {
-        layout: to_json(layout),
+        nodes: layout_nodes(&json),
+        layout: json,
         diagnostics: validate(layout, facts),
         preview: render(layout),
         space: facts.map(|f| plan_for_host(layout, f)).unwrap_or_default(),

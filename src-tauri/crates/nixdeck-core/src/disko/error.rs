@@ -42,6 +42,19 @@ impl OptionPath {
         self.push(Step::Index(index))
     }
 
+    /// The keys from `disko.devices` to this place in the layout's JSON (list
+    /// indexes as their digits), unquoted: what a reader of the JSON follows.
+    pub fn keys(&self) -> Vec<String> {
+        self.steps()
+            .into_iter()
+            .skip(2)
+            .map(|step| match step {
+                Step::Name(name) => name.clone(),
+                Step::Index(index) => index.to_string(),
+            })
+            .collect()
+    }
+
     fn push(&self, step: Step) -> Self {
         Self(Some(Arc::new(Node {
             parent: self.clone(),

@@ -25,6 +25,7 @@ pub mod edit;
 mod error;
 mod import;
 pub mod model;
+pub mod nodes;
 mod order;
 mod render;
 pub mod size;

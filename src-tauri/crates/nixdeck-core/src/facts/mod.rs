@@ -12,7 +12,7 @@ pub mod lsblk;
 pub mod report;
 
 /// Everything the probe learned about one target, at one moment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, ts_rs::TS)]
 pub struct HostFacts {
     /// Seconds since the Unix epoch when the probe ran.
     pub probed_at: u64,
@@ -50,7 +50,7 @@ pub struct HostFacts {
 }
 
 /// Firmware boot mode: whether `/sys/firmware/efi` exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum BootMode {
     Uefi,
@@ -59,7 +59,7 @@ pub enum BootMode {
 }
 
 /// The fields of `/etc/os-release` nixdeck shows and checks.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, ts_rs::TS)]
 pub struct OsRelease {
     pub id: String,
     pub version_id: String,
@@ -68,7 +68,7 @@ pub struct OsRelease {
 }
 
 /// How the probe's user gets root on the target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Privilege {
     /// Logged in as root.
@@ -83,7 +83,7 @@ pub enum Privilege {
 }
 
 /// The programs nixos-anywhere looks for on the target (its `get-facts.sh`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, ts_rs::TS)]
 pub struct TargetTools {
     pub tar: bool,
     pub cpio: bool,
@@ -97,7 +97,7 @@ pub struct TargetTools {
 }
 
 /// One block device as `lsblk` reports it, with its stable names.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, ts_rs::TS)]
 pub struct BlockDevice {
     /// Kernel name (`sda`, `nvme0n1p2`, `vg-root`).
     pub name: String,

@@ -54,7 +54,7 @@ impl WrittenRecord {
 }
 
 /// Who the current text of a file belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Ownership {
     /// No file there yet.
@@ -76,7 +76,7 @@ impl Ownership {
 }
 
 /// What happens to one file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ChangeAction {
     /// Create or replace the file with `content`.
@@ -90,7 +90,7 @@ pub enum ChangeAction {
 }
 
 /// One file of a [`WritePlan`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct FileChange {
     /// Repository-relative path.
@@ -222,7 +222,7 @@ impl FileChange {
 }
 
 /// Every file a repository operation would create, replace or delete.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct WritePlan {
     pub changes: Vec<FileChange>,

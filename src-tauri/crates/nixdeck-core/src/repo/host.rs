@@ -11,7 +11,7 @@ pub const DEFAULT_NIXPKGS_REF: &str = "nixos-25.05";
 pub const DEFAULT_SYSTEM: &str = "x86_64-linux";
 
 /// A host's colmena `deployment` settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Deployment {
     /// `deployment.targetHost`: IP address or DNS name.
@@ -21,6 +21,8 @@ pub struct Deployment {
     /// `deployment.targetUser`.
     pub target_user: String,
     /// `deployment.tags`.
+    // A checked name on the wire is a plain string (serde's try_from/into).
+    #[ts(type = "Array<string>")]
     pub tags: Vec<Tag>,
     /// `deployment.buildOnTarget`: build the system on the host itself.
     pub build_on_target: bool,
@@ -53,10 +55,11 @@ impl Deployment {
 }
 
 /// What nixdeck writes into a host's `configuration.nix` (the wizard's "system" step).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SystemConfig {
     /// `networking.hostName`.
+    #[ts(type = "string")]
     pub host_name: HostName,
     /// `users.users.root.openssh.authorizedKeys.keys`, one `authorized_keys` line each.
     pub authorized_keys: Vec<String>,

@@ -140,7 +140,9 @@ pub fn parse_node_list(text: &str) -> Vec<String> {
 }
 
 /// Where a node is in a deployment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum NodeState {
     Evaluating,

@@ -203,14 +203,18 @@ fn redrawn(line: &str) -> String {
     }
 }
 
+/// Whether the line has escape sequences or other control characters (but
+/// tabs): the lines [`strip_ansi`] and [`styled_spans`] change.
+pub fn has_escapes(line: &str) -> bool {
+    line.bytes()
+        .any(|b| b == 0x1b || (b < 0x20 && b != b'\t') || b == 0x7f)
+}
+
 /// The text of a line without escape sequences (CSI such as colours and
 /// `\x1b[K`, OSC such as hyperlinks and titles, two-byte escapes) and without
 /// other control characters but tabs; for matching and analysis.
 pub fn strip_ansi(line: &str) -> Cow<'_, str> {
-    if !line
-        .bytes()
-        .any(|b| b == 0x1b || (b < 0x20 && b != b'\t') || b == 0x7f)
-    {
+    if !has_escapes(line) {
         return Cow::Borrowed(line);
     }
     let mut out = String::with_capacity(line.len());
@@ -223,8 +227,9 @@ pub fn strip_ansi(line: &str) -> Cow<'_, str> {
 }
 
 /// A colour as SGR names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[ts(rename = "SpanColor")]
 pub enum Color {
     /// One of the 256 indexed colours (0–7 normal, 8–15 bright).
     Indexed { index: u8 },
@@ -233,7 +238,8 @@ pub enum Color {
 }
 
 /// How a run of text is drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "SpanStyle")]
 pub struct Style {
     pub fg: Option<Color>,
     pub bg: Option<Color>,
@@ -245,7 +251,7 @@ pub struct Style {
 }
 
 /// A run of text in one style.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct StyledSpan {
     pub text: String,
     pub style: Style,

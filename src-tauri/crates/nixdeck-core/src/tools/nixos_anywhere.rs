@@ -14,8 +14,11 @@ use super::lines::strip_ansi;
 
 /// What a step marker says nixos-anywhere is doing, old and new spellings
 /// mapped onto one value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
+#[ts(rename = "AnywherePhase")]
 pub enum Phase {
     /// `Uploading install SSH keys` (ssh-copy-id of the temporary key).
     UploadSshKeys,
@@ -95,6 +98,15 @@ impl Phase {
         }
     }
 
+    /// Whether the step writes the target's disks: disko formats them, then the
+    /// closure, the extra files and nixos-install write into the new file systems.
+    pub fn writes_disks(self) -> bool {
+        matches!(
+            self,
+            Phase::Disko | Phase::Closure | Phase::ExtraFiles | Phase::Install
+        )
+    }
+
     /// The `--phases` name this step belongs to (`kexec`, `disko`, `install`,
     /// `reboot`), or `None` for steps every run has (keys, facts, done).
     pub fn run_phase(self) -> Option<&'static str> {
@@ -172,7 +184,8 @@ pub fn parse_abort(line: &str) -> Option<String> {
 }
 
 /// One step of a run: from its marker to the line before the next marker.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "AnywhereStep")]
 pub struct Step {
     /// The marker text.
     pub name: String,
@@ -288,6 +301,24 @@ impl StepTracker {
         self.abort.as_ref().map(|(l, r)| (*l, r.as_str()))
     }
 
+    /// Whether cancelling now can leave the target's disks half-written: from
+    /// disko's start until the install finished (a reboot or `Done!` came after
+    /// the last step that writes the disks).
+    pub fn disks_at_risk(&self) -> bool {
+        self.steps.iter().fold(false, |at_risk, step| {
+            if step.phase.writes_disks() {
+                true
+            } else if matches!(
+                step.phase,
+                Phase::Reboot | Phase::WaitForReboot | Phase::Done
+            ) {
+                false
+            } else {
+                at_risk
+            }
+        })
+    }
+
     /// Whether `Done!` was printed.
     pub fn done(&self) -> bool {
         self.steps.iter().any(|s| s.phase == Phase::Done)
@@ -302,6 +333,39 @@ impl StepTracker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn disks_are_at_risk_from_disko_until_the_install_finished() {
+        let mut t = StepTracker::new();
+        let mut risk = Vec::new();
+        for (i, marker) in [
+            "Uploading install SSH keys",
+            "Gathering machine facts",
+            "Switching system into kexec",
+            "Building disko script",
+            "Formatting hard drive with disko",
+            "Uploading the system closure",
+            "Copying extra files",
+            "Installing NixOS",
+            "Rebooting",
+            "Done!",
+        ]
+        .iter()
+        .enumerate()
+        {
+            t.feed(i + 1, &format!("### {marker} ###"));
+            risk.push(t.disks_at_risk());
+        }
+        assert_eq!(
+            risk,
+            [false, false, false, false, true, true, true, true, false, false]
+        );
+        // Lines inside a step do not change it; an abort in disko keeps the risk.
+        t = StepTracker::new();
+        t.feed(1, "### Formatting hard drive with disko ###");
+        t.feed(2, "aborted: disko failed");
+        assert!(t.disks_at_risk());
+    }
 
     #[test]
     fn marker_with_trailing_spaces_cr_and_colour() {

@@ -125,12 +125,14 @@ impl WatchdogConfig {
 }
 
 /// What the watchdog noticed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AlertKind {
     /// No output past the limit.
     Silent {
+        #[ts(type = "{ secs: number, nanos: number }")]
         silent_for: Duration,
+        #[ts(type = "{ secs: number, nanos: number }")]
         limit: Duration,
     },
     /// The same step started again (`count` times in all).
@@ -141,7 +143,8 @@ pub enum AlertKind {
 
 /// A message for the install view: which step (or node), what is wrong, what
 /// usually causes it there. The user decides: keep waiting or cancel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "WatchdogAlert")]
 pub struct Alert {
     #[serde(flatten)]
     pub kind: AlertKind,
@@ -149,6 +152,7 @@ pub struct Alert {
     pub step: String,
     /// The colmena node, if about one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub node: Option<String>,
     /// 1-based line of the step's start (or the repeated line's first).
     pub line: usize,

@@ -27,7 +27,7 @@ use tokio::sync::watch;
 pub type JobId = i64;
 
 /// What a job does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum JobKind {
     /// `nix flake lock`.
@@ -81,7 +81,7 @@ impl JobKind {
 }
 
 /// A job as the history shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct JobRecord {
     pub id: JobId,
     pub kind: JobKind,

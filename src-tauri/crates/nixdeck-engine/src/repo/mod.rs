@@ -127,7 +127,7 @@ pub fn inside(root: &Path, rel: &str) -> Result<PathBuf, RepoError> {
 }
 
 /// What [`apply_plan`] did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Applied {
     /// Files written (repository-relative).

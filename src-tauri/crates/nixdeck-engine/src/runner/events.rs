@@ -1,13 +1,16 @@
 //! What a running job tells its watchers, and the sink that carries it (the app
 //! forwards it over a `tauri::ipc::Channel`, the CLI prints it).
 
+pub use nixdeck_core::tools::lines::StyledSpan;
+use nixdeck_core::tools::lines::{has_escapes, styled_spans};
 pub use nixdeck_core::tools::watchdog::Alert;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// Which pipe a line came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
+#[ts(rename = "LogStream")]
 pub enum Stream {
     Stdout,
     Stderr,
@@ -16,7 +19,7 @@ pub enum Stream {
 }
 
 /// How a job ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum JobResult {
     /// Still running (only in the store).
@@ -52,7 +55,8 @@ impl JobResult {
 }
 
 /// The end of a run: result, how the process ended, and why in words.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "JobOutcome")]
 pub struct Outcome {
     pub result: JobResult,
     /// The exit status when the process exited.
@@ -67,7 +71,7 @@ pub struct Outcome {
 
 /// A step of progress seen in the output: a nixos-anywhere step, or a colmena
 /// node changing state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct PhaseEvent {
     /// The node for per-node progress (colmena); `None` for the whole run.
     pub node: Option<String>,
@@ -82,20 +86,31 @@ pub struct PhaseEvent {
     pub at_ms: u64,
     /// A failure text, when it is one.
     pub detail: Option<String>,
+    /// Whether cancelling now can leave the target's disks half-written (an
+    /// install from disko's start until nixos-install finished), so the window
+    /// warns before a cancel. The parser of the tool decides; the window does not.
+    #[serde(default)]
+    pub disks_at_risk: bool,
 }
 
 /// One event of a job, tagged `kind` on the wire.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum JobEvent {
     /// The command started; `argv` has secrets redacted.
     Started { argv: Vec<String> },
     /// Consecutive lines of one stream; the first has number `first_seq`
     /// (numbers count lines of both streams together, from 0).
+    /// Lines keep their escapes (the log file and a terminal want them); the
+    /// ones that have any also come in `styled`, ready to draw.
     Lines {
         stream: Stream,
         first_seq: u64,
         lines: Vec<String>,
+        /// The lines with escape sequences, as styled text without them
+        /// (see [`JobEvent::lines`]); plain lines are not repeated here.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        styled: Vec<StyledLine>,
     },
     /// Progress.
     Phase(PhaseEvent),
@@ -108,6 +123,37 @@ pub enum JobEvent {
     },
     /// The job ended.
     Finished { outcome: Outcome },
+}
+
+/// A line of output with escape sequences, as the window draws it: the text
+/// without escapes in spans of one style each (colours and bold from SGR codes,
+/// every other escape dropped), by the one parser in `nixdeck_core::tools::lines`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct StyledLine {
+    /// The line's number (as in `first_seq`).
+    pub seq: u64,
+    pub spans: Vec<StyledSpan>,
+}
+
+impl JobEvent {
+    /// A `Lines` event for `lines` numbered from `first_seq`, with the styled
+    /// form of those that have escapes. Plain lines cost one byte scan.
+    pub fn lines(stream: Stream, first_seq: u64, lines: Vec<String>) -> Self {
+        let styled = (first_seq..)
+            .zip(&lines)
+            .filter(|(_, line)| has_escapes(line))
+            .map(|(seq, line)| StyledLine {
+                seq,
+                spans: styled_spans(line),
+            })
+            .collect();
+        JobEvent::Lines {
+            stream,
+            first_seq,
+            lines,
+            styled,
+        }
+    }
 }
 
 /// Where events go. `send` returns false when the receiver is gone; the job
@@ -167,11 +213,7 @@ mod tests {
 
     #[test]
     fn events_are_tagged_by_kind() {
-        let e = JobEvent::Lines {
-            stream: Stream::Stderr,
-            first_seq: 3,
-            lines: vec!["x".into()],
-        };
+        let e = JobEvent::lines(Stream::Stderr, 3, vec!["x".into()]);
         assert_eq!(
             serde_json::to_string(&e).unwrap(),
             r#"{"kind":"lines","stream":"stderr","first_seq":3,"lines":["x"]}"#
@@ -183,6 +225,7 @@ mod tests {
             seq: 4,
             at_ms: 5,
             detail: None,
+            disks_at_risk: false,
         });
         assert!(serde_json::to_string(&p)
             .unwrap()
@@ -193,5 +236,32 @@ mod tests {
         })
         .unwrap();
         assert_eq!(s, r#"{"kind":"stalled","secs":60}"#);
+    }
+
+    #[test]
+    fn only_lines_with_escapes_come_styled() {
+        let e = JobEvent::lines(
+            Stream::Stdout,
+            7,
+            vec![
+                "plain".into(),
+                "\x1b[1;31merror:\x1b[0m build failed\x1b[K".into(),
+            ],
+        );
+        let JobEvent::Lines { lines, styled, .. } = &e else {
+            panic!("not a Lines event: {e:?}");
+        };
+        assert_eq!(lines[1], "\x1b[1;31merror:\x1b[0m build failed\x1b[K");
+        assert_eq!(styled.len(), 1);
+        assert_eq!(styled[0].seq, 8);
+        let texts: Vec<_> = styled[0].spans.iter().map(|s| s.text.as_str()).collect();
+        assert_eq!(texts, ["error:", " build failed"]);
+        assert!(styled[0].spans[0].style.bold);
+        assert_eq!(
+            serde_json::to_value(styled[0].spans[0].style).unwrap(),
+            serde_json::json!({"fg": {"kind": "indexed", "index": 1}, "bg": null, "bold": true,
+                "dim": false, "italic": false, "underline": false, "inverse": false})
+        );
+        assert_eq!(styled[0].spans[1].style, Default::default());
     }
 }

@@ -18,6 +18,7 @@ pub mod progress;
 
 pub use events::{
     EventSink, JobEvent, JobResult, LineObserver, Outcome, PhaseEvent, PlainOutput, Stream,
+    StyledLine,
 };
 
 use nixdeck_core::tools::lines::LineSplitter;
@@ -358,22 +359,14 @@ pub fn replay_log(path: &Path, from: u64, upto: u64, sink: &dyn EventSink) -> io
         batch.push(String::from_utf8_lossy(&line).into_owned());
         if batch.len() == BATCH_LINES {
             let lines = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_LINES));
-            if !sink.send(&JobEvent::Lines {
-                stream: Stream::Log,
-                first_seq: first,
-                lines,
-            }) {
+            if !sink.send(&JobEvent::lines(Stream::Log, first, lines)) {
                 return Ok(false);
             }
             first = seq + 1;
         }
     }
     if !batch.is_empty() {
-        return Ok(sink.send(&JobEvent::Lines {
-            stream: Stream::Log,
-            first_seq: first,
-            lines: batch,
-        }));
+        return Ok(sink.send(&JobEvent::lines(Stream::Log, first, batch)));
     }
     Ok(true)
 }
@@ -621,22 +614,14 @@ impl Pump {
                 Some((s, _, lines)) if *s == stream => lines.push(line),
                 _ => {
                     if let Some((stream, first_seq, lines)) = current.take() {
-                        events.push(JobEvent::Lines {
-                            stream,
-                            first_seq,
-                            lines,
-                        });
+                        events.push(JobEvent::lines(stream, first_seq, lines));
                     }
                     current = Some((stream, seq, vec![line]));
                 }
             }
         }
         if let Some((stream, first_seq, lines)) = current {
-            events.push(JobEvent::Lines {
-                stream,
-                first_seq,
-                lines,
-            });
+            events.push(JobEvent::lines(stream, first_seq, lines));
         }
         let mut shared = lock(&self.inner.shared);
         // The log on disk keeps up with what watchers saw, so a crash loses

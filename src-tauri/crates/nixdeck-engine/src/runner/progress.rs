@@ -53,6 +53,7 @@ impl LineObserver for InstallProgress {
         self.watchdog.on_line(elapsed, line);
         let mut out = Vec::new();
         for event in self.tracker.feed(line_no, line) {
+            let disks_at_risk = self.tracker.disks_at_risk();
             match event {
                 StepEvent::Started { name, phase, .. } => out.push(PhaseEvent {
                     node: None,
@@ -61,6 +62,7 @@ impl LineObserver for InstallProgress {
                     seq,
                     at_ms: ms(elapsed),
                     detail: None,
+                    disks_at_risk,
                 }),
                 StepEvent::Aborted { reason, .. } => out.push(PhaseEvent {
                     node: None,
@@ -69,6 +71,7 @@ impl LineObserver for InstallProgress {
                     seq,
                     at_ms: ms(elapsed),
                     detail: Some(reason),
+                    disks_at_risk,
                 }),
                 StepEvent::Finished { .. } => {}
             }
@@ -205,6 +208,7 @@ impl LineObserver for DeployProgress {
                     Some(text),
                 ),
             };
+            // colmena switches configurations; it does not format disks.
             out.push(PhaseEvent {
                 node,
                 phase,
@@ -212,6 +216,7 @@ impl LineObserver for DeployProgress {
                 seq,
                 at_ms: ms(elapsed),
                 detail,
+                disks_at_risk: false,
             });
         }
         out
@@ -279,6 +284,8 @@ mod tests {
         );
         let ids: Vec<_> = events.iter().map(|e| e.phase.as_str()).collect();
         assert_eq!(ids, ["facts", "kexec", "disko", "aborted"]);
+        let risk: Vec<_> = events.iter().map(|e| e.disks_at_risk).collect();
+        assert_eq!(risk, [false, false, true, true]);
         assert_eq!(events[1].seq, 2);
         assert_eq!(events[1].at_ms, 20);
         assert_eq!(events[2].label, "Formatting hard drive with disko");

@@ -23,6 +23,7 @@ impl Collect {
                 stream,
                 first_seq,
                 lines,
+                ..
             } = e
             {
                 for (i, l) in lines.iter().enumerate() {
@@ -273,6 +274,7 @@ impl LineObserver for Steps {
                 seq,
                 at_ms: elapsed.as_millis() as u64,
                 detail: None,
+                disks_at_risk: false,
             }],
             None => vec![],
         }

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use table::plan_legacy_table;
 
 /// A byte range on a device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ByteRange {
     /// Offset from the start of the device, in bytes.
     pub offset: u64,
@@ -35,7 +35,7 @@ pub struct ByteRange {
 }
 
 /// One partition or volume placed on a device.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Segment {
     /// Offset from the start of the device, in bytes.
     pub offset: u64,
@@ -52,7 +52,7 @@ pub struct Segment {
 }
 
 /// What kind of device a plan covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceKind {
     /// A disk (`disko.devices.disk.<name>`).
@@ -66,7 +66,7 @@ pub enum DeviceKind {
 }
 
 /// A device's partitions or volumes and its free space.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct SpacePlan {
     /// What kind of device.
     pub kind: DeviceKind,
@@ -83,7 +83,7 @@ pub struct SpacePlan {
 }
 
 /// Something that does not fit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct SpaceProblem {
     /// The option at fault, e.g. `…partitions.root.size`.
     pub path: String,
@@ -92,7 +92,7 @@ pub struct SpaceProblem {
 }
 
 /// What a member device belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupKind {
     /// `mdraid` → `mdadm.<name>`.
@@ -107,7 +107,7 @@ pub enum GroupKind {
 
 /// A device given to an array, volume group, pool or bcachefs filesystem, with the
 /// space it brings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Member {
     /// The kind of group.
     pub kind: GroupKind,
@@ -120,7 +120,7 @@ pub struct Member {
 }
 
 /// Every device's plan and every member's size.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct LayoutSpace {
     /// One plan per partition table or volume group whose size is known.
     pub plans: Vec<SpacePlan>,

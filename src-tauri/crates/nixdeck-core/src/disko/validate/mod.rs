@@ -18,8 +18,9 @@ use crate::facts::{BootMode, HostFacts};
 use serde::{Deserialize, Serialize};
 
 /// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
+#[ts(rename = "DiagnosticSeverity")]
 pub enum Severity {
     /// The install would fail or the machine would not boot.
     Error,
@@ -28,8 +29,9 @@ pub enum Severity {
 }
 
 /// The check that produced a finding (stable names for the UI and tests).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
+#[ts(rename = "DiagnosticRule")]
 pub enum Rule {
     /// A disk's device is not on the host (or not set).
     DeviceMissing,
@@ -64,7 +66,7 @@ pub enum Rule {
 }
 
 /// One finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,

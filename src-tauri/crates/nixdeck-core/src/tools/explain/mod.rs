@@ -28,8 +28,9 @@ mod shapes;
 mod tests;
 
 /// Which tool wrote the output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
+#[ts(rename = "ExplainTool")]
 pub enum Tool {
     NixosAnywhere,
     Colmena,
@@ -46,8 +47,9 @@ impl Tool {
 }
 
 /// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(rename = "ExplainOutcome")]
 pub enum Outcome {
     Succeeded,
     /// It finished, but printed errors on the way (or crashed after finishing).
@@ -70,7 +72,7 @@ impl Outcome {
 }
 
 /// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Warning,
@@ -78,7 +80,7 @@ pub enum Severity {
 }
 
 /// The failure shapes nixdeck recognises.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingKind {
     /// ssh refused a private key whose file others can read.
@@ -187,7 +189,8 @@ impl FindingKind {
 }
 
 /// A line of the output quoted as evidence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "ExplainQuote")]
 pub struct Quote {
     /// 1-based line number.
     pub line: usize,
@@ -196,7 +199,8 @@ pub struct Quote {
 }
 
 /// One thing the recogniser found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "ExplainFinding")]
 pub struct Finding {
     pub severity: Severity,
     pub kind: FindingKind,
@@ -206,16 +210,18 @@ pub struct Finding {
     pub message: String,
     /// The nixos-anywhere step it happened in.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub step: Option<String>,
     /// The colmena node it is about.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub node: Option<String>,
     /// The decisive lines.
     pub quote: Vec<Quote>,
 }
 
 /// The analysis of one run's output.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Explanation {
     pub tool: Tool,
     pub outcome: Outcome,
