@@ -8,6 +8,7 @@ use nixdeck_core::tools::plan::{DeployGoal, DeployOptions, HostTarget};
 use nixdeck_engine::jobs::{requests, JobRequest};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use ts_rs::TS;
 
 /// What a redeploy is asked to do.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -35,7 +36,7 @@ pub struct DeployRequest {
 
 /// The hosts a filter selects, in the repository's order, and the command that
 /// would run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct DeployPreview {
     /// The selected hosts' names.

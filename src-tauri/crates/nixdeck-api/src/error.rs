@@ -4,9 +4,10 @@
 
 use nixdeck_engine::ssh::SshError;
 use serde::Serialize;
+use ts_rs::TS;
 
 /// What kind of failure it is, so a front end can choose how to show it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// Something typed, chosen or read is not acceptable; the message says what.
@@ -34,7 +35,7 @@ pub enum ErrorCode {
 }
 
 /// An error from an API function: what kind, what happened, what to do.
-#[derive(Debug, Clone, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, Serialize, TS, thiserror::Error)]
 #[error("{message}")]
 pub struct ApiError {
     /// What kind of failure (front ends branch on this, never on the text).

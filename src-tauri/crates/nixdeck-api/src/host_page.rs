@@ -9,9 +9,10 @@ use nixdeck_engine::repo::git;
 use nixdeck_engine::ssh::{forget, Auth, HostKeyPolicy, Session, SshError, SshTarget};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use ts_rs::TS;
 
 /// A host's files as they are.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct HostFiles {
     /// `hosts/<host>/configuration.nix`.
@@ -23,7 +24,7 @@ pub struct HostFiles {
 }
 
 /// Where the install left the hardware configuration.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct HardwareStatus {
     /// Repository-relative path.
@@ -37,7 +38,7 @@ pub struct HardwareStatus {
 }
 
 /// What the host presents now against what known_hosts records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum HostKeyStatus {
     /// The recorded key.
@@ -51,7 +52,7 @@ pub enum HostKeyStatus {
 }
 
 /// The host key check: both fingerprints when they differ.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct HostKeyCheck {
     /// What was found.

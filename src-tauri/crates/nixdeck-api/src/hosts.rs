@@ -11,6 +11,7 @@ use nixdeck_core::preflight::{self, DiskIdentity, Preflight};
 use nixdeck_core::repo::{
     names, render_configuration, Deployment, HostName, HostSpec, SystemConfig, Tag, WritePlan,
 };
+use nixdeck_core::review::{review_gate, ReviewGate};
 use nixdeck_core::tools::plan::{self as toolplan, HostTarget, InstallOptions};
 use nixdeck_engine::facts_store;
 use nixdeck_engine::repo::{self as engine_repo, Applied, Confirm};
@@ -18,9 +19,10 @@ use nixdeck_engine::ssh::keys::{self, LocalKey};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::Path;
+use ts_rs::TS;
 
 /// The identity step's fields, as typed.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct IdentityInput {
     /// Host name (NixOS `networking.hostName`).
@@ -36,7 +38,7 @@ pub struct IdentityInput {
 }
 
 /// A field that cannot be used, and why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct FieldProblem {
     /// `name`, `address`, `user`, `port` or `tags`.
     pub field: String,
@@ -45,7 +47,7 @@ pub struct FieldProblem {
 }
 
 /// The live preview of the system step.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct ConfigPreview {
     /// `configuration.nix` as it would be written.
     pub text: String,
@@ -54,7 +56,7 @@ pub struct ConfigPreview {
 }
 
 /// Everything the wizard collected, to write as `hosts/<name>/`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct NewHost {
     /// The repository.
@@ -70,7 +72,7 @@ pub struct NewHost {
 }
 
 /// A disk the install will erase, as the review shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ErasedDisk {
     /// Its identity as probed (by-id name, model, serial, size).
@@ -86,7 +88,7 @@ pub struct ErasedDisk {
 }
 
 /// The review step.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct HostReview {
     /// Every file to be written, with its diff and whether it needs confirming.
@@ -99,6 +101,9 @@ pub struct HostReview {
     pub preflight: Preflight,
     /// The layout's own findings (errors block too).
     pub layout_diagnostics: Vec<disko::Diagnostic>,
+    /// What stands between this review and the install, in words.
+    #[serde(flatten)]
+    pub gate: ReviewGate,
 }
 
 impl NewHost {
@@ -223,12 +228,14 @@ impl Api {
             ),
             None => (Vec::new(), Preflight::default()),
         };
+        let layout_diagnostics = disko::validate(&layout, facts.as_ref());
         Ok(HostReview {
+            gate: review_gate(&preflight, &layout_diagnostics, &plan),
             plan,
             command: command.to_string(),
             erase,
             preflight,
-            layout_diagnostics: disko::validate(&layout, facts.as_ref()),
+            layout_diagnostics,
         })
     }
 

@@ -16,6 +16,7 @@ use nixdeck_engine::probe::{self, ProbeOptions};
 use nixdeck_engine::ssh::{Auth, HostKeyPolicy};
 use serde::Serialize;
 use std::path::PathBuf;
+use ts_rs::TS;
 
 /// Where to install when the repository says otherwise or nothing (the command
 /// line's `--address`, `--user`, `-p`).
@@ -47,7 +48,7 @@ pub struct InstallRequest {
 }
 
 /// The checks before an install, as the review, the host page and the command line show them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct InstallCheck {
     /// Errors block the install; warnings need acknowledging.
@@ -63,7 +64,7 @@ pub struct InstallCheck {
 }
 
 /// The exact install command, without running anything.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct InstallPlan {
     /// Where it installs.

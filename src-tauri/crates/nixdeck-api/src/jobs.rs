@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+use ts_rs::TS;
 
 /// Where events of a job go while it runs (a window's channel, a terminal).
 pub type Sink = Option<Arc<dyn EventSink>>;
@@ -29,7 +30,7 @@ pub struct ToolChoice {
 }
 
 /// What a start answers: the job to open.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct StartedJob {
     /// The job's number, as text (job ids are 64-bit).

@@ -11,10 +11,11 @@ use nixdeck_engine::probe::{probe, ProbeError, ProbeOptions};
 use nixdeck_engine::ssh::{Auth, HostKeyPolicy, Secret, SshError, SshTarget};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use ts_rs::TS;
 
 /// How to log in, as the person chose it. A password lives only for this call:
 /// it is never stored, logged or sent back.
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AuthChoice {
     /// The ssh-agent's keys (`SSH_AUTH_SOCK`).
@@ -42,7 +43,7 @@ impl std::fmt::Debug for AuthChoice {
 }
 
 /// What to probe.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ProbeRequest {
     /// The repository the facts are kept in.
@@ -62,7 +63,7 @@ pub struct ProbeRequest {
 }
 
 /// The probe's answer: facts, or a host key to show before going on.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ProbeOutcome {
     /// The facts, stored at `storedAt`.

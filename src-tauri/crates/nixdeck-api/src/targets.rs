@@ -8,9 +8,10 @@ use nixdeck_core::tools::plan::HostTarget;
 use nixdeck_engine::ssh::SshTarget;
 use serde::Serialize;
 use std::path::Path;
+use ts_rs::TS;
 
 /// A host that cannot be targeted, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct Untargetable {
     /// The host's name as the repository has it.
     pub host: String,

@@ -43,6 +43,23 @@ fn wire_types(r: &mut Render) {
     r.visit::<engine::runner::JobEvent>();
     r.visit::<core::tools::explain::Explanation>();
     r.visit::<core::tools::lines::StyledSpan>();
+    // The API's own answers and arguments.
+    r.visit::<nixdeck_api::hosts::IdentityInput>();
+    r.visit::<nixdeck_api::hosts::FieldProblem>();
+    r.visit::<nixdeck_api::hosts::ConfigPreview>();
+    r.visit::<nixdeck_api::hosts::NewHost>();
+    r.visit::<nixdeck_api::hosts::HostReview>();
+    r.visit::<nixdeck_api::probe::ProbeRequest>();
+    r.visit::<nixdeck_api::probe::ProbeOutcome>();
+    r.visit::<nixdeck_api::jobs::StartedJob>();
+    r.visit::<nixdeck_api::deploy::DeployPreview>();
+    r.visit::<nixdeck_api::install::InstallCheck>();
+    r.visit::<nixdeck_api::host_page::HostFiles>();
+    r.visit::<nixdeck_api::host_page::HardwareStatus>();
+    r.visit::<nixdeck_api::host_page::HostKeyCheck>();
+    r.visit::<nixdeck_api::targets::Untargetable>();
+    r.visit::<engine::ssh::keys::LocalKey>();
+    r.visit::<core::repo::access::Access>();
 }
 
 const STALE: &str = "bindings were stale and have been regenerated: commit ui/src/lib/bindings";

@@ -6,6 +6,6 @@ pub mod facts;
 pub mod nix;
 pub mod preflight;
 pub mod repo;
-pub mod status;
 pub mod review;
+pub mod status;
 pub mod tools;

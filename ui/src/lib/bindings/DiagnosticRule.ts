@@ -3,4 +3,4 @@
 /**
  * The check that produced a finding (stable names for the UI and tests).
  */
-export type DiagnosticRule = "device-missing" | "duplicate-device" | "bad-value" | "does-not-fit" | "several-full-size" | "no-root" | "duplicate-mountpoint" | "no-esp" | "no-bios-boot" | "no-passphrase" | "unequal-members" | "undefined-group" | "unstable-device-name";
+export type DiagnosticRule = "device-missing" | "duplicate-device" | "bad-value" | "does-not-fit" | "several-full-size" | "no-root" | "duplicate-mountpoint" | "no-esp" | "no-bios-boot" | "no-passphrase" | "unequal-members" | "undefined-group" | "unstable-device-name" | "unsafe-text";

@@ -3,4 +3,4 @@
 /**
  * What a job does.
  */
-export type JobKind = "lock" | "validate" | "install" | "deploy";
+export type JobKind = "lock" | "validate" | "install" | "deploy" | "rollback";

@@ -9,7 +9,8 @@ function fleet(select: (filter: string) => string[]) {
       calls.push(`${filter} ${goal}`);
       const selected = select(filter);
       if (!selected.length) throw { code: "validation", message: `the host filter "${filter}" selects no host`, hint: null };
-      return { selected, argv: ["nix", "run", "github:zhaofengli/colmena", "--", "apply", goal ?? "", "--on", filter] };
+      const argv = ["nix", "run", "github:zhaofengli/colmena", "--", "apply", goal ?? "", "--on", filter];
+      return { selected, targets: [], argv, command: argv.join(" ") };
     },
     startDeploy: async () => ({ jobId: "7" }),
     startValidate: async () => ({ jobId: "8" }),

@@ -147,7 +147,15 @@ describe("JobView.apply", () => {
     v.apply({ kind: "stalled", secs: 120, alert: null });
     expect(v.stalledSecs).toBe(120);
     expect(v.notice).toBeNull();
-    const alert = { kind: "silent" as const, step: "Formatting hard drive with disko", line: 4, message: "disko has been quiet for 10 min", usual_causes: "a disk that hangs" };
+    const alert = {
+      kind: "silent" as const,
+      silent_for: { secs: 600, nanos: 0 },
+      limit: { secs: 600, nanos: 0 },
+      step: "Formatting hard drive with disko",
+      line: 4,
+      message: "disko has been quiet for 10 min",
+      usual_causes: "a disk that hangs",
+    };
     v.apply({ kind: "stalled", secs: 600, alert });
     expect(v.notice?.message).toBe("disko has been quiet for 10 min");
   });

@@ -16,7 +16,7 @@ pub struct ConfigFile<'a> {
 }
 
 /// What the configuration says about logging in as `user` afterwards.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Access {
     /// A key this machine holds is authorized, and sshd is on.

@@ -15,7 +15,7 @@ use thiserror::Error;
 pub const REDACTED: &str = "<redacted>";
 
 /// A machine as the command builders need it: how to reach it and how to select it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct HostTarget {
     /// The host's name: its directory under `hosts/` and its flake attribute.
     pub name: String,

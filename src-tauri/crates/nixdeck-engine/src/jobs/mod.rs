@@ -377,6 +377,7 @@ impl EventSink for ReplayProgress {
             stream,
             first_seq,
             lines,
+            ..
         } = event
         {
             let mut observer = guard(&self.observer);
