@@ -7,4 +7,5 @@ mod jobs;
 mod preflight;
 mod probe;
 mod repo;
+mod ssh_config;
 mod watchdog;
