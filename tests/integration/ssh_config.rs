@@ -490,7 +490,7 @@ async fn host_certificates_are_checked_against_cert_authority_lines() {
     let err = ssh_err(probe_with(&plain.target("root"), &o).await);
     match &err {
         SshError::HostKeyUnknown { cert_authority, .. } => {
-            assert_eq!(cert_authority, &Some((kh.clone(), 1)))
+            assert_eq!(cert_authority.as_deref(), Some(&(kh.clone(), 1)))
         }
         e => panic!("expected an unknown key, got {e}"),
     }

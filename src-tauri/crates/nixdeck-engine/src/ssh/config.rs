@@ -411,22 +411,20 @@ impl State {
                     Proxy::Command(value.to_string())
                 })
             }
-            "canonicalizehostname" => {
-                if !matches!(first_word().to_ascii_lowercase().as_str(), "no" | "false") {
-                    return Err(
-                        "CanonicalizeHostname is not honoured by nixdeck, so it would reach a different host than ssh: \
-                         write the full name in HostName instead"
-                            .into(),
-                    );
-                }
+            "canonicalizehostname"
+                if !matches!(first_word().to_ascii_lowercase().as_str(), "no" | "false") =>
+            {
+                return Err(
+                    "CanonicalizeHostname is not honoured by nixdeck, so it would reach a different host than ssh: \
+                     write the full name in HostName instead"
+                        .into(),
+                );
             }
-            "proxyusefdpass" => {
-                if yes_no(key, &first_word())? {
-                    return Err(
-                        "ProxyUseFdpass is not honoured by nixdeck: use a ProxyCommand that relays on its stdin and stdout (e.g. `ssh -W %h:%p bastion`) or ProxyJump"
-                            .into(),
-                    );
-                }
+            "proxyusefdpass" if yes_no(key, &first_word())? => {
+                return Err(
+                    "ProxyUseFdpass is not honoured by nixdeck: use a ProxyCommand that relays on its stdin and stdout (e.g. `ssh -W %h:%p bastion`) or ProxyJump"
+                        .into(),
+                );
             }
             _ => {}
         }

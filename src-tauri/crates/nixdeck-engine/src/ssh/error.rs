@@ -76,7 +76,7 @@ pub enum SshError {
         reason: String,
     },
     /// The host key is not in known_hosts and the policy did not accept it.
-    #[error("the host key of {host} is not known: {key_type} key {fingerprint}{}{}", if other_types.is_empty() { String::new() } else { format!(" (known_hosts has its {} key)", other_types.join(", ")) }, match cert_authority { Some((file, line)) => format!("; {} line {line} trusts a certificate authority for it, but it presented no certificate", file.display()), None => String::new() })]
+    #[error("the host key of {host} is not known: {key_type} key {fingerprint}{}{}", if other_types.is_empty() { String::new() } else { format!(" (known_hosts has its {} key)", other_types.join(", ")) }, match cert_authority.as_deref() { Some((file, line)) => format!("; {} line {line} trusts a certificate authority for it, but it presented no certificate", file.display()), None => String::new() })]
     HostKeyUnknown {
         /// The name it would be recorded under (`[host]:port`).
         host: String,
@@ -88,7 +88,7 @@ pub enum SshError {
         other_types: Vec<String>,
         /// The `@cert-authority` line (file, 1-based line) that covers the
         /// host, which presented a plain key instead of a certificate.
-        cert_authority: Option<(PathBuf, usize)>,
+        cert_authority: Option<Box<(PathBuf, usize)>>,
     },
     /// The host presented a different key than known_hosts records.
     #[error("the host key of {host} has CHANGED: it now presents {fingerprint}, but {} line {line} records {known_fingerprint}. Someone may be intercepting the connection, or the machine was reinstalled", known_hosts.display())]

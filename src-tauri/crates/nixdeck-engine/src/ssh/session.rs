@@ -97,7 +97,7 @@ impl Verifier {
                         fingerprint: fp,
                         key_type: key.algorithm().to_string(),
                         other_types,
-                        cert_authority,
+                        cert_authority: cert_authority.map(Box::new),
                     });
                 }
                 let path = kh.path().to_path_buf();
