@@ -497,3 +497,53 @@ async fn host_certificates_are_checked_against_cert_authority_lines() {
     assert!(err.hint().contains("HostCertificate"), "{}", err.hint());
     assert_eq!(std::fs::read_to_string(&kh).unwrap(), ca_line(&good));
 }
+
+#[tokio::test]
+async fn a_proxy_jump_chain_is_walked_from_its_first_host() {
+    let first = Sshd::start(SshdOptions::default());
+    let second = Sshd::start(SshdOptions::default());
+    let target = Sshd::start(SshdOptions::default());
+    second.authorize("root", &first.user_key_pub);
+    target.authorize("root", &first.user_key_pub);
+    let dir = tempfile::tempdir().unwrap();
+    let kh = dir.path().join("known_hosts");
+    let config = dir.path().join("config");
+    std::fs::write(
+        &config,
+        format!(
+            "Host chained\n  HostName 127.0.0.1\n  Port {}\n  ProxyJump root@127.0.0.1:{},ssh://second\n\
+             Host second\n  HostName 127.0.0.1\n  Port {}\n\
+             Host *\n  User root\n  IdentityFile {}\n  UserKnownHostsFile {}\n",
+            target.port,
+            first.port,
+            second.port,
+            first.user_key_path.display(),
+            kh.display()
+        ),
+    )
+    .unwrap();
+    let mut o = ConnectOptions {
+        ssh_config: Some(config),
+        ..ConnectOptions::default()
+    };
+    match ssh_err(probe_with("chained", &o).await) {
+        SshError::HostKeyUnknown { host, .. } => {
+            assert_eq!(host, format!("[127.0.0.1]:{}", first.port))
+        }
+        e => panic!("expected the first hop's key to be unknown, got {e}"),
+    }
+    o.host_keys = HostKeyPolicy::AcceptNew;
+    probe_with("chained", &o)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}\n{}", first.log(), second.log()));
+    // Met in chain order: first hop, second hop, target.
+    assert_eq!(
+        std::fs::read_to_string(&kh).unwrap(),
+        format!(
+            "{}\n{}\n{}\n",
+            first.known_hosts_line(),
+            second.known_hosts_line(),
+            target.known_hosts_line()
+        )
+    );
+}
