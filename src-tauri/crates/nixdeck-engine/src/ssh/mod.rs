@@ -7,10 +7,12 @@
 //! keepalives, and a timeout on every step.
 
 pub mod config;
+mod connect;
 mod error;
 pub mod known_hosts;
 mod proxy;
 mod session;
+mod verifier;
 
 pub use error::{AuthMethod, SshError, Step};
 pub use session::{ExecOutput, Session};
