@@ -547,3 +547,34 @@ async fn a_proxy_jump_chain_is_walked_from_its_first_host() {
         )
     );
 }
+
+#[tokio::test]
+async fn a_key_in_the_global_known_hosts_file_is_trusted_and_never_written() {
+    let sshd = Sshd::start(SshdOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let (user_kh, global_kh) = (dir.path().join("user"), dir.path().join("global"));
+    std::fs::write(&global_kh, format!("{}\n", sshd.known_hosts_line())).unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(
+        &config,
+        format!(
+            "Host *\n  UserKnownHostsFile {}\n  GlobalKnownHostsFile {}\n",
+            user_kh.display(),
+            global_kh.display()
+        ),
+    )
+    .unwrap();
+    let o = ConnectOptions {
+        auth: Auth::KeyFile(sshd.user_key_path.clone()),
+        ssh_config: Some(config),
+        ..ConnectOptions::default()
+    };
+    probe_with(&sshd.target("root"), &o)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", sshd.log()));
+    assert!(!user_kh.exists(), "nothing to record");
+    assert_eq!(
+        std::fs::read_to_string(&global_kh).unwrap(),
+        format!("{}\n", sshd.known_hosts_line())
+    );
+}

@@ -3,7 +3,8 @@
 //! `originalhost`, `user`, `localuser`, `all`), `Include` (globs, relative to
 //! `~/.ssh`), first value wins (`IdentityFile` accumulates), and `HostName`,
 //! `User`, `Port`, `IdentityFile`, `IdentitiesOnly`, `IdentityAgent`,
-//! `ProxyJump`, `ProxyCommand`, `UserKnownHostsFile`, `HostKeyAlias`.
+//! `ProxyJump`, `ProxyCommand`, `UserKnownHostsFile`, `GlobalKnownHostsFile`,
+//! `HostKeyAlias`.
 //!
 //! What nixdeck cannot honour and that would change where it connects or
 //! what it trusts (`Match exec`, `CanonicalizeHostname yes`,
@@ -31,6 +32,9 @@ pub struct HostConfig {
     /// `UserKnownHostsFile`s (the first one receives new keys); empty for
     /// OpenSSH's default `~/.ssh/known_hosts`.
     pub user_known_hosts_files: Vec<PathBuf>,
+    /// `GlobalKnownHostsFile`s, read but never written (NixOS's
+    /// `programs.ssh.knownHosts` lands in `/etc/ssh/ssh_known_hosts`).
+    pub global_known_hosts_files: Vec<PathBuf>,
     /// `HostKeyAlias`: the name to look the host key up under.
     pub host_key_alias: Option<String>,
     /// `IdentitiesOnly yes`: offer only the configured identity files, not
@@ -119,6 +123,7 @@ const RELEVANT: &[&str] = &[
     "proxyjump",
     "proxycommand",
     "userknownhostsfile",
+    "globalknownhostsfile",
     "hostkeyalias",
     "canonicalizehostname",
     "proxyusefdpass",
@@ -254,6 +259,7 @@ struct Raw {
     identity_files: Vec<String>,
     proxy: Option<Proxy>,
     known_hosts: Option<Vec<String>>,
+    global_known_hosts: Option<Vec<String>>,
     host_key_alias: Option<String>,
     identities_only: Option<bool>,
     identity_agent: Option<String>,
@@ -402,6 +408,9 @@ impl State {
             }
             "identityagent" if o.identity_agent.is_none() => o.identity_agent = Some(first_word()),
             "userknownhostsfile" if o.known_hosts.is_none() => o.known_hosts = Some(words(value)),
+            "globalknownhostsfile" if o.global_known_hosts.is_none() => {
+                o.global_known_hosts = Some(words(value))
+            }
             "hostkeyalias" if o.host_key_alias.is_none() => o.host_key_alias = Some(first_word()),
             "proxyjump" if o.proxy.is_none() => o.proxy = Some(parse_jumps(value)?),
             "proxycommand" if o.proxy.is_none() => {
@@ -472,6 +481,18 @@ impl State {
                 .map_err(bad)?,
             None => Vec::new(),
         };
+        let global_known_hosts_files = match &o.global_known_hosts {
+            Some(list) if list.iter().any(|w| w.eq_ignore_ascii_case("none")) => Vec::new(),
+            Some(list) => list
+                .iter()
+                .map(|p| tokens.path(p))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(bad)?,
+            None => ["/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"]
+                .iter()
+                .map(PathBuf::from)
+                .collect(),
+        };
         let identity_agent = match o.identity_agent.as_deref() {
             None => None,
             Some(a) if a.eq_ignore_ascii_case("none") => Some(IdentityAgent::None),
@@ -490,6 +511,7 @@ impl State {
             identity_files,
             proxy: o.proxy,
             user_known_hosts_files,
+            global_known_hosts_files,
             host_key_alias: o.host_key_alias,
             identities_only: o.identities_only.unwrap_or(false),
             identity_agent,

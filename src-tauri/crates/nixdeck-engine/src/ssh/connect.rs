@@ -51,17 +51,22 @@ pub(super) fn connect_hop<'a>(
         };
 
         // An explicit file (`--known-hosts`) wins over the config, as `-o
-        // UserKnownHostsFile` does for ssh.
+        // UserKnownHostsFile` does for ssh, and is then the only one read.
+        // Otherwise the global files are read after the user's, which get
+        // the new keys.
         let kh_files = match (&opts.known_hosts, hc.user_known_hosts_files.is_empty()) {
             (Some(p), _) => vec![p.clone()],
-            (None, false) => hc.user_known_hosts_files.clone(),
+            (None, false) => [
+                &hc.user_known_hosts_files[..],
+                &hc.global_known_hosts_files[..],
+            ]
+            .concat(),
             (None, true) => {
-                vec![
-                    KnownHosts::default_path().ok_or_else(|| SshError::KnownHostsFile {
-                        path: PathBuf::from("~/.ssh/known_hosts"),
-                        reason: "no home directory".into(),
-                    })?,
-                ]
+                let user = KnownHosts::default_path().ok_or_else(|| SshError::KnownHostsFile {
+                    path: PathBuf::from("~/.ssh/known_hosts"),
+                    reason: "no home directory".into(),
+                })?;
+                [&[user][..], &hc.global_known_hosts_files[..]].concat()
             }
         };
         let known_hosts =

@@ -119,11 +119,16 @@ impl KnownHosts {
     }
 
     /// Reads `files` (missing ones are empty); new keys are written to the
-    /// first.
+    /// first, so only it must be readable: the others (global files) are
+    /// skipped when they cannot be read, as OpenSSH does.
     pub fn load_files(files: &[PathBuf]) -> std::io::Result<Self> {
         let mut entries = Vec::new();
         for (i, f) in files.iter().enumerate() {
-            entries.extend(parse(&read_or_empty(f)?, i));
+            match read_or_empty(f) {
+                Ok(text) => entries.extend(parse(&text, i)),
+                Err(e) if i == 0 => return Err(e),
+                Err(_) => {}
+            }
         }
         Ok(Self {
             files: files.to_vec(),

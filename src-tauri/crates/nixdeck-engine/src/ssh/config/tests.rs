@@ -133,12 +133,22 @@ fn known_hosts_files_alias_and_identity_settings() {
         c.identity_agent,
         Some(IdentityAgent::Socket(PathBuf::from("/run/agent.sock")))
     );
+    assert_eq!(
+        c.global_known_hosts_files,
+        vec![
+            PathBuf::from("/etc/ssh/ssh_known_hosts"),
+            PathBuf::from("/etc/ssh/ssh_known_hosts2")
+        ]
+    );
     let c = resolve(&cfg, "other");
     assert_eq!(c.user_known_hosts_files, vec![PathBuf::from("/never")]);
     assert!(!c.identities_only);
-    let none = SshConfig::parse("UserKnownHostsFile none\nIdentityAgent none\n");
+    let none = SshConfig::parse(
+        "UserKnownHostsFile none\nIdentityAgent none\nGlobalKnownHostsFile none\n",
+    );
     let c = resolve(&none, "x");
     assert!(c.user_known_hosts_files.is_empty());
+    assert!(c.global_known_hosts_files.is_empty());
     assert_eq!(c.identity_agent, Some(IdentityAgent::None));
 }
 
