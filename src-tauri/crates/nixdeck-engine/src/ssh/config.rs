@@ -173,9 +173,25 @@ impl SshConfig {
     /// The settings that apply to `host` (the name the user typed) when
     /// logging in as `user` (the user given with the target, if any).
     pub fn resolve(&self, host: &str, user: Option<&str>) -> Result<HostConfig, ConfigError> {
+        self.resolve_with_port(host, user, None)
+    }
+
+    /// The settings for a target as typed (`[user@]host[:port]`): its user
+    /// and port win over the config's, also in `%r` and `%p`.
+    pub fn resolve_target(&self, target: &SshTarget) -> Result<HostConfig, ConfigError> {
+        self.resolve_with_port(&target.host, target.user.as_deref(), target.port)
+    }
+
+    fn resolve_with_port(
+        &self,
+        host: &str,
+        user: Option<&str>,
+        port: Option<u16>,
+    ) -> Result<HostConfig, ConfigError> {
         let mut st = State {
             original: host.to_string(),
             target_user: user.map(str::to_string),
+            target_port: port,
             out: Raw::default(),
         };
         let mut active = true;
@@ -268,6 +284,7 @@ struct Raw {
 struct State {
     original: String,
     target_user: Option<String>,
+    target_port: Option<u16>,
     out: Raw,
 }
 
@@ -456,7 +473,7 @@ impl State {
             host: &host,
             original: &self.original,
             user: &user,
-            port: o.port.unwrap_or(22),
+            port: self.target_port.or(o.port).unwrap_or(22),
             alias: o.host_key_alias.as_deref(),
         };
         // A token problem here is the config's: say so without a line (the

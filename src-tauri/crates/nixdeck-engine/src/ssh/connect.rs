@@ -31,7 +31,7 @@ pub(super) fn connect_hop<'a>(
 ) -> Pin<Box<dyn Future<Output = Result<Session, SshError>> + Send + 'a>> {
     Box::pin(async move {
         let hc = config
-            .resolve(&target.host, target.user.as_deref())
+            .resolve_target(target)
             .map_err(|e| SshError::Config {
                 file: e.file,
                 line: e.line,

@@ -240,6 +240,21 @@ fn proxy_command_tokens_and_shell_safety() {
 }
 
 #[test]
+fn the_targets_own_user_and_port_fill_the_tokens() {
+    let cfg =
+        SshConfig::parse("Host *\n  User cfg\n  Port 2200\n  UserKnownHostsFile /kh/%r@%h:%p\n");
+    let t = SshTarget::parse("ops@box:2222").unwrap();
+    assert_eq!(
+        cfg.resolve_target(&t).unwrap().user_known_hosts_files,
+        vec![PathBuf::from("/kh/ops@box:2222")]
+    );
+    assert_eq!(
+        resolve(&cfg, "box").user_known_hosts_files,
+        vec![PathBuf::from("/kh/cfg@box:2200")]
+    );
+}
+
+#[test]
 fn globs() {
     assert!(glob("*.example.org", "a.b.EXAMPLE.org"));
     assert!(glob("h?st", "host"));
