@@ -9,4 +9,5 @@ mod preflight;
 mod probe;
 mod repo;
 mod status;
+mod ssh_config;
 mod watchdog;

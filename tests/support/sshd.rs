@@ -31,6 +31,11 @@ pub struct SshdOptions {
     /// [`crate::nixos_tree::NixosTree`]). Every component of the path must
     /// be root-owned and not writable by others, as sshd demands.
     pub chroot: Option<PathBuf>,
+    /// `AllowTcpForwarding`: whether it serves as a jump host (`ssh -J`).
+    pub tcp_forwarding: bool,
+    /// When set, a throw-away CA signs the host key for these principals
+    /// (none: any name) and sshd presents that `HostCertificate`.
+    pub host_certificate_principals: Option<Vec<String>>,
 }
 
 impl Default for SshdOptions {
@@ -41,6 +46,8 @@ impl Default for SshdOptions {
             key_users: vec!["root".into()],
             host_key_type: "ed25519".into(),
             chroot: None,
+            tcp_forwarding: true,
+            host_certificate_principals: None,
         }
     }
 }
@@ -53,6 +60,8 @@ pub struct Sshd {
     pub host_key_pub: String,
     /// The host key's `SHA256:…` fingerprint, as `ssh-keygen -l` prints it.
     pub host_key_fingerprint: String,
+    /// The public key of the CA that signed the host certificate, if any.
+    pub host_ca_pub: Option<String>,
     /// A private key (no passphrase) authorized for `key_users`.
     pub user_key_path: PathBuf,
     /// Its public half.
@@ -143,6 +152,25 @@ impl Sshd {
         let host_key_pub = public_key(&host_key);
         let user_key_pub = public_key(&user_key);
 
+        let mut host_ca_pub = None;
+        let mut host_cert_line = String::new();
+        if let Some(principals) = &opts.host_certificate_principals {
+            let ca = keygen(dir.path(), "host_ca", "ed25519", "");
+            let mut sign = Command::new("ssh-keygen");
+            sign.arg("-q")
+                .arg("-s")
+                .arg(&ca)
+                .args(["-I", "nixdeck-test-host", "-h"]);
+            if !principals.is_empty() {
+                sign.arg("-n").arg(principals.join(","));
+            }
+            run(sign.arg(host_key.with_extension("pub")));
+            host_ca_pub = Some(public_key(&ca));
+            host_cert_line = format!(
+                "HostCertificate {}\n",
+                dir.path().join("host_key-cert.pub").display()
+            );
+        }
         let config = dir.path().join("sshd_config");
         std::fs::write(
             &config,
@@ -158,8 +186,9 @@ impl Sshd {
                  PasswordAuthentication {pw}\n\
                  KbdInteractiveAuthentication {pam}\n\
                  MaxStartups 100:30:200\n\
+                 AllowTcpForwarding {fwd}\n\
                  LogLevel ERROR\n\
-                 {chroot}",
+                 {host_cert_line}{chroot}",
                 host = host_key.display(),
                 auth = auth_dir.display(),
                 pw = if opts.password_auth && !opts.keyboard_interactive {
@@ -167,6 +196,7 @@ impl Sshd {
                 } else {
                     "no"
                 },
+                fwd = if opts.tcp_forwarding { "yes" } else { "no" },
                 pam = if opts.keyboard_interactive {
                     "yes"
                 } else {
@@ -204,6 +234,7 @@ impl Sshd {
                     let sshd = Sshd {
                         port,
                         host_key_fingerprint: fingerprint(&host_key),
+                        host_ca_pub: host_ca_pub.clone(),
                         host_key_pub,
                         user_key_path: user_key,
                         user_key_pub,

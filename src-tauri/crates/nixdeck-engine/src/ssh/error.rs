@@ -76,7 +76,7 @@ pub enum SshError {
         reason: String,
     },
     /// The host key is not in known_hosts and the policy did not accept it.
-    #[error("the host key of {host} is not known: {key_type} key {fingerprint}{}", if other_types.is_empty() { String::new() } else { format!(" (known_hosts has its {} key)", other_types.join(", ")) })]
+    #[error("the host key of {host} is not known: {key_type} key {fingerprint}{}{}", if other_types.is_empty() { String::new() } else { format!(" (known_hosts has its {} key)", other_types.join(", ")) }, match cert_authority.as_deref() { Some((file, line)) => format!("; {} line {line} trusts a certificate authority for it, but it presented no certificate", file.display()), None => String::new() })]
     HostKeyUnknown {
         /// The name it would be recorded under (`[host]:port`).
         host: String,
@@ -86,6 +86,9 @@ pub enum SshError {
         key_type: String,
         /// Key types known_hosts records for the host under other types.
         other_types: Vec<String>,
+        /// The `@cert-authority` line (file, 1-based line) that covers the
+        /// host, which presented a plain key instead of a certificate.
+        cert_authority: Option<Box<(PathBuf, usize)>>,
     },
     /// The host presented a different key than known_hosts records.
     #[error("the host key of {host} has CHANGED: it now presents {fingerprint}, but {} line {line} records {known_fingerprint}. Someone may be intercepting the connection, or the machine was reinstalled", known_hosts.display())]
@@ -112,6 +115,14 @@ pub enum SshError {
         known_hosts: PathBuf,
         /// Line of the marker.
         line: usize,
+    },
+    /// The host presented a certificate that does not vouch for it.
+    #[error("the host certificate of {host} is not accepted: {reason}")]
+    HostCertificate {
+        /// The name it is checked under.
+        host: String,
+        /// Why not.
+        reason: String,
     },
     /// known_hosts could not be read or written.
     #[error("cannot use known_hosts file {}: {reason}", path.display())]
@@ -146,6 +157,35 @@ pub enum SshError {
     /// The ssh-agent could not be used.
     #[error("cannot use the ssh-agent: {0}")]
     Agent(String),
+    /// The ssh config has a line nixdeck cannot use, or cannot honour for
+    /// this host (it would connect elsewhere than `ssh` does).
+    #[error("{}{problem}", config_place(file, *line))]
+    Config {
+        /// The config file (empty when the value's line is not known).
+        file: PathBuf,
+        /// Its 1-based line (0 when not known).
+        line: usize,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The `ProxyCommand` could not be run, or ended the connection.
+    #[error("the ProxyCommand `{command}` failed: {reason}")]
+    ProxyCommand {
+        /// The command line (tokens expanded).
+        command: String,
+        /// What went wrong (with what it printed on stderr).
+        reason: String,
+    },
+    /// A `ProxyJump` host could not open the connection onwards.
+    #[error("the jump host {via} could not connect to {to}: {reason}")]
+    Jump {
+        /// The jump host (`host:port`).
+        via: String,
+        /// Where it was asked to connect (`host:port`).
+        to: String,
+        /// Its reason.
+        reason: String,
+    },
     /// A command could not be started or its channel broke.
     #[error("{step} on {addr} failed: {reason}")]
     Channel {
@@ -156,6 +196,14 @@ pub enum SshError {
         /// What happened.
         reason: String,
     },
+}
+
+fn config_place(file: &std::path::Path, line: usize) -> String {
+    match (file.as_os_str().is_empty(), line) {
+        (true, _) => "ssh config: ".into(),
+        (false, 0) => format!("{}: ", file.display()),
+        (false, n) => format!("{} line {n}: ", file.display()),
+    }
 }
 
 fn auth_failed_message(
@@ -199,6 +247,10 @@ impl SshError {
             SshError::KeyFile { .. } => "key_file",
             SshError::Agent(_) => "agent",
             SshError::Channel { .. } => "channel",
+            SshError::Config { .. } => "ssh_config",
+            SshError::HostCertificate { .. } => "host_certificate",
+            SshError::ProxyCommand { .. } => "proxy_command",
+            SshError::Jump { .. } => "proxy_jump",
         }
     }
 
@@ -212,7 +264,19 @@ impl SshError {
             SshError::Timeout { step: Step::Auth, .. } => "The server did not answer the login: check the ssh-agent (it may be waiting for a confirmation or a hardware key) and the server's PAM setup.".into(),
             SshError::Timeout { step: Step::Command(_), .. } => "The command did not finish in time: the machine may be overloaded or a disk may hang; try again, or look at the machine's console.".into(),
             SshError::Handshake { .. } => "Check that the port is sshd's and that the server allows modern key exchange and ciphers.".into(),
-            SshError::HostKeyUnknown { .. } => "Compare the fingerprint with the one the provider or console shows (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the machine), then accept it (`--accept-new-host-key` on the command line).".into(),
+            SshError::HostKeyUnknown { key_type, other_types, cert_authority, .. } => {
+                let compare = "the fingerprint with the one the provider or console shows (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the machine), then accept it (`--accept-new-host-key` on the command line)";
+                if cert_authority.is_some() {
+                    format!("Your known_hosts expects a certificate from your certificate authority, but the host presented only a plain {key_type} key (is `HostCertificate` set in its sshd_config?): fix the host, or compare {compare}.")
+                } else if !other_types.is_empty() {
+                    format!(
+                        "This host is already known under another key type ({}), but it now presents only a {key_type} key. That happens when the machine was reinstalled or its sshd keys were changed; it can also mean someone intercepts the connection: compare {compare}.",
+                        other_types.join(", ")
+                    )
+                } else {
+                    format!("Compare {compare}.")
+                }
+            }
             SshError::HostKeyMismatch { host, known_hosts, .. } => format!(
                 "If you reinstalled the machine or its rescue system has its own keys, remove the old key with `ssh-keygen -R '{host}' -f {}` and connect again; otherwise do not connect.",
                 known_hosts.display()
@@ -223,6 +287,10 @@ impl SshError {
             SshError::AuthFailed { .. } => "Check the user name, that the public key is in the target's ~/.ssh/authorized_keys, and which key you offer (-i KEY, or `ssh-add -l` for the agent).".into(),
             SshError::KeyFile { .. } => "Check the path and permissions of the key file and its passphrase.".into(),
             SshError::Agent(_) => "Start an ssh-agent and add a key (`ssh-add`), or choose a key file or password instead.".into(),
+            SshError::HostCertificate { .. } => "Ask whoever runs the certificate authority to re-sign the host key for this name (`ssh-keygen -s CA -h -n NAME`), or check the @cert-authority line in known_hosts; do not connect until the certificate checks out.".into(),
+            SshError::Config { .. } => "Fix the line in your ssh config, or give this host its own `Host` block that nixdeck can follow; `ssh -G HOST` shows what OpenSSH makes of it.".into(),
+            SshError::ProxyCommand { .. } => "Check the ProxyCommand in your ssh config: run it by hand with the host and port filled in; it must relay the SSH connection on its stdin and stdout.".into(),
+            SshError::Jump { .. } => "Check that the jump host can reach the target (name, port, firewall) and that its sshd allows forwarding (`AllowTcpForwarding yes`).".into(),
             SshError::Channel { .. } => "The connection broke while a command ran: check the network and the target's sshd logs, then try again.".into(),
         }
     }

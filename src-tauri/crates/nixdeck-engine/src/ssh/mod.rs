@@ -1,14 +1,20 @@
 //! nixdeck's SSH client on russh, behaving like OpenSSH where users rely on it:
-//! `~/.ssh/config` (HostName, User, Port, IdentityFile), known_hosts checking
-//! with trust on first use only when the caller accepts, ssh-agent / key file /
-//! password login, keepalives, and a timeout on every step.
+//! `~/.ssh/config` resolved as OpenSSH does (see [`config`]: Include, Host and
+//! Match blocks, ProxyJump chains, ProxyCommand, UserKnownHostsFile,
+//! HostKeyAlias, IdentitiesOnly), known_hosts checking (hashed entries,
+//! `@revoked`, `@cert-authority` host certificates) with trust on first use
+//! only when the caller accepts, ssh-agent / key file / password login,
+//! keepalives, and a timeout on every step.
 
 pub mod config;
+mod connect;
 mod error;
 pub mod forget;
 pub mod keys;
 pub mod known_hosts;
+mod proxy;
 mod session;
+mod verifier;
 
 pub use error::{AuthMethod, SshError, Step};
 pub use session::{ExecOutput, Session};

@@ -1,15 +1,16 @@
-//! One authenticated SSH connection: resolve the target through the ssh
-//! config, connect with a timeout, verify the host key, log in, run commands.
+//! One authenticated SSH connection: log in (agent, key files, password),
+//! run commands with a timeout, close it with the jump hosts it runs through.
 
-use super::config::SshConfig;
-use super::known_hosts::{fingerprint, host_entry_name, HostKeyStatus, KnownHosts};
-use super::{Auth, AuthMethod, ConnectOptions, HostKeyPolicy, Phase, SshError, SshTarget, Step};
-use russh::client::{self, Handle};
+use super::config::{HostConfig, IdentityAgent, SshConfig};
+use super::known_hosts::fingerprint;
+use super::verifier::Verifier;
+use super::{Auth, AuthMethod, ConnectOptions, SshError, SshTarget, Step};
+use russh::client::Handle;
 use russh::keys::agent::client::AgentClient;
 use russh::keys::{PrivateKeyWithHashAlg, PublicKey};
 use russh::{ChannelMsg, MethodKind};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A command's result.
@@ -25,224 +26,25 @@ pub struct ExecOutput {
 
 /// A logged-in connection.
 pub struct Session {
-    handle: Handle<Verifier>,
-    addr: String,
-    user: String,
-    command_timeout: Duration,
-}
-
-/// What the host-key check decided, kept so a refused handshake can be
-/// turned into the right error after russh gives up.
-#[derive(Debug, Clone)]
-enum Verdict {
-    Pending,
-    Accepted,
-    Refused(Box<SshError>),
-}
-
-struct Verifier {
-    known_hosts: Arc<Mutex<KnownHosts>>,
-    host: String,
-    port: u16,
-    policy: HostKeyPolicy,
-    verdict: Arc<Mutex<Verdict>>,
-}
-
-impl Verifier {
-    fn decide(&self, key: &PublicKey) -> Result<(), SshError> {
-        let mut kh = self.known_hosts.lock().unwrap_or_else(|p| p.into_inner());
-        let fp = fingerprint(key);
-        let entry = host_entry_name(&self.host, self.port);
-        match kh.check(&self.host, self.port, key) {
-            HostKeyStatus::Known => Ok(()),
-            HostKeyStatus::Changed {
-                line,
-                known_fingerprint,
-            } => Err(SshError::HostKeyMismatch {
-                host: entry,
-                fingerprint: fp,
-                known_fingerprint,
-                known_hosts: kh.path().to_path_buf(),
-                line,
-            }),
-            HostKeyStatus::Revoked { line } => Err(SshError::HostKeyRevoked {
-                host: entry,
-                fingerprint: fp,
-                known_hosts: kh.path().to_path_buf(),
-                line,
-            }),
-            HostKeyStatus::Unknown { other_types } => {
-                let accept = match &self.policy {
-                    HostKeyPolicy::Strict => false,
-                    HostKeyPolicy::AcceptNew => true,
-                    HostKeyPolicy::TrustFingerprint(f) => *f == fp,
-                };
-                if !accept {
-                    return Err(SshError::HostKeyUnknown {
-                        host: entry,
-                        fingerprint: fp,
-                        key_type: key.algorithm().to_string(),
-                        other_types,
-                    });
-                }
-                let path = kh.path().to_path_buf();
-                kh.append(&self.host, self.port, key)
-                    .map_err(|e| SshError::KnownHostsFile {
-                        path,
-                        reason: e.to_string(),
-                    })
-            }
-        }
-    }
-}
-
-impl client::Handler for Verifier {
-    type Error = russh::Error;
-
-    async fn check_server_key(
-        &mut self,
-        key: &russh::keys::PublicKeyOrCertificate,
-    ) -> Result<bool, Self::Error> {
-        // Host certificates are never asked for (`host_key_certificates` is
-        // empty), so only a bare key is expected here.
-        let russh::keys::PublicKeyOrCertificate::PublicKey { key, .. } = key else {
-            return Ok(false);
-        };
-        let verdict = match self.decide(key) {
-            Ok(()) => Verdict::Accepted,
-            Err(e) => Verdict::Refused(Box::new(e)),
-        };
-        let ok = matches!(verdict, Verdict::Accepted);
-        *self.verdict.lock().unwrap_or_else(|p| p.into_inner()) = verdict;
-        Ok(ok)
-    }
+    pub(super) handle: Handle<Verifier>,
+    pub(super) addr: String,
+    pub(super) user: String,
+    pub(super) command_timeout: Duration,
+    /// The jump host this session runs through, kept open as long as it.
+    pub(super) via: Option<Box<Session>>,
 }
 
 impl Session {
-    /// Connects, verifies the host key, and logs in.
+    /// Connects, verifies the host key, and logs in. The destination is
+    /// resolved through the ssh config as OpenSSH does, including
+    /// `ProxyJump` chains (each hop checked against known_hosts with the
+    /// same policy) and `ProxyCommand`.
     pub async fn connect(target: &SshTarget, opts: &ConnectOptions) -> Result<Session, SshError> {
         let config = match &opts.ssh_config {
             Some(p) => SshConfig::load(p),
             None => SshConfig::load_default(),
         };
-        let hc = config.for_host(&target.host);
-        let host = hc.host_name.clone().unwrap_or_else(|| target.host.clone());
-        let port = target.port.or(hc.port).unwrap_or(22);
-        let user = target
-            .user
-            .clone()
-            .or(hc.user.clone())
-            .or_else(|| std::env::var("USER").ok())
-            .unwrap_or_else(|| "root".into());
-        let addr = if host.contains(':') {
-            format!("[{host}]:{port}")
-        } else {
-            format!("{host}:{port}")
-        };
-
-        let kh_path = match &opts.known_hosts {
-            Some(p) => p.clone(),
-            None => KnownHosts::default_path().ok_or_else(|| SshError::KnownHostsFile {
-                path: PathBuf::from("~/.ssh/known_hosts"),
-                reason: "no home directory".into(),
-            })?,
-        };
-        let known_hosts = KnownHosts::load(&kh_path).map_err(|e| SshError::KnownHostsFile {
-            path: kh_path.clone(),
-            reason: e.to_string(),
-        })?;
-
-        // Prefer the key types already recorded, as OpenSSH does, so a host
-        // with several keys shows the one we can check.
-        let mut preferred = russh::Preferred::default();
-        let known_algs = known_hosts.known_algorithms(&host, port);
-        if !known_algs.is_empty() {
-            let mut order: Vec<_> = known_algs
-                .iter()
-                .filter(|a| preferred.key.contains(a))
-                .cloned()
-                .collect();
-            order.extend(
-                preferred
-                    .key
-                    .iter()
-                    .filter(|a| !known_algs.contains(a))
-                    .cloned(),
-            );
-            preferred.key = order.into();
-        }
-        let t = opts.timeouts;
-        let russh_config = Arc::new(client::Config {
-            keepalive_interval: Some(t.keepalive),
-            keepalive_max: 3,
-            nodelay: true,
-            preferred,
-            ..Default::default()
-        });
-
-        let timeout = |step: Step, after: Duration| SshError::Timeout {
-            step,
-            addr: addr.clone(),
-            after,
-        };
-        opts.report(Phase::Connecting);
-        let stream = tokio::time::timeout(
-            t.connect,
-            tokio::net::TcpStream::connect((host.as_str(), port)),
-        )
-        .await
-        .map_err(|_| timeout(Step::Connect, t.connect))?
-        .map_err(|e| SshError::Unreachable {
-            addr: addr.clone(),
-            reason: match e.kind() {
-                std::io::ErrorKind::ConnectionRefused => {
-                    "connection refused (nothing listens on that port)".into()
-                }
-                _ => e.to_string(),
-            },
-        })?;
-        let _ = stream.set_nodelay(true);
-
-        let verdict = Arc::new(Mutex::new(Verdict::Pending));
-        let verifier = Verifier {
-            known_hosts: Arc::new(Mutex::new(known_hosts)),
-            host: host.clone(),
-            port,
-            policy: opts.host_keys.clone(),
-            verdict: verdict.clone(),
-        };
-        opts.report(Phase::Handshake);
-        let handshake = client::connect_stream(russh_config, stream, verifier);
-        let handle = match tokio::time::timeout(t.handshake, handshake).await {
-            Err(_) => return Err(timeout(Step::Handshake, t.handshake)),
-            Ok(Ok(h)) => h,
-            Ok(Err(e)) => {
-                let v = verdict.lock().unwrap_or_else(|p| p.into_inner()).clone();
-                return Err(match v {
-                    Verdict::Refused(err) => *err,
-                    _ => SshError::Handshake {
-                        addr,
-                        reason: e.to_string(),
-                    },
-                });
-            }
-        };
-
-        let mut session = Session {
-            handle,
-            addr: addr.clone(),
-            user: user.clone(),
-            command_timeout: t.command,
-        };
-        let identity_files = hc.identity_files.clone();
-        opts.report(Phase::Authenticating);
-        tokio::time::timeout(
-            t.auth,
-            session.authenticate(&opts.auth, opts, &identity_files),
-        )
-        .await
-        .map_err(|_| timeout(Step::Auth, t.auth))??;
-        Ok(session)
+        super::connect::connect_hop(&config, target, opts, None, 0).await
     }
 
     /// The user this session is logged in as.
@@ -255,12 +57,13 @@ impl Session {
         &self.addr
     }
 
-    async fn authenticate(
+    pub(super) async fn authenticate(
         &mut self,
         auth: &Auth,
         opts: &ConnectOptions,
-        identity_files: &[PathBuf],
+        hc: &HostConfig,
     ) -> Result<(), SshError> {
+        let identity_files = &hc.identity_files;
         let mut tried = Vec::new();
         let mut remaining = Vec::new();
         let result = match auth {
@@ -295,7 +98,7 @@ impl Session {
                 };
             }
             Auth::Agent(socket) => {
-                self.try_agent(socket.as_deref(), true, &mut tried, &mut remaining)
+                self.try_agent(socket.as_deref(), true, None, &mut tried, &mut remaining)
                     .await?
             }
             Auth::KeyFile(path) => {
@@ -304,13 +107,27 @@ impl Session {
             }
             Auth::Default => {
                 let mut ok = false;
-                if std::env::var_os("SSH_AUTH_SOCK").is_some() {
+                let files = default_identity_files(identity_files);
+                // IdentitiesOnly: of the agent's keys, only those of the
+                // configured files (a full agent can use up MaxAuthTries).
+                let only = hc.identities_only.then(|| {
+                    files
+                        .iter()
+                        .filter_map(|f| public_half(f))
+                        .collect::<Vec<_>>()
+                });
+                let socket = match &hc.identity_agent {
+                    Some(IdentityAgent::None) => None,
+                    Some(IdentityAgent::Socket(p)) => Some(Some(p.as_path())),
+                    None => std::env::var_os("SSH_AUTH_SOCK").map(|_| None),
+                };
+                if let Some(socket) = socket {
                     ok = self
-                        .try_agent(None, false, &mut tried, &mut remaining)
+                        .try_agent(socket, false, only.as_deref(), &mut tried, &mut remaining)
                         .await?;
                 }
                 if !ok {
-                    for path in default_identity_files(identity_files) {
+                    for path in files {
                         let key = match load_key(&path, opts).await {
                             Ok(k) => k,
                             // A key we cannot open is skipped, like OpenSSH
@@ -413,6 +230,7 @@ impl Session {
         &mut self,
         socket: Option<&Path>,
         required: bool,
+        only: Option<&[PublicKey]>,
         tried: &mut Vec<String>,
         remaining: &mut Vec<String>,
     ) -> Result<bool, SshError> {
@@ -446,6 +264,9 @@ impl Session {
             .flatten();
         for id in ids {
             let key = id.public_key().into_owned();
+            if only.is_some_and(|o| !o.iter().any(|k| k.key_data() == key.key_data())) {
+                continue;
+            }
             let fp = fingerprint(&key);
             let r = self
                 .handle
@@ -537,11 +358,16 @@ impl Session {
     }
 
     /// Says goodbye to the server.
+    /// Says goodbye to the server, then to the jump hosts it ran through.
     pub async fn close(self) {
-        let _ = self
-            .handle
-            .disconnect(russh::Disconnect::ByApplication, "", "en")
-            .await;
+        let mut next = Some(self);
+        while let Some(s) = next {
+            let _ = s
+                .handle
+                .disconnect(russh::Disconnect::ByApplication, "", "en")
+                .await;
+            next = s.via.map(|b| *b);
+        }
     }
 }
 
@@ -573,6 +399,20 @@ fn default_identity_files(from_config: &[PathBuf]) -> Vec<PathBuf> {
         .map(|n| home.join(".ssh").join(n))
         .filter(|p| p.exists())
         .collect()
+}
+
+/// The public half of an identity file, from its `.pub` file or, when the
+/// key is not encrypted, from the key itself.
+fn public_half(private: &Path) -> Option<PublicKey> {
+    let mut pub_path = private.as_os_str().to_owned();
+    pub_path.push(".pub");
+    if let Ok(k) = russh::keys::load_public_key(PathBuf::from(pub_path)) {
+        return Some(k);
+    }
+    let text = std::fs::read_to_string(private).ok()?;
+    russh::keys::decode_secret_key(&text, None)
+        .ok()
+        .map(|k| k.public_key().clone())
 }
 
 /// Loads a private key, asking for its passphrase when it is encrypted.
