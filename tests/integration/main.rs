@@ -8,6 +8,6 @@ mod jobs;
 mod preflight;
 mod probe;
 mod repo;
-mod status;
 mod ssh_config;
+mod status;
 mod watchdog;

@@ -133,7 +133,9 @@ fn ssh_code(err: &SshError) -> ErrorCode {
         SshError::Unreachable { .. } | SshError::Timeout { .. } | SshError::Handshake { .. } => {
             ErrorCode::Unreachable
         }
-        SshError::BadTarget { .. } => ErrorCode::Validation,
+        SshError::HostCertificate { .. } => ErrorCode::HostKeyMismatch,
+        SshError::Jump { .. } | SshError::ProxyCommand { .. } => ErrorCode::Unreachable,
+        SshError::BadTarget { .. } | SshError::Config { .. } => ErrorCode::Validation,
         _ => ErrorCode::ProcessFailed,
     }
 }

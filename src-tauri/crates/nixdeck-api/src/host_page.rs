@@ -6,7 +6,7 @@ use crate::hosts::host_name;
 use crate::targets::{read_targets, ssh_target};
 use crate::{Api, ApiError, ApiResult, ErrorCode};
 use nixdeck_engine::repo::git;
-use nixdeck_engine::ssh::{forget, Auth, HostKeyPolicy, Session, SshError, SshTarget};
+use nixdeck_engine::ssh::{known_hosts, Auth, HostKeyPolicy, Session, SshError, SshTarget};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use ts_rs::TS;
@@ -133,6 +133,12 @@ impl Api {
     /// Connects to `host` with recorded host keys only and says whether its key changed.
     pub async fn check_host_key(&self, repo: &Path, host: &str) -> ApiResult<HostKeyCheck> {
         let target = host_ssh_target(repo, host).await?;
+        Ok(self.key_check(&target).await.0)
+    }
+
+    /// The check, and the known_hosts file that records the old key (which
+    /// `UserKnownHostsFile` may have put elsewhere than `~/.ssh`).
+    async fn key_check(&self, target: &SshTarget) -> (HostKeyCheck, Option<std::path::PathBuf>) {
         let none = HostKeyCheck {
             status: HostKeyStatus::Matches,
             known_as: None,
@@ -140,49 +146,48 @@ impl Api {
             new_fingerprint: None,
             message: None,
         };
-        Ok(
-            match Session::connect(
-                &target,
-                &self.connect_options(Auth::Default, HostKeyPolicy::Strict),
-            )
-            .await
-            {
-                Ok(session) => {
-                    session.close().await;
-                    none
-                }
-                Err(SshError::HostKeyMismatch {
-                    host,
-                    fingerprint,
-                    known_fingerprint,
-                    ..
-                }) => HostKeyCheck {
+        let connect = self.connect_options(Auth::Default, HostKeyPolicy::Strict);
+        let check = match Session::connect(target, &connect).await {
+            Ok(session) => {
+                session.close().await;
+                none
+            }
+            Err(SshError::HostKeyMismatch {
+                host,
+                fingerprint,
+                known_fingerprint,
+                known_hosts,
+                ..
+            }) => {
+                let changed = HostKeyCheck {
                     status: HostKeyStatus::Changed,
                     known_as: Some(host),
                     old_fingerprint: Some(known_fingerprint),
                     new_fingerprint: Some(fingerprint),
                     message: None,
-                },
-                Err(SshError::HostKeyUnknown {
-                    host, fingerprint, ..
-                }) => HostKeyCheck {
-                    status: HostKeyStatus::Unknown,
-                    known_as: Some(host),
-                    new_fingerprint: Some(fingerprint),
-                    ..none
-                },
-                // The key is checked before logging in: a login failure means it matched.
-                Err(e @ SshError::AuthFailed { .. }) => HostKeyCheck {
-                    message: Some(e.to_string()),
-                    ..none
-                },
-                Err(e) => HostKeyCheck {
-                    status: HostKeyStatus::Unreachable,
-                    message: Some(e.to_string()),
-                    ..none
-                },
+                };
+                return (changed, Some(known_hosts));
+            }
+            Err(SshError::HostKeyUnknown {
+                host, fingerprint, ..
+            }) => HostKeyCheck {
+                status: HostKeyStatus::Unknown,
+                known_as: Some(host),
+                new_fingerprint: Some(fingerprint),
+                ..none
             },
-        )
+            // The key is checked before logging in: a login failure means it matched.
+            Err(e @ SshError::AuthFailed { .. }) => HostKeyCheck {
+                message: Some(e.to_string()),
+                ..none
+            },
+            Err(e) => HostKeyCheck {
+                status: HostKeyStatus::Unreachable,
+                message: Some(e.to_string()),
+                ..none
+            },
+        };
+        (check, None)
     }
 
     /// Replaces `host`'s recorded key by the one with `fingerprint`, which the
@@ -195,7 +200,7 @@ impl Api {
         fingerprint: &str,
     ) -> ApiResult<HostKeyCheck> {
         let target = host_ssh_target(repo, host).await?;
-        let check = self.check_host_key(repo, host).await?;
+        let (check, file) = self.key_check(&target).await;
         if check.new_fingerprint.as_deref() != Some(fingerprint) {
             return Err(ApiError::new(
                 ErrorCode::HostKeyMismatch,
@@ -209,18 +214,8 @@ impl Api {
             ));
         }
         if let (Some(known_as), HostKeyStatus::Changed) = (&check.known_as, check.status) {
-            let file = self.known_hosts_path().ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::Internal,
-                    "there is no home directory for known_hosts",
-                )
-            })?;
-            forget::remove_host(&file, known_as).map_err(|e| {
-                ApiError::new(
-                    ErrorCode::Internal,
-                    format!("could not update {}: {e}", file.display()),
-                )
-            })?;
+            let file = file.or_else(|| self.known_hosts_path());
+            known_hosts::remove_host(file.as_deref(), known_as)?;
         }
         let opts = self.connect_options(
             Auth::Default,

@@ -9,7 +9,6 @@
 pub mod config;
 mod connect;
 mod error;
-pub mod forget;
 pub mod keys;
 pub mod known_hosts;
 mod proxy;
