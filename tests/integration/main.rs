@@ -6,5 +6,7 @@ mod explain;
 mod jobs;
 mod preflight;
 mod probe;
+mod real_logs;
+mod replays;
 mod repo;
 mod watchdog;
