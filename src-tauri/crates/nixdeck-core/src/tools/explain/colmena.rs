@@ -152,10 +152,12 @@ impl Recogniser {
                                 .push((self.many_nodes.clone(), quote(n, t)));
                         }
                     }
-                    Label::Node(node) if is_evidence(t) => {
-                        if self.node_errors.len() < 256 || self.node_errors.contains_key(&node) {
-                            push_bounded(self.node_errors.entry(node).or_default(), quote(n, t));
-                        }
+                    Label::Node(node)
+                        if is_evidence(t)
+                            && (self.node_errors.len() < 256
+                                || self.node_errors.contains_key(&node)) =>
+                    {
+                        push_bounded(self.node_errors.entry(node).or_default(), quote(n, t));
                     }
                     _ => {}
                 }
