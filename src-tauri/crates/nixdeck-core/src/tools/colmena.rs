@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::lines::strip_ansi;
+use super::lines::{strip_ansi, strip_collector_prefix};
 
 /// A log level tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,7 +59,7 @@ pub enum ColmenaLine {
 /// Classifies one line (raw terminal text accepted: colours and `\r` are ignored).
 pub fn parse_line(line: &str) -> ColmenaLine {
     let plain = strip_ansi(line);
-    let plain = strip_markup(&plain);
+    let plain = strip_markup(strip_collector_prefix(&plain));
     let t = plain.trim_end();
     if let Some((level, text)) = parse_level(t) {
         return ColmenaLine::Log {

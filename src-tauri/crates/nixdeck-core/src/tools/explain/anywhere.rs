@@ -24,7 +24,7 @@ use super::{
     complete, finding, quote, success_outcome, Explanation, Finding, FindingKind, Outcome, Quote,
     Severity, Tool,
 };
-use crate::tools::lines::{split_glued_progress, strip_ansi};
+use crate::tools::lines::{split_glued_progress, strip_ansi, strip_collector_prefix};
 use crate::tools::nixos_anywhere::{parse_abort, parse_marker, Phase, StepEvent, StepTracker};
 
 /// How many findings a run keeps (more say nothing new).
@@ -295,6 +295,7 @@ impl Recogniser {
             return;
         }
         let plain = strip_ansi(raw);
+        let plain = strip_collector_prefix(&plain);
         let mut t = plain.trim();
         if let Some(prefix) = &self.prefix {
             if let Some(rest) = plain.strip_prefix(prefix.as_str()) {
@@ -343,7 +344,7 @@ impl Recogniser {
         if let Some(marker) = parse_marker(raw) {
             if marker.glued {
                 let plain = strip_ansi(raw);
-                let t = plain.trim_start();
+                let t = strip_collector_prefix(&plain).trim_start();
                 if let Some(at) = t.find("### ") {
                     if let Some(prefix) = quote_prefix(&t[..at]) {
                         self.prefix = Some(prefix);

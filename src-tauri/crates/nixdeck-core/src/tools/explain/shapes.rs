@@ -40,6 +40,8 @@ pub(super) fn is_unreachable(t: &str) -> bool {
         || t.starts_with("ssh: Could not resolve hostname")
         || (t.contains("kex_exchange_identification") && t.contains("reset by peer"))
         || t.contains("Connection closed by remote host")
+        // OpenSSH: `Connection closed by 203.0.113.7 port 22` (during the handshake)
+        || (t.starts_with("Connection closed by ") && t.contains(" port "))
 }
 
 pub(super) fn is_host_key_changed(t: &str) -> bool {

@@ -612,3 +612,25 @@ fn colmena_summary_first_and_spinner_rows() {
     let e = col("[INFO ] Selected 2 out of 8 hosts.\nh \u{2705} 1s Activation successful\n");
     assert_eq!(e.outcome, Outcome::Incomplete);
 }
+
+#[test]
+fn ci_timestamps_in_front_of_every_line() {
+    let log = "2024-05-16T10:00:00.1000000Z ### Formatting hard drive with disko ###\n\
+               2024-05-16T10:00:01.1000000Z + trap 'rm -rf \"$dir\"' EXIT\n\
+               2024-05-16T10:00:02.1000000Z Could not create partition 1 from 34 to 2097185\n\
+               2024-05-16T10:00:03.1000000Z + rm -rf /tmp/tmp.x\n";
+    let e = na(log);
+    check(
+        &e,
+        Outcome::Failed,
+        Some("Formatting hard drive with disko"),
+        Some((FindingKind::DiskoFailed, Severity::Error)),
+    );
+    let e = explain_text(
+        "2024-05-16T10:00:00Z   web | Activation failed: Child process exited with error code: 4\n",
+        None,
+        None,
+    );
+    assert_eq!(e.tool, Tool::Colmena);
+    assert_eq!(e.nodes["web"], NodeState::Failed);
+}
