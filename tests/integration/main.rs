@@ -7,6 +7,8 @@ mod explain;
 mod jobs;
 mod preflight;
 mod probe;
+mod real_logs;
+mod replays;
 mod repo;
 mod ssh_config;
 mod status;

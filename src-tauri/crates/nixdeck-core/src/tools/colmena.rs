@@ -10,12 +10,16 @@
 //! lines of logs:` whose lines read `  stderr) …`, ` failure) …`. Raw nix stderr
 //! can arrive with no label: it is kept, attributed to the run.
 //!
-//! The terminal spinner view is not parsed: nixdeck runs colmena piped.
+//! nixdeck runs colmena piped, but logs users keep come from terminals too: the
+//! spinner view's rows (`<label> <symbol> <elapsed> <text>`) are read as
+//! labelled lines, and so are the older wordings of 0.1–0.3 (`Build successful`,
+//! `Deployment to X failed.`, `Build of N nodes failed.`).
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::lines::strip_ansi;
+use super::lines::{strip_ansi, strip_collector_prefix};
 
 /// A log level tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +59,7 @@ pub enum ColmenaLine {
 /// Classifies one line (raw terminal text accepted: colours and `\r` are ignored).
 pub fn parse_line(line: &str) -> ColmenaLine {
     let plain = strip_ansi(line);
+    let plain = strip_markup(strip_collector_prefix(&plain));
     let t = plain.trim_end();
     if let Some((level, text)) = parse_level(t) {
         return ColmenaLine::Log {
@@ -63,6 +68,12 @@ pub fn parse_line(line: &str) -> ColmenaLine {
         };
     }
     if let Some((label, text)) = parse_labeled(t) {
+        return ColmenaLine::Labeled {
+            label,
+            text: text.to_string(),
+        };
+    }
+    if let Some((label, text)) = parse_spinner(t) {
         return ColmenaLine::Labeled {
             label,
             text: text.to_string(),
@@ -100,6 +111,86 @@ fn parse_level(t: &str) -> Option<(Level, &str)> {
     None
 }
 
+/// HTML emphasis that READMEs and web pages wrap around the spinner view's node
+/// names (`<b>sigma</b>`); other `<…>` text (a redacted `<hostname>`) is kept.
+fn strip_markup(t: &str) -> Cow<'_, str> {
+    const TAGS: [&str; 8] = [
+        "<b>",
+        "</b>",
+        "<strong>",
+        "</strong>",
+        "<i>",
+        "</i>",
+        "<code>",
+        "</code>",
+    ];
+    if !TAGS.iter().any(|tag| t.contains(tag)) {
+        return Cow::Borrowed(t);
+    }
+    let mut out = t.to_string();
+    for tag in TAGS {
+        out = out.replace(tag, "");
+    }
+    Cow::Owned(out)
+}
+
+/// The status symbols of colmena's terminal view: done, failed, waiting, and
+/// the clock faces of a running job.
+fn is_status_symbol(word: &str) -> bool {
+    let mut chars = word.chars();
+    let Some(c) = chars.next() else {
+        return false;
+    };
+    // An emoji may carry a variation selector.
+    if !chars.as_str().trim_matches('\u{fe0f}').is_empty() {
+        return false;
+    }
+    matches!(
+        c,
+        '\u{2705}' | '\u{274c}' | '\u{231b}' | '\u{23f3}' | '\u{1f501}' | '\u{23f8}' | '\u{26a0}'
+    ) || ('\u{1f550}'..='\u{1f567}').contains(&c)
+}
+
+/// `12s`, `3m`, `1h`: the elapsed time of a spinner row.
+fn is_elapsed(word: &str) -> bool {
+    let digits = word.bytes().take_while(u8::is_ascii_digit).count();
+    digits > 0 && matches!(&word[digits..], "s" | "m" | "h" | "ms")
+}
+
+/// A row of the terminal (spinner) view: `<label> <symbol> [<elapsed>] <text>`,
+/// the label right-aligned, empty for the whole run. Users paste these from
+/// their terminals; nixdeck itself runs colmena piped.
+fn parse_spinner(t: &str) -> Option<(Label, &str)> {
+    let trimmed = t.trim_start();
+    let (first, rest) = trimmed.split_once(' ').unwrap_or((trimmed, ""));
+    let (name, rest) = if is_status_symbol(first) {
+        ("", rest)
+    } else {
+        let rest = rest.trim_start();
+        let (symbol, after) = rest.split_once(' ').unwrap_or((rest, ""));
+        if !is_status_symbol(symbol) {
+            return None;
+        }
+        (first, after)
+    };
+    let rest = rest.trim_start();
+    let text = match rest.split_once(' ') {
+        Some((time, tail)) if is_elapsed(time) => tail,
+        _ if is_elapsed(rest) => "",
+        _ => rest,
+    };
+    let label = if name.is_empty() {
+        Label::Run
+    } else if name == "(...)" {
+        Label::Many
+    } else if is_node_name(name) {
+        Label::Node(name.to_string())
+    } else {
+        return None;
+    };
+    Some((label, text.trim()))
+}
+
 fn parse_labeled(t: &str) -> Option<(Label, &str)> {
     let (head, text) = match t.find(" | ") {
         Some(at) => (&t[..at], &t[at + 3..]),
@@ -120,11 +211,16 @@ fn parse_labeled(t: &str) -> Option<(Label, &str)> {
 }
 
 /// Whether `s` can be a colmena node name (an attribute name used as a host).
+/// Names pasted into issues are often redacted (`<hostname>`, `[redacted]`), so
+/// brackets count too.
 fn is_node_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 253
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@' | '+'))
+        && s.chars().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(c, '-' | '_' | '.' | '@' | '+' | '<' | '>' | '[' | ']')
+        })
+        && s != "[...]"
 }
 
 /// The nodes named in a list like `alpha, beta, and gamma` or `alpha and beta`;
@@ -298,7 +394,23 @@ pub struct NodeTracker {
     panic: Option<(usize, String)>,
     /// Lines with no label (raw nix output), with their numbers; the last few.
     unlabeled_errors: Vec<(usize, String)>,
+    /// How many nodes colmena said it selected (`Selected all 3 nodes.`).
+    selected: Option<usize>,
+    /// Failures of a job over several nodes that named none (colmena 0.1's
+    /// `(...) Build failed`, `Build of 2 nodes failed.`): line, step, message.
+    run_failures: Vec<(usize, Option<NodeStep>, String)>,
     lines: usize,
+}
+
+/// How many error-looking lines are kept per node and for the run: enough to
+/// explain, bounded whatever a run prints.
+const KEPT_LINES: usize = 40;
+
+fn keep(list: &mut Vec<(usize, String)>, line: usize, text: String) {
+    if list.len() >= KEPT_LINES {
+        list.remove(0);
+    }
+    list.push((line, text));
 }
 
 /// Error-looking text inside a node's activation or a raw nix line.
@@ -313,6 +425,22 @@ pub fn looks_like_error(text: &str) -> bool {
         || (lower.starts_with("activation script snippet") && lower.contains("failed"))
         || lower.starts_with("warning: error(s) occurred")
         || lower.starts_with("traceback (most recent call last)")
+        || is_shell_error(t)
+}
+
+/// A shell's own error report, `<script>: line <n>: <what>` (bash, also through
+/// `sh -c`), or `<cmd>: command not found`: a script the tool ran failed.
+pub fn is_shell_error(text: &str) -> bool {
+    let t = text.trim_start();
+    if t.ends_with(": command not found") {
+        return true;
+    }
+    let Some(at) = t.find(": line ") else {
+        return false;
+    };
+    let rest = &t[at + ": line ".len()..];
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    digits > 0 && rest[digits..].starts_with(": ") && !t[..at].contains(' ')
 }
 
 impl NodeTracker {
@@ -331,7 +459,7 @@ impl NodeTracker {
                 self.error_block = None;
                 self.labeled(line_no, label, &text, &mut events);
             }
-            ColmenaLine::Log { level, text } => self.log(line_no, level, &text),
+            ColmenaLine::Log { level, text } => self.log(line_no, level, &text, &mut events),
             ColmenaLine::Raw { text } => {
                 if text.starts_with("thread '") && text.contains("panicked at") {
                     if self.panic.is_none() {
@@ -342,7 +470,7 @@ impl NodeTracker {
                         text,
                     });
                 } else if looks_like_error(&text) {
-                    self.unlabeled_errors.push((line_no, text));
+                    keep(&mut self.unlabeled_errors, line_no, text);
                 }
             }
         }
@@ -390,10 +518,24 @@ impl NodeTracker {
                         }
                     }
                 } else if let Some(msg) = t.strip_prefix("Evaluation failed:") {
+                    if self.many_eval.is_empty() {
+                        self.run_failures.push((
+                            line_no,
+                            Some(NodeStep::Evaluate),
+                            msg.trim().to_string(),
+                        ));
+                    }
                     for n in self.many_eval.clone() {
                         self.fail(&n, line_no, NodeStep::Evaluate, msg.trim(), events);
                     }
                 } else if let Some(msg) = t.strip_prefix("Build failed:") {
+                    if self.many_build.is_empty() {
+                        self.run_failures.push((
+                            line_no,
+                            Some(NodeStep::Build),
+                            msg.trim().to_string(),
+                        ));
+                    }
                     for n in self.many_build.clone() {
                         self.fail(&n, line_no, NodeStep::Build, msg.trim(), events);
                     }
@@ -417,7 +559,7 @@ impl NodeTracker {
             self.fail(node, line_no, NodeStep::Evaluate, msg.trim(), events);
         } else if t.starts_with("Building ") {
             self.set(node, line_no, NodeState::Building, events);
-        } else if t.starts_with("Built ") {
+        } else if t.starts_with("Built ") || t == "Build successful" {
             self.set(node, line_no, NodeState::Built, events);
         } else if let Some(msg) = t.strip_prefix("Build failed:") {
             self.fail(node, line_no, NodeStep::Build, msg.trim(), events);
@@ -460,7 +602,7 @@ impl NodeTracker {
             self.set(node, line_no, NodeState::Succeeded, events);
         } else if let Some(msg) = t.strip_prefix("Activation failed:") {
             self.fail(node, line_no, NodeStep::Activate, msg.trim(), events);
-        } else if t == "Rebooting" {
+        } else if t == "Rebooting" || t == "Waiting for reboot" {
             self.set(node, line_no, NodeState::Rebooting, events);
         } else if t == "Rebooted" {
             self.set(node, line_no, NodeState::Succeeded, events);
@@ -473,7 +615,7 @@ impl NodeTracker {
             self.fail(node, line_no, step, msg.trim(), events);
         } else if state == Some(NodeState::Activating) && looks_like_error(t) {
             if let Some(s) = self.nodes.get_mut(node) {
-                s.activation_errors.push((line_no, t.to_string()));
+                keep(&mut s.activation_errors, line_no, t.to_string());
             }
         } else if !self.nodes.contains_key(node) {
             // First sight of a node through an ordinary line (e.g. build output).
@@ -484,49 +626,79 @@ impl NodeTracker {
         }
     }
 
-    fn log(&mut self, line_no: usize, level: Level, text: &str) {
+    fn log(&mut self, line_no: usize, level: Level, text: &str, events: &mut Vec<NodeEvent>) {
         if level != Level::Error {
             self.error_block = None;
+            if level == Level::Info {
+                if let Some(n) = selected_count(text) {
+                    self.selected = Some(n);
+                }
+            }
             return;
         }
-        if let Some((verb_nodes, _)) = text.split_once(" - Last ") {
-            if let Some(rest) = verb_nodes.strip_prefix("Failed to ") {
-                let (step, nodes) = failure_summary(rest);
-                let nodes = parse_node_list(nodes);
-                for n in &nodes {
-                    let status = self
-                        .nodes
-                        .entry(n.clone())
-                        .or_insert_with(|| NodeStatus::new(line_no, NodeState::Failed));
-                    if status.state != NodeState::Failed {
-                        status.state = NodeState::Failed;
-                        status.state_line = line_no;
+        if let Some(header) = ErrorHeader::parse(text) {
+            match header {
+                ErrorHeader::Nodes { step, nodes } => {
+                    for n in &nodes {
+                        let status = self
+                            .nodes
+                            .entry(n.clone())
+                            .or_insert_with(|| NodeStatus::new(line_no, NodeState::Failed));
+                        if status.state != NodeState::Failed || status.state_line == line_no {
+                            status.state = NodeState::Failed;
+                            status.state_line = line_no;
+                            // Often the only word of a failure (a pasted ERROR block).
+                            events.push(NodeEvent::State {
+                                node: n.clone(),
+                                state: NodeState::Failed,
+                                line: line_no,
+                            });
+                        }
+                        if status.failed_step.is_none() {
+                            status.failed_step = step;
+                        }
+                        if status.failure_line.is_none() {
+                            status.failure_line = Some(line_no);
+                        }
                     }
-                    if status.failed_step.is_none() {
-                        status.failed_step = step;
-                    }
-                    if status.failure_line.is_none() {
-                        status.failure_line = Some(line_no);
-                    }
+                    self.error_block = Some(nodes);
                 }
-                self.error_block = Some(nodes);
-                return;
+                ErrorHeader::Unnamed { step } => {
+                    if let Some(step) = step {
+                        if !self.run_failures.iter().any(|(_, s, _)| *s == Some(step)) {
+                            self.run_failures.push((line_no, Some(step), String::new()));
+                        }
+                    }
+                    self.error_block = Some(Vec::new());
+                }
             }
+            return;
         }
-        if let Some(nodes) = &self.error_block {
-            let entry = text.trim_start();
-            for n in nodes {
-                if let Some(s) = self.nodes.get_mut(n) {
-                    s.error_log.push((line_no, entry.to_string()));
-                    if s.failure.is_none() {
-                        if let Some(msg) = entry.strip_prefix("failure)") {
-                            s.failure = Some(msg.trim().to_string());
+        if let Some(msg) = text.trim().strip_prefix("Operation failed with error:") {
+            // colmena's last words when anything failed.
+            if !matches!(self.end, Some(RunEnd::Failed { .. })) {
+                self.end = Some(RunEnd::Failed {
+                    line: line_no,
+                    message: msg.trim().to_string(),
+                });
+            }
+            return;
+        }
+        match self.error_block.clone() {
+            Some(nodes) if !nodes.is_empty() => {
+                let entry = text.trim_start();
+                for n in nodes {
+                    if let Some(s) = self.nodes.get_mut(&n) {
+                        keep(&mut s.error_log, line_no, entry.to_string());
+                        if s.failure.is_none() {
+                            if let Some(msg) = entry.strip_prefix("failure)") {
+                                s.failure = Some(msg.trim().to_string());
+                            }
                         }
                     }
                 }
             }
-        } else {
-            self.unlabeled_errors.push((line_no, text.to_string()));
+            _ => keep(&mut self.unlabeled_errors, line_no, text.to_string()),
         }
     }
 
@@ -585,9 +757,73 @@ impl NodeTracker {
         &self.unlabeled_errors
     }
 
+    /// How many nodes colmena selected, when it said so.
+    pub fn selected(&self) -> Option<usize> {
+        self.selected
+    }
+
+    /// Failures of jobs that named no node: line, step, message.
+    pub fn run_failures(&self) -> &[(usize, Option<NodeStep>, String)] {
+        &self.run_failures
+    }
+
     /// The highest line number fed.
     pub fn lines_seen(&self) -> usize {
         self.lines
+    }
+}
+
+/// `Selected all 3 nodes.` / `Selected 2 out of 45 hosts.` → the count.
+fn selected_count(text: &str) -> Option<usize> {
+    let rest = text.trim().strip_prefix("Selected ")?;
+    let rest = rest.strip_prefix("all ").unwrap_or(rest);
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// The header of an ERROR block: who failed, and in which job.
+enum ErrorHeader {
+    Nodes {
+        step: Option<NodeStep>,
+        nodes: Vec<String>,
+    },
+    /// A block about no node in particular (`complete requested operation`,
+    /// 0.1's `Build of 2 nodes failed.`).
+    Unnamed { step: Option<NodeStep> },
+}
+
+impl ErrorHeader {
+    fn parse(text: &str) -> Option<ErrorHeader> {
+        let t = text.trim();
+        if !t.ends_with("lines of logs:") {
+            return None;
+        }
+        // 0.2+: `Failed to deploy to alpha - Last 5 lines of logs:`
+        if let Some((verb_nodes, _)) = t.split_once(" - Last ") {
+            let rest = verb_nodes.strip_prefix("Failed to ")?;
+            let (step, nodes) = failure_summary(rest);
+            let nodes = parse_node_list(nodes);
+            return Some(if nodes.is_empty() {
+                ErrorHeader::Unnamed { step }
+            } else {
+                ErrorHeader::Nodes { step, nodes }
+            });
+        }
+        // 0.1: `Deployment to alpha failed. Last 3 lines of logs:`
+        if let Some(rest) = t.strip_prefix("Deployment to ") {
+            let (nodes, _) = rest.split_once(" failed.")?;
+            return Some(ErrorHeader::Nodes {
+                step: Some(NodeStep::Activate),
+                nodes: parse_node_list(nodes),
+            });
+        }
+        // 0.1: `Build of 2 nodes failed. Last 10 lines of logs:`
+        if t.starts_with("Build of ") && t.contains(" failed.") {
+            return Some(ErrorHeader::Unnamed {
+                step: Some(NodeStep::Build),
+            });
+        }
+        None
     }
 }
 
@@ -730,6 +966,84 @@ mod tests {
             parse_line("foo bar | baz"),
             ColmenaLine::Raw { .. }
         ));
+    }
+
+    #[test]
+    fn spinner_rows_are_labelled_lines() {
+        assert_eq!(
+            parse_line("  cloudy \u{274c} 61s Activation failed: Child process exited with error code: 4   "),
+            ColmenaLine::Labeled {
+                label: Label::Node("cloudy".into()),
+                text: "Activation failed: Child process exited with error code: 4".into()
+            }
+        );
+        // The run's own row has no label; a row may lack the elapsed time.
+        assert_eq!(
+            parse_line("       \u{2705} 2s All done!"),
+            ColmenaLine::Labeled {
+                label: Label::Run,
+                text: "All done!".into()
+            }
+        );
+        assert_eq!(
+            parse_line("dns-1 \u{2705} Will be activated next boot"),
+            ColmenaLine::Labeled {
+                label: Label::Node("dns-1".into()),
+                text: "Will be activated next boot".into()
+            }
+        );
+        // A running job's clock face, README markup and a redacted name.
+        assert_eq!(
+            parse_line("  <b>sigma</b> \u{1f557} 7s copying path '/nix/store/x'"),
+            ColmenaLine::Labeled {
+                label: Label::Node("sigma".into()),
+                text: "copying path '/nix/store/x'".into()
+            }
+        );
+        assert_eq!(
+            parse_line("<hostname> \u{2705} 5s Evaluated <hostname>"),
+            ColmenaLine::Labeled {
+                label: Label::Node("<hostname>".into()),
+                text: "Evaluated <hostname>".into()
+            }
+        );
+        assert!(matches!(
+            parse_line("Warning: Permanently added 'h' (ED25519)"),
+            ColmenaLine::Raw { .. }
+        ));
+    }
+
+    #[test]
+    fn old_wordings_and_the_selected_count() {
+        let t = track(&[
+            "[INFO ] Selected 2 out of 8 hosts.",
+            "a \u{2705} 0s Build successful",
+            "a \u{2705} 1s Activation successful",
+            "[ERROR] Deployment to [redacted] failed. Last 3 lines of logs:",
+            "[ERROR] chown: invalid user: 'x'",
+            "   (...) \u{274c} 1s Build failed: Nix exited with error code: 1",
+            "[ERROR] Build of 2 nodes failed. Last 10 lines of logs:",
+            "[ERROR] -----",
+            "[ERROR] Operation failed with error: Nix exited with error code: 1",
+        ]);
+        assert_eq!(t.selected(), Some(2));
+        assert_eq!(t.nodes()["a"].state, NodeState::Succeeded);
+        let r = &t.nodes()["[redacted]"];
+        assert_eq!(r.state, NodeState::Failed);
+        assert_eq!(r.error_log.len(), 1);
+        assert_eq!(t.run_failures().len(), 1);
+        assert_eq!(t.run_failures()[0].1, Some(NodeStep::Build));
+        assert!(matches!(t.end(), Some(RunEnd::Failed { line: 9, .. })));
+    }
+
+    #[test]
+    fn shell_errors() {
+        assert!(is_shell_error(
+            "/nix/var/nix/profiles/system/sw/bin/bash: line 10: /run/x: No such file or directory"
+        ));
+        assert!(is_shell_error("bash: line 1: printing: command not found"));
+        assert!(!is_shell_error("see line 10: of the manual"));
+        assert!(!is_shell_error("installing the boot loader..."));
     }
 
     #[test]

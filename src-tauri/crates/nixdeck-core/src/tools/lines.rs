@@ -179,6 +179,36 @@ fn ends_line(bytes: &[u8], at: usize) -> bool {
     i < bytes.len() && bytes[i] == b'\n'
 }
 
+/// The line without what a log collector put in front of every line: a CI
+/// runner's timestamp (`2024-05-16T10:00:00.1234567Z `) or a terraform
+/// provisioner's resource name (`null_resource.install (local-exec): `).
+/// Works on plain text (see [`strip_ansi`]).
+pub fn strip_collector_prefix(line: &str) -> &str {
+    let t = line.trim_start();
+    // RFC 3339 timestamp with a `T` and a zone, then a space.
+    if let Some((stamp, rest)) = t.split_once(' ') {
+        let b = stamp.as_bytes();
+        let looks_like_time = b.len() >= 20
+            && b[..4].iter().all(u8::is_ascii_digit)
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && b[10] == b'T'
+            && b[13] == b':'
+            && (stamp.ends_with('Z') || b[19..].iter().any(|c| matches!(c, b'+' | b'-')));
+        if looks_like_time {
+            return rest;
+        }
+    }
+    for marker in [" (local-exec): ", " (remote-exec): "] {
+        if let Some((resource, rest)) = t.split_once(marker) {
+            if !resource.is_empty() && !resource.contains(' ') {
+                return rest;
+            }
+        }
+    }
+    line
+}
+
 /// Splits a whole captured text (a saved log) into lines with the
 /// [`LineSplitter`] rules, one entry per `\n` so that index + 1 is the line
 /// number in the file. Unlike the streaming splitter, long lines are not cut.
@@ -507,6 +537,27 @@ fn is_nix_bar(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn collector_prefixes_are_taken_off() {
+        assert_eq!(
+            strip_collector_prefix("2024-05-16T10:00:00.1234567Z ### Installing NixOS ###"),
+            "### Installing NixOS ###"
+        );
+        assert_eq!(
+            strip_collector_prefix("2024-05-16T10:00:00+02:00 web | Activation successful"),
+            "web | Activation successful"
+        );
+        assert_eq!(
+            strip_collector_prefix("hcloud_server.nixos (remote-exec): + kexec_extra_flags="),
+            "+ kexec_extra_flags="
+        );
+        assert_eq!(
+            strip_collector_prefix("  web | All done!"),
+            "  web | All done!"
+        );
+        assert_eq!(strip_collector_prefix("2024 was a year"), "2024 was a year");
+    }
 
     fn split_chunks(chunks: &[&[u8]]) -> (Vec<String>, Option<String>) {
         let mut s = LineSplitter::new();

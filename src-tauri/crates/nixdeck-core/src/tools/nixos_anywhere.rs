@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::lines::strip_ansi;
+use super::lines::{strip_ansi, strip_collector_prefix};
 
 /// What a step marker says nixos-anywhere is doing, old and new spellings
 /// mapped onto one value.
@@ -142,7 +142,7 @@ pub fn parse_marker(line: &str) -> Option<Marker> {
         return None;
     }
     let plain = strip_ansi(line);
-    let t = plain.trim();
+    let t = strip_collector_prefix(&plain).trim();
     if !t.ends_with("###") || t.len() < 7 {
         return None;
     }
@@ -179,7 +179,9 @@ pub fn parse_abort(line: &str) -> Option<String> {
         return None;
     }
     let plain = strip_ansi(line);
-    let reason = plain.trim().strip_prefix("aborted:")?;
+    let reason = strip_collector_prefix(&plain)
+        .trim()
+        .strip_prefix("aborted:")?;
     Some(reason.trim().to_string())
 }
 

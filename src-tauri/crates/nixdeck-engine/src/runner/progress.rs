@@ -5,7 +5,7 @@
 
 use super::events::{Alert, LineObserver, PhaseEvent, Stream};
 use nixdeck_core::tools::colmena::{NodeEvent, NodeState, NodeTracker, RunEnd};
-use nixdeck_core::tools::explain::Tool;
+use nixdeck_core::tools::explain::{Explainer, Explanation, Tool};
 use nixdeck_core::tools::nixos_anywhere::{Phase, StepEvent, StepTracker};
 use nixdeck_core::tools::watchdog::{Watchdog, WatchdogConfig};
 use std::time::Duration;
@@ -20,6 +20,7 @@ fn ms(d: Duration) -> u64 {
 pub struct InstallProgress {
     tracker: StepTracker,
     watchdog: Watchdog,
+    explainer: Explainer,
 }
 
 impl Default for InstallProgress {
@@ -38,6 +39,7 @@ impl InstallProgress {
         Self {
             tracker: StepTracker::new(),
             watchdog: Watchdog::new(Tool::NixosAnywhere, config),
+            explainer: Explainer::new(Tool::NixosAnywhere),
         }
     }
 
@@ -45,12 +47,19 @@ impl InstallProgress {
     pub fn tracker(&self) -> &StepTracker {
         &self.tracker
     }
+
+    /// What the run's output means so far (the same analysis as `nixdeck log
+    /// explain`); `exit_status` once the process has ended.
+    pub fn explanation(&self, exit_status: Option<i32>) -> Explanation {
+        self.explainer.explanation(exit_status)
+    }
 }
 
 impl LineObserver for InstallProgress {
     fn on_line(&mut self, _: Stream, seq: u64, line: &str, elapsed: Duration) -> Vec<PhaseEvent> {
         let line_no = usize::try_from(seq + 1).unwrap_or(usize::MAX);
         self.watchdog.on_line(elapsed, line);
+        self.explainer.push(line);
         let mut out = Vec::new();
         for event in self.tracker.feed(line_no, line) {
             let disks_at_risk = self.tracker.disks_at_risk();
@@ -124,6 +133,7 @@ impl LineObserver for InstallProgress {
 pub struct DeployProgress {
     tracker: NodeTracker,
     watchdog: Watchdog,
+    explainer: Explainer,
 }
 
 impl Default for DeployProgress {
@@ -142,12 +152,19 @@ impl DeployProgress {
         Self {
             tracker: NodeTracker::new(),
             watchdog: Watchdog::new(Tool::Colmena, config),
+            explainer: Explainer::new(Tool::Colmena),
         }
     }
 
     /// Every node's state so far.
     pub fn tracker(&self) -> &NodeTracker {
         &self.tracker
+    }
+
+    /// What the run's output means so far (the same analysis as `nixdeck log
+    /// explain`); `exit_status` once the process has ended.
+    pub fn explanation(&self, exit_status: Option<i32>) -> Explanation {
+        self.explainer.explanation(exit_status)
     }
 }
 
@@ -171,6 +188,7 @@ impl LineObserver for DeployProgress {
     fn on_line(&mut self, _: Stream, seq: u64, line: &str, elapsed: Duration) -> Vec<PhaseEvent> {
         let line_no = usize::try_from(seq + 1).unwrap_or(usize::MAX);
         self.watchdog.on_line(elapsed, line);
+        self.explainer.push(line);
         let mut out = Vec::new();
         for event in self.tracker.feed(line_no, line) {
             let (node, phase, label, detail) = match event {

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use super::colmena::{self as colmena_output, ColmenaLine, Label, NodeState};
-use super::lines::{split_lines, strip_ansi};
+use super::lines::split_lines;
 use super::nixos_anywhere::{parse_abort, parse_marker, Step};
 
 mod anywhere;
@@ -141,6 +141,14 @@ pub enum FindingKind {
     ActivationWarnings,
     /// colmena panicked (exit 101).
     ColmenaPanic,
+    /// disko or a partitioning tool it ran reported an error.
+    DiskoFailed,
+    /// A script (nixos-anywhere's own, a wrapper's, one run on the target)
+    /// stopped with an error or a non-zero `exit`.
+    ScriptError,
+    /// A program crashed instead of reporting an error (nix's `Too many root
+    /// sets`, an uncaught exception, a signal).
+    ToolCrashed,
 }
 
 impl FindingKind {
@@ -176,6 +184,9 @@ impl FindingKind {
             FindingKind::RebootFailed => "reboot_failed",
             FindingKind::ActivationWarnings => "activation_warnings",
             FindingKind::ColmenaPanic => "colmena_panic",
+            FindingKind::DiskoFailed => "disko_failed",
+            FindingKind::ScriptError => "script_error",
+            FindingKind::ToolCrashed => "tool_crashed",
         }
     }
 
@@ -278,6 +289,16 @@ pub fn detect_tool(lines: &[String]) -> Tool {
                     // A Rust panic: colmena's, never the shell script's.
                     colmena_score += 3;
                 }
+                // The command line a user pasted with the output.
+                match invoked_tool(&text) {
+                    Some(Tool::Colmena) => colmena_score += 5,
+                    Some(Tool::NixosAnywhere) => anywhere += 5,
+                    None => {}
+                }
+                // Level tags inside a line whose breaks were lost.
+                if text.contains("[INFO ] ") || text.contains("[ERROR] ") {
+                    colmena_score += 1;
+                }
             }
         }
     }
@@ -285,6 +306,80 @@ pub fn detect_tool(lines: &[String]) -> Tool {
         Tool::Colmena
     } else {
         Tool::NixosAnywhere
+    }
+}
+
+/// The tool a pasted command line runs (`$ colmena apply …`,
+/// `nix run github:nix-community/nixos-anywhere -- …`), if it is one.
+fn invoked_tool(text: &str) -> Option<Tool> {
+    let words: Vec<&str> = text.split_whitespace().take(12).collect();
+    for (i, w) in words.iter().enumerate() {
+        let name = w.rsplit(['/', '#', ':']).next().unwrap_or(w);
+        let next = words.get(i + 1).copied().unwrap_or("");
+        if name == "colmena"
+            && matches!(
+                next,
+                "apply" | "build" | "upload-keys" | "apply-local" | "eval" | "exec" | "--" | "repl"
+            )
+        {
+            return Some(Tool::Colmena);
+        }
+        if name == "nixos-anywhere" || (name.starts_with("nixos-anywhere") && w.contains('#')) {
+            return Some(Tool::NixosAnywhere);
+        }
+    }
+    None
+}
+
+/// Reads a run's output line by line and says at any point what it means:
+/// the one recogniser behind `nixdeck log explain` and the live job view.
+pub struct Explainer {
+    inner: Recogniser,
+}
+
+enum Recogniser {
+    Anywhere(Box<anywhere::Recogniser>),
+    Colmena(Box<colmena::Recogniser>),
+}
+
+impl std::fmt::Debug for Explainer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tool = match self.inner {
+            Recogniser::Anywhere(_) => Tool::NixosAnywhere,
+            Recogniser::Colmena(_) => Tool::Colmena,
+        };
+        f.debug_struct("Explainer")
+            .field("tool", &tool)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Explainer {
+    /// An explainer for `tool`'s output, before the first line.
+    pub fn new(tool: Tool) -> Self {
+        let inner = match tool {
+            Tool::NixosAnywhere => Recogniser::Anywhere(Box::new(anywhere::Recogniser::new())),
+            Tool::Colmena => Recogniser::Colmena(Box::new(colmena::Recogniser::new())),
+        };
+        Self { inner }
+    }
+
+    /// Takes the next line (as the terminal showed it: colours and line ends
+    /// allowed); its number is one more than the last one's.
+    pub fn push(&mut self, line: &str) {
+        match &mut self.inner {
+            Recogniser::Anywhere(r) => r.push(line),
+            Recogniser::Colmena(r) => r.push(line),
+        }
+    }
+
+    /// What the output so far means; `exit_status` is the process's when it
+    /// has ended, `None` while it runs (or for a captured log).
+    pub fn explanation(&self, exit_status: Option<i32>) -> Explanation {
+        match &self.inner {
+            Recogniser::Anywhere(r) => r.explanation(exit_status),
+            Recogniser::Colmena(r) => r.explanation(exit_status),
+        }
     }
 }
 
@@ -300,10 +395,11 @@ pub fn explain_lines(
     tool: Option<Tool>,
     exit_status: Option<i32>,
 ) -> Explanation {
-    match tool.unwrap_or_else(|| detect_tool(lines)) {
-        Tool::NixosAnywhere => anywhere::explain(lines, exit_status),
-        Tool::Colmena => colmena::explain(lines, exit_status),
+    let mut explainer = Explainer::new(tool.unwrap_or_else(|| detect_tool(lines)));
+    for line in lines {
+        explainer.push(line);
     }
+    explainer.explanation(exit_status)
 }
 
 /// Collects findings, one per kind and step (or node) unless asked otherwise.
@@ -347,15 +443,6 @@ fn finding(
         step: step.map(str::to_string),
         node: None,
         quote,
-    }
-}
-
-impl Quote {
-    fn clean(self) -> Quote {
-        Quote {
-            line: self.line,
-            text: strip_ansi(&self.text).trim().to_string(),
-        }
     }
 }
 

@@ -4,7 +4,6 @@
 
 use super::FindingKind;
 use crate::tools::colmena::looks_like_error;
-use crate::tools::lines::strip_ansi;
 
 pub(super) fn is_key_permissions(t: &str) -> bool {
     t.contains("UNPROTECTED PRIVATE KEY FILE")
@@ -17,6 +16,14 @@ pub(super) fn is_auth_failure(t: &str) -> bool {
         || t.contains("Permission denied, please try again")
         || t.contains("Too many authentication failures")
         || t.contains("No supported authentication methods available")
+}
+
+/// ssh asking for a password: the target answered but wants a password
+/// (`(root@host) Password: `, `root@host's password: `).
+pub(super) fn is_password_prompt(t: &str) -> bool {
+    let lower = t.trim_end().to_ascii_lowercase();
+    lower.ends_with("password:")
+        && (lower.starts_with('(') || lower.contains("'s password") || lower == "password:")
 }
 
 pub(super) fn is_unreachable(t: &str) -> bool {
@@ -33,6 +40,8 @@ pub(super) fn is_unreachable(t: &str) -> bool {
         || t.starts_with("ssh: Could not resolve hostname")
         || (t.contains("kex_exchange_identification") && t.contains("reset by peer"))
         || t.contains("Connection closed by remote host")
+        // OpenSSH: `Connection closed by 203.0.113.7 port 22` (during the handshake)
+        || (t.starts_with("Connection closed by ") && t.contains(" port "))
 }
 
 pub(super) fn is_host_key_changed(t: &str) -> bool {
@@ -45,8 +54,13 @@ pub(super) fn is_out_of_space(t: &str) -> bool {
 }
 
 /// `error:` lines of nix (and friends), after a glued progress text is split off.
+/// Also nix's flake-attribute message, which users often paste without its
+/// `error:` prefix.
 pub(super) fn nix_error(t: &str) -> Option<&str> {
     let t = t.trim_start();
+    if t.starts_with("flake '") && t.contains("does not provide attribute") {
+        return Some(t);
+    }
     if t.starts_with("error:") || t.starts_with("error (ignored):") {
         return if t.starts_with("error (ignored)") {
             None
@@ -104,20 +118,6 @@ pub(super) fn is_build_error(t: &str) -> bool {
     ]
     .iter()
     .any(|m| t.contains(m))
-}
-
-/// The error line at `index` and the indented lines under it (nix's trace).
-pub(super) fn error_context(lines: &[String], index: usize) -> String {
-    let mut out = strip_ansi(&lines[index]).trim().to_string();
-    for line in lines.iter().skip(index + 1).take(40) {
-        let plain = strip_ansi(line);
-        if !(plain.starts_with(' ') || plain.starts_with('\t') || plain.trim().is_empty()) {
-            break;
-        }
-        out.push('\n');
-        out.push_str(plain.trim());
-    }
-    out
 }
 
 pub(super) fn nix_error_kind(t: &str) -> FindingKind {
@@ -178,7 +178,8 @@ pub(super) fn kexec_error(t: &str) -> bool {
     let lower = t.to_ascii_lowercase();
     lower.contains("kexec_load failed")
         || lower.contains("kexec_file_load failed")
-        || lower == "kexec failed"
+        || lower.starts_with("kexec failed")
+        || lower.starts_with("can't kexec")
         || lower.starts_with("kexec may have failed")
         || lower.contains("kexec: command not found")
         || lower.contains("cannot load") && lower.contains("kexec")
@@ -187,7 +188,13 @@ pub(super) fn kexec_error(t: &str) -> bool {
 
 pub(super) fn install_error(t: &str) -> bool {
     let lower = t.to_ascii_lowercase();
-    lower.starts_with("error:")
+    looks_like_error(t)
+        || is_shell_error(t)
+        // perl's `die` in install-grub.pl
+        || (lower.starts_with("died at ") && lower.contains(" line "))
+        || lower.starts_with("failed to ")
+        || lower.contains(": failed to ")
+        || lower.starts_with("error:")
         || lower.starts_with("error ")
         || lower.starts_with("traceback (most recent call last)")
         || lower.contains("failed to install bootloader")
@@ -200,6 +207,49 @@ pub(super) fn install_error(t: &str) -> bool {
 pub(super) fn install_success(t: &str) -> bool {
     let lower = t.to_ascii_lowercase();
     lower.contains("installation finished!") || lower.starts_with("installation finished.")
+}
+
+/// A shell's own error report: `<script>: line <n>: <what>` (bash, also from
+/// `sh -c`), or a traced script's `<cmd>: command not found`.
+pub(super) fn is_shell_error(t: &str) -> bool {
+    crate::tools::colmena::is_shell_error(t)
+}
+
+/// An error line of the partitioning tools disko drives (sgdisk, parted,
+/// mkfs, cryptsetup, zpool…) or of disko's own script, by its wording.
+pub(super) fn disko_error(t: &str) -> bool {
+    let lower = t.to_ascii_lowercase();
+    lower.starts_with("error")
+        || lower.contains("error:")
+        || lower.starts_with("could not ")
+        || lower.starts_with("cannot ")
+        || lower.contains(": cannot ")
+        || lower.starts_with("fatal")
+        || is_shell_error(t)
+}
+
+/// A process that crashed rather than reported an error: nix's garbage
+/// collector giving up, an uncaught C++ exception, a signal.
+pub(super) fn is_crash(t: &str) -> bool {
+    t.starts_with("Too many root sets")
+        || t.starts_with("terminate called after throwing")
+        || t.contains("Aborted (core dumped)")
+        || t.contains("Segmentation fault")
+}
+
+/// A line that bash printed about nixos-anywhere's own script
+/// (`/nix/store/…-nixos-anywhere-1.2.0/libexec/nixos-anywhere.sh: line 9: …`):
+/// the script itself failed.
+pub(super) fn is_own_script_report(t: &str) -> bool {
+    let first = t.split_whitespace().next().unwrap_or("");
+    first.starts_with("/nix/store/")
+        && first.contains("-nixos-anywhere-")
+        && (first.contains("/libexec") || first.contains("nixos-anywhere.sh"))
+}
+
+/// A wrapper's or tool's own capitalised error line (`Error: …`, `ERROR: …`).
+pub(super) fn is_plain_error(t: &str) -> bool {
+    t.starts_with("Error: ") || t.starts_with("ERROR: ") || t.starts_with("Error running command")
 }
 
 /// Lines worth quoting as the reason of a failure.

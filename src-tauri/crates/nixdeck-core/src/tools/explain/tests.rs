@@ -521,3 +521,116 @@ fn json_shape() {
     assert_eq!(v["nodes"]["a"], "pushing");
     assert!(v["last_step"].is_null());
 }
+
+#[test]
+fn a_traced_error_the_script_survived_is_not_the_end() {
+    // `umount` failed, then the disko script went on: no failure yet.
+    let log = "### Formatting hard drive with disko ###\numount: /mnt/home: target is busy.\n++ realpath /dev/sda\n+ lsblk -a -f\n";
+    let e = na(log);
+    check(
+        &e,
+        Outcome::Incomplete,
+        Some("Formatting hard drive with disko"),
+        Some((FindingKind::DiskBusy, Severity::Warning)),
+    );
+    // The same error followed by the script's EXIT trap: it stopped there.
+    let log = "### Formatting hard drive with disko ###\n+ trap 'rm -rf \"$dir\"' EXIT\n+ sgdisk --new=1:0:+1024M /dev/vda\nCould not create partition 1 from 34 to 2097185\n+ rm -rf /tmp/tmp.x\n";
+    let e = na(log);
+    check(
+        &e,
+        Outcome::Failed,
+        Some("Formatting hard drive with disko"),
+        Some((FindingKind::DiskoFailed, Severity::Error)),
+    );
+}
+
+#[test]
+fn fragments_without_markers_are_placed_by_their_lines() {
+    // kexec's own trace, then nothing: the machine never came back.
+    let e = na("+ echo 'machine will boot into nixos in 6s...'\nmachine will boot into nixos in 6s...\n+ exec\n");
+    check(
+        &e,
+        Outcome::Incomplete,
+        None,
+        Some((FindingKind::KexecNoReturn, Severity::Error)),
+    );
+    // The installer came back but refused the login.
+    let e = na("machine will boot into nixos in 6s...\n(root@localhost) Password: \nReceived disconnect from ::1 port 22:2: Too many authentication failures\n");
+    check(
+        &e,
+        Outcome::Failed,
+        None,
+        Some((FindingKind::AuthFailed, Severity::Error)),
+    );
+    // nixos-install's lines without the marker, then the run's end.
+    let e = na("installing the boot loader...\nDied at /nix/store/x-install-grub.pl line 586.\ninstallation finished!\n### Done! ###\n");
+    check(
+        &e,
+        Outcome::SucceededWithWarnings,
+        Some("Done!"),
+        Some((FindingKind::InstallErrorThenSuccess, Severity::Warning)),
+    );
+}
+
+#[test]
+fn a_log_pasted_with_a_prefix_is_read_through_it() {
+    let log = "# ### Installing NixOS ###\n# Activation script snippet 'setupSecretsForUsers' failed (1)\n# installation finished!\n# ### Done! ###\n";
+    let e = na(log);
+    check(
+        &e,
+        Outcome::SucceededWithWarnings,
+        Some("Done!"),
+        Some((FindingKind::InstallErrorThenSuccess, Severity::Warning)),
+    );
+}
+
+#[test]
+fn explainer_answers_mid_run_as_for_the_whole_text() {
+    let text = format!("{KEYS}{FACTS}### Formatting hard drive with disko ###\nwipefs: error: /dev/sda1: probing initialization failed: Device or resource busy\n");
+    let mut live = Explainer::new(Tool::NixosAnywhere);
+    for line in text.lines() {
+        live.push(line);
+    }
+    assert_eq!(live.explanation(None), explain_text(&text, None, None));
+    assert_eq!(live.explanation(None).outcome, Outcome::Failed);
+}
+
+#[test]
+fn colmena_summary_first_and_spinner_rows() {
+    let e = explain_text(
+        "$ colmena apply\n           \u{274c} 6s Failed: Child process exited with error code: 1\nweb \u{2705} 5s Evaluated web\nweb \u{274c} 0s Push failed: Child process exited with error code: 1\n",
+        None,
+        None,
+    );
+    assert_eq!(e.tool, Tool::Colmena);
+    assert_eq!(e.outcome, Outcome::Failed);
+    assert_eq!(e.nodes["web"], NodeState::Failed);
+    assert_eq!(e.findings[0].kind, FindingKind::PushFailed);
+    // colmena 0.1 printed no `All done!`: every selected node succeeding is the end.
+    let e = col("[INFO ] Selected 1 out of 8 hosts.\nh \u{2705} 0s Build successful\nh \u{2705} 1s Activation successful\n");
+    assert_eq!(e.outcome, Outcome::Succeeded);
+    let e = col("[INFO ] Selected 2 out of 8 hosts.\nh \u{2705} 1s Activation successful\n");
+    assert_eq!(e.outcome, Outcome::Incomplete);
+}
+
+#[test]
+fn ci_timestamps_in_front_of_every_line() {
+    let log = "2024-05-16T10:00:00.1000000Z ### Formatting hard drive with disko ###\n\
+               2024-05-16T10:00:01.1000000Z + trap 'rm -rf \"$dir\"' EXIT\n\
+               2024-05-16T10:00:02.1000000Z Could not create partition 1 from 34 to 2097185\n\
+               2024-05-16T10:00:03.1000000Z + rm -rf /tmp/tmp.x\n";
+    let e = na(log);
+    check(
+        &e,
+        Outcome::Failed,
+        Some("Formatting hard drive with disko"),
+        Some((FindingKind::DiskoFailed, Severity::Error)),
+    );
+    let e = explain_text(
+        "2024-05-16T10:00:00Z   web | Activation failed: Child process exited with error code: 4\n",
+        None,
+        None,
+    );
+    assert_eq!(e.tool, Tool::Colmena);
+    assert_eq!(e.nodes["web"], NodeState::Failed);
+}
