@@ -4,6 +4,7 @@
 mod disko;
 mod explain;
 mod jobs;
+mod latency_proxy;
 mod preflight;
 mod probe;
 mod repo;
