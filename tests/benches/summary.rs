@@ -128,6 +128,7 @@ fn main() {
             (Bound::AtLeast(b), v) => (format!(">= {b}"), v.map(|v| v >= *b)),
         };
         let (shown, verdict) = match (value, ok) {
+            (Some(v), _) if smoke => (format!("{v:.3}"), "smoke"),
             (Some(v), Some(true)) => (format!("{v:.3}"), "ok"),
             (Some(v), _) => {
                 missed += 1;

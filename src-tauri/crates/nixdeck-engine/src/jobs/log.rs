@@ -39,6 +39,8 @@ pub const MAX_SHOWN_LINE_BYTES: usize = nixdeck_core::tools::lines::MAX_LINE_BYT
 pub const MAX_QUERY_BYTES: usize = 4096;
 /// Bytes read per system call when indexing and searching.
 const BLOCK: usize = 1 << 20;
+/// Newlines are counted in spans this long, shorter than 64 typical lines.
+const COUNT_SPAN: usize = 1024;
 
 /// Why a log could not be read or searched.
 #[derive(Debug, Error)]
@@ -144,12 +146,21 @@ impl LogIndex {
             }
             let block = &buf[..got];
             let mut newlines = 0u64;
-            for nl in memchr::memchr_iter(b'\n', block) {
-                newlines += 1;
-                to_next -= 1;
-                if to_next == 0 {
-                    self.checkpoints.push(at + nl as u64 + 1);
-                    to_next = CHECKPOINT_EVERY;
+            // Counting bytes compiles to wide compares; only a span holding a
+            // checkpoint is walked newline by newline.
+            for (i, span) in block.chunks(COUNT_SPAN).enumerate() {
+                let n = span.iter().filter(|&&b| b == b'\n').count() as u64;
+                newlines += n;
+                if n < to_next {
+                    to_next -= n;
+                    continue;
+                }
+                for nl in memchr::memchr_iter(b'\n', span) {
+                    to_next -= 1;
+                    if to_next == 0 {
+                        self.checkpoints.push(at + (i * COUNT_SPAN + nl) as u64 + 1);
+                        to_next = CHECKPOINT_EVERY;
+                    }
                 }
             }
             if let Some(last) = memchr::memrchr(b'\n', block) {
