@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # Set up a Debian 12 machine for nixdeck and then run it or its tests.
 #
-#   bash scripts/nixdeck.sh run    install what is missing, build, open the app
-#   bash scripts/nixdeck.sh test   install what is missing, build, run every check and test
+#   bash scripts/nixdeck.sh run            install what is missing, build, open the app
+#   bash scripts/nixdeck.sh test           install what is missing, build, run every check and test
+#   bash scripts/nixdeck.sh bench          install what is missing, build in release, run every
+#                                          benchmark, print a table, write target/bench/summary.json
+#   bash scripts/nixdeck.sh bench --smoke  the same at tiny sizes on the test build (a check, not figures)
 #
 # Idempotent: each step skips what is already there. Needs root (or sudo) for apt.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 mode="${1:-}"
-case "$mode" in
-  run|test) ;;
-  *) echo "usage: bash scripts/nixdeck.sh run|test" >&2; exit 2 ;;
+variant="${2:-}"
+case "$mode $variant" in
+  "run "|"test "|"bench "|"bench --smoke") ;;
+  *) echo "usage: bash scripts/nixdeck.sh run|test|bench [--smoke]" >&2; exit 2 ;;
 esac
 
 say() { printf '\n==> %s\n' "$*"; }
@@ -70,6 +74,36 @@ build_app() {
   cargo build -p nixdeck --features tauri/custom-protocol
 }
 
+# Every bench writes target/bench/<bench>.json (a flat object of figure -> number);
+# the `summary` bench merges them into target/bench/summary.json and prints the
+# table against issue 17's targets. `smoke` runs them at tiny sizes on the dev
+# profile the tests already built: it checks that they work, in well under a minute.
+run_benches() {
+  local kind="$1" dir="$PWD/target/bench"
+  local cargo_flags=() bench_args=()
+  if [ "$kind" = smoke ]; then
+    cargo_flags=(--profile dev)
+    bench_args=(--smoke)
+  fi
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  export NIXDECK_BENCH_DIR="$dir"
+  say "build the benchmarks ($kind)"
+  cargo bench -p nixdeck-tests "${cargo_flags[@]}" --no-run \
+    --bench runner --bench log --bench probe --bench summary
+  local b
+  for b in runner log probe; do
+    say "bench $b ($kind)"
+    cargo bench -p nixdeck-tests "${cargo_flags[@]}" --bench "$b" -- "${bench_args[@]}"
+  done
+  cargo bench -p nixdeck-tests "${cargo_flags[@]}" --bench summary -- "${bench_args[@]}"
+}
+
+if [ "$mode" = bench ]; then
+  if [ "$variant" = --smoke ]; then run_benches smoke; else run_benches full; fi
+  exit 0
+fi
+
 if [ "$mode" = run ]; then
   build_app
   say "starting nixdeck"
@@ -99,6 +133,9 @@ cargo test --workspace --exclude nixdeck-tests
 cargo test -p nixdeck-tests --test integration
 say "nixdeck-api (the workflows the window and the CLI share)"
 cargo test -p nixdeck-tests --test api
+
+say "benchmark smoke run (tiny sizes: every bench still works)"
+run_benches smoke
 
 # Built last: the test builds above compile the app without the bundled front end.
 build_app

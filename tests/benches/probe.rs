@@ -1,64 +1,105 @@
 //! Benchmark of the SSH probe against real sshd on 127.0.0.1 (needs root).
-//! Prints, in one run on the same machine:
-//! - the median wall time of `nixdeck probe` (the headless binary, JSON out)
-//!   and of OpenSSH running the same fact commands (`ssh HOST sh -s` fed the
-//!   same probe script: lsblk, uname, meminfo, os-release, …), and their
-//!   ratio (target ≤ 1.2);
-//! - the wall time of probing 20 hosts (20 sshd on loopback ports) at once
-//!   against probing one (target ≤ 3×), through the library.
+//! Prints, and writes to `target/bench/probe.json` (see `support/bench.rs`):
+//!
+//! - `probe_vs_openssh` (target ≤ 1.0): the median wall time of `nixdeck
+//!   probe` (the headless binary, JSON out) over that of OpenSSH running the
+//!   same fact commands (`ssh HOST sh -s` fed the same probe script), runs
+//!   interleaved, on loopback;
+//! - `probe_20_hosts_vs_one_at_50ms_rtt` (target ≤ 1.5): 20 targets, each
+//!   behind a proxy adding 25 ms each way, probed at once (through the
+//!   library), over one of them probed alone; medians;
+//! - `probe_vs_openssh_at_50ms_rtt`: the first ratio through the proxy, where
+//!   round trips count, not process start-up;
+//! - `probe_20_hosts_vs_one_loopback` (full runs only): 20 at once without
+//!   the proxy, which on a small machine measures its CPU, not concurrency.
+//!
+//! Twenty distinct sshd (own host keys, own ports) stand for twenty machines.
+//! They still share this machine's cores: each probe costs sshd a process,
+//! a key exchange and the probe script, so the bench also prints that
+//! target-side CPU and the floor it puts under the 20-at-once time here.
 //!
 //! Run: `cargo bench -p nixdeck-tests --bench probe` (`-- --runs N` to change
-//! the sample count; default 15).
+//! the sample count, default 15; `-- --smoke` for a quick check).
 
 use nixdeck_engine::probe::{probe, ProbeOptions};
 use nixdeck_engine::ssh::{Auth, ConnectOptions, SshTarget};
+use nixdeck_tests::bench::{self, median, ms};
+use nixdeck_tests::latency_proxy::LatencyProxy;
 use nixdeck_tests::sshd::{Sshd, SshdOptions};
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Busy jiffies of the whole machine (all cores, every user) from /proc/stat.
-fn busy_jiffies() -> u64 {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let nums: Vec<u64> = stat
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .skip(1)
-        .filter_map(|n| n.parse().ok())
-        .collect();
-    // user nice system idle iowait irq softirq steal
-    nums.iter().sum::<u64>() - nums.get(3).copied().unwrap_or(0) - nums.get(4).copied().unwrap_or(0)
-}
+/// Half the round trip the proxy adds.
+const ONE_WAY: Duration = Duration::from_millis(25);
+const HOSTS: usize = 20;
+/// A smoke run only checks that the bench works: fewer targets start faster.
+const SMOKE_HOSTS: usize = 5;
 
 /// CPU time this process has used (the client side of every probe).
 fn own_cpu() -> Duration {
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: getrusage fills the struct we own.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
+/// Where a probe connects: an sshd directly or through a proxy.
+struct Endpoint<'a> {
+    sshd: &'a Sshd,
+    port: u16,
+    known_hosts: PathBuf,
 }
 
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+impl<'a> Endpoint<'a> {
+    fn direct(sshd: &'a Sshd) -> Self {
+        Endpoint {
+            sshd,
+            port: sshd.port,
+            known_hosts: sshd.known_hosts_path.clone(),
+        }
+    }
+
+    /// `sshd` as seen through `proxy`: its host key under the proxy's port.
+    fn proxied(sshd: &'a Sshd, proxy: &LatencyProxy) -> Self {
+        let known_hosts = sshd.dir.path().join(format!("known_hosts_{}", proxy.port));
+        std::fs::write(
+            &known_hosts,
+            format!("[127.0.0.1]:{} {}\n", proxy.port, sshd.host_key_pub),
+        )
+        .expect("write known_hosts");
+        Endpoint {
+            sshd,
+            port: proxy.port,
+            known_hosts,
+        }
+    }
+
+    fn target(&self) -> String {
+        format!("root@127.0.0.1:{}", self.port)
+    }
+
+    fn options(&self) -> ConnectOptions {
+        ConnectOptions {
+            auth: Auth::KeyFile(self.sshd.user_key_path.clone()),
+            known_hosts: Some(self.known_hosts.clone()),
+            ssh_config: Some(self.sshd.dir.path().join("none")),
+            ..ConnectOptions::default()
+        }
+    }
 }
 
-fn time_nixdeck(sshd: &Sshd) -> Duration {
+fn time_nixdeck(at: &Endpoint) -> Duration {
     let started = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_nixdeck-headless"))
         .arg("probe")
-        .arg(sshd.target("root"))
+        .arg(at.target())
         .arg("-i")
-        .arg(&sshd.user_key_path)
+        .arg(&at.sshd.user_key_path)
         .arg("--known-hosts")
-        .arg(&sshd.known_hosts_path)
+        .arg(&at.known_hosts)
         .arg("--json")
         .env_remove("SSH_AUTH_SOCK")
         .output()
@@ -72,18 +113,15 @@ fn time_nixdeck(sshd: &Sshd) -> Duration {
     took
 }
 
-fn time_openssh(sshd: &Sshd, script: &str) -> Duration {
+fn time_openssh(at: &Endpoint, script: &str) -> Duration {
     let started = Instant::now();
     let mut child = Command::new("ssh")
         .args(["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes"])
         .arg("-o")
-        .arg(format!(
-            "UserKnownHostsFile={}",
-            sshd.known_hosts_path.display()
-        ))
+        .arg(format!("UserKnownHostsFile={}", at.known_hosts.display()))
         .args(["-F", "/dev/null", "-i"])
-        .arg(&sshd.user_key_path)
-        .args(["-p", &sshd.port.to_string(), "root@127.0.0.1", "sh", "-s"])
+        .arg(&at.sshd.user_key_path)
+        .args(["-p", &at.port.to_string(), "root@127.0.0.1", "sh", "-s"])
         .env_remove("SSH_AUTH_SOCK")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -106,121 +144,161 @@ fn time_openssh(sshd: &Sshd, script: &str) -> Duration {
     took
 }
 
-async fn probe_lib(sshd: &Sshd) {
-    let target = SshTarget::parse(&sshd.target("root")).expect("target");
-    let opts = ConnectOptions {
-        auth: Auth::KeyFile(sshd.user_key_path.clone()),
-        known_hosts: Some(sshd.known_hosts_path.clone()),
-        ssh_config: Some(sshd.dir.path().join("none")),
-        ..ConnectOptions::default()
-    };
-    probe(&target, &opts, &ProbeOptions::default())
+/// Median times of the headless probe and of OpenSSH, interleaved so load
+/// changes hit both alike.
+fn nixdeck_vs_openssh(at: &Endpoint, script: &str, runs: usize) -> (Duration, Duration) {
+    // Warm up both paths (page cache, sshd's first fork).
+    time_nixdeck(at);
+    time_openssh(at, script);
+    let mut nd = Vec::new();
+    let mut os = Vec::new();
+    for _ in 0..runs {
+        nd.push(time_nixdeck(at));
+        os.push(time_openssh(at, script));
+    }
+    (median(nd), median(os))
+}
+
+async fn probe_one(target: String, opts: ConnectOptions) {
+    let t = SshTarget::parse(&target).expect("target");
+    probe(&t, &opts, &ProbeOptions::default())
         .await
         .expect("probe");
 }
 
-fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let runs: usize = args
-        .iter()
-        .position(|a| a == "--runs")
-        .and_then(|i| args.get(i + 1)?.parse().ok())
-        .unwrap_or(15);
-    let script = nixdeck_core::facts::report::script();
-
-    let sshd = Sshd::start(SshdOptions::default());
-    // Warm up both paths (page cache, sshd's first fork).
-    time_nixdeck(&sshd);
-    time_openssh(&sshd, &script);
-    let mut nd = Vec::new();
-    let mut os = Vec::new();
-    for _ in 0..runs {
-        // Interleaved so load changes hit both alike.
-        nd.push(time_nixdeck(&sshd));
-        os.push(time_openssh(&sshd, &script));
+async fn probe_all(endpoints: &[Endpoint<'_>]) {
+    let mut set = tokio::task::JoinSet::new();
+    for at in endpoints {
+        set.spawn(probe_one(at.target(), at.options()));
     }
-    let (nd, os) = (median(nd), median(os));
-    println!("probe of one host, median of {runs} runs:");
-    println!("  nixdeck probe (headless binary)   {}", ms(nd));
-    println!("  OpenSSH ssh HOST sh -s (same facts) {}", ms(os));
-    println!(
-        "  ratio nixdeck/OpenSSH             {:.2}  (target <= 1.2)",
-        nd.as_secs_f64() / os.as_secs_f64()
-    );
+    while let Some(done) = set.join_next().await {
+        done.expect("probe task");
+    }
+}
 
-    let hosts: Vec<Sshd> = (0..20)
+/// Median of one alone and of all at once, and the client's CPU per all-at-once run.
+async fn one_vs_all(endpoints: &[Endpoint<'_>], rounds: usize) -> (Duration, Duration, Duration) {
+    let first = &endpoints[0];
+    probe_one(first.target(), first.options()).await;
+    let (mut one, mut all, mut client) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let started = Instant::now();
+        probe_one(first.target(), first.options()).await;
+        one.push(started.elapsed());
+        let cpu0 = own_cpu();
+        let started = Instant::now();
+        probe_all(endpoints).await;
+        all.push(started.elapsed());
+        client.push(own_cpu() - cpu0);
+    }
+    (median(one), median(all), median(client))
+}
+
+/// CPU the sshd side used (per-connection processes and the probe script).
+fn server_cpu(hosts: &[Sshd]) -> Duration {
+    hosts.iter().map(Sshd::children_cpu).sum()
+}
+
+fn main() {
+    let smoke = bench::smoke();
+    let runs: usize = bench::arg("runs").unwrap_or(if smoke { 1 } else { 15 });
+    let rounds = if smoke { 1 } else { (runs / 3).max(3) };
+    let script = nixdeck_core::facts::report::script();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut figures: Vec<(&str, f64)> = Vec::new();
+
+    let host_count = if smoke { SMOKE_HOSTS } else { HOSTS };
+    let hosts: Vec<Sshd> = (0..host_count)
         .map(|_| Sshd::start(SshdOptions::default()))
         .collect();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    rt.block_on(async {
-        probe_lib(&hosts[0]).await;
-        let mut one = Vec::new();
-        let mut all = Vec::new();
-        let mut busy = Vec::new();
-        let mut client = Vec::new();
-        for _ in 0..(runs / 3).max(3) {
-            let started = Instant::now();
-            probe_lib(&hosts[0]).await;
-            one.push(started.elapsed());
 
-            let started = Instant::now();
-            let (busy0, cpu0) = (busy_jiffies(), own_cpu());
-            let mut set = tokio::task::JoinSet::new();
-            for h in &hosts {
-                let target = h.target("root");
-                let opts = ConnectOptions {
-                    auth: Auth::KeyFile(h.user_key_path.clone()),
-                    known_hosts: Some(h.known_hosts_path.clone()),
-                    ssh_config: Some(h.dir.path().join("none")),
-                    ..ConnectOptions::default()
-                };
-                set.spawn(async move {
-                    let t = SshTarget::parse(&target).expect("target");
-                    probe(&t, &opts, &ProbeOptions::default()).await.map(|_| ())
-                });
-            }
-            while let Some(r) = set.join_next().await {
-                r.expect("task").expect("probe");
-            }
-            all.push(started.elapsed());
-            busy.push(busy_jiffies().saturating_sub(busy0));
-            client.push(own_cpu() - cpu0);
-        }
-        let started = Instant::now();
-        let server0: Duration = hosts.iter().map(Sshd::children_cpu).sum();
+    let direct = Endpoint::direct(&hosts[0]);
+    let (nd, os) = nixdeck_vs_openssh(&direct, &script, runs);
+    let ratio = nd.as_secs_f64() / os.as_secs_f64();
+    println!("probe of one host on loopback, median of {runs} runs:");
+    println!("  nixdeck probe (headless binary)     {}", ms(nd));
+    println!("  OpenSSH ssh HOST sh -s (same facts) {}", ms(os));
+    println!("  ratio nixdeck/OpenSSH               {ratio:.2}  (target <= 1.0)");
+    figures.push(("probe_vs_openssh", ratio));
+    figures.push(("probe_nixdeck_ms", nd.as_secs_f64() * 1e3));
+    figures.push(("probe_openssh_ms", os.as_secs_f64() * 1e3));
+
+    let proxies: Vec<LatencyProxy> = rt.block_on(async {
+        let mut proxies = Vec::new();
         for h in &hosts {
-            probe_lib(h).await;
+            let upstream = ([127, 0, 0, 1], h.port).into();
+            proxies.push(
+                LatencyProxy::start(upstream, ONE_WAY)
+                    .await
+                    .expect("start the latency proxy"),
+            );
         }
-        let sequential = started.elapsed();
-        // Reaping is asynchronous: give the listeners a moment.
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let server: Duration = hosts.iter().map(Sshd::children_cpu).sum::<Duration>() - server0;
-        let n = one.len();
-        let (one, all) = (median(one), median(all));
-        println!("20 hosts at once vs one (library, median of {n}):");
-        println!("  one host                          {}", ms(one));
-        println!("  20 hosts concurrently             {}", ms(all));
-        println!(
-            "  factor                            {:.2}  (target <= 3)",
-            all.as_secs_f64() / one.as_secs_f64()
-        );
-        println!("  20 hosts one after another        {}", ms(sequential));
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        busy.sort();
-        client.sort();
-        println!(
-            "  during the concurrent run: machine busy {:.2} core-s of {} cores x {:.2} s (all users); nixdeck's own CPU {}",
-            busy[busy.len() / 2] as f64 / 100.0,
-            cores,
-            all.as_secs_f64(),
-            ms(client[client.len() / 2])
-        );
-        let per_probe = server / hosts.len() as u32;
-        println!(
-            "  target side (sshd + probe script) CPU per probe {}: 20 probes need >= {} of {cores} cores, i.e. >= {:.1}x one probe's wall time on this machine",
-            ms(per_probe),
-            ms(per_probe * 20 / cores as u32),
-            (per_probe * 20 / cores as u32).as_secs_f64() / one.as_secs_f64()
-        );
+        proxies
     });
+    let far: Vec<Endpoint> = hosts
+        .iter()
+        .zip(&proxies)
+        .map(|(h, p)| Endpoint::proxied(h, p))
+        .collect();
+    let rtt = ms(ONE_WAY * 2);
+
+    let far_runs = if smoke { 1 } else { (runs / 3).max(5) };
+    let (nd, os) = nixdeck_vs_openssh(&far[0], &script, far_runs);
+    let ratio = nd.as_secs_f64() / os.as_secs_f64();
+    println!("probe of one host at {rtt} round trip, median of {far_runs} runs:");
+    println!("  nixdeck probe (headless binary)     {}", ms(nd));
+    println!("  OpenSSH ssh HOST sh -s (same facts) {}", ms(os));
+    println!("  ratio nixdeck/OpenSSH               {ratio:.2}");
+    figures.push(("probe_vs_openssh_at_50ms_rtt", ratio));
+
+    let server0 = server_cpu(&hosts);
+    let (one, all, client) = rt.block_on(one_vs_all(&far, rounds));
+    // Reaping is asynchronous: give the listeners a moment.
+    std::thread::sleep(Duration::from_millis(300));
+    let per_probe = (server_cpu(&hosts) - server0) / ((host_count + 1) * rounds + 1) as u32;
+    let factor = all.as_secs_f64() / one.as_secs_f64();
+    println!(
+        "{host_count} hosts at {rtt} round trip at once vs one (library, median of {rounds}):"
+    );
+    println!("  one host                            {}", ms(one));
+    println!(
+        "  {host_count} hosts concurrently               {}",
+        ms(all)
+    );
+    println!("  factor                              {factor:.2}  (target <= 1.5)");
+    println!(
+        "  nixdeck's own CPU for the {host_count}: {}; target side (sshd + probe script) per probe: {}",
+        ms(client),
+        ms(per_probe)
+    );
+    let floor = (per_probe * host_count as u32 + client) / cores as u32;
+    println!(
+        "  on this machine's {cores} cores the {host_count} targets and nixdeck need >= {} of CPU: a floor of {:.2}x one probe that real, separate targets would not add",
+        ms(floor),
+        floor.as_secs_f64() / one.as_secs_f64()
+    );
+    figures.push(("probe_20_hosts_vs_one_at_50ms_rtt", factor));
+    figures.push(("probe_one_at_50ms_rtt_ms", one.as_secs_f64() * 1e3));
+    figures.push(("probe_20_hosts_at_50ms_rtt_ms", all.as_secs_f64() * 1e3));
+    figures.push((
+        "probe_20_hosts_cpu_floor_vs_one_at_50ms_rtt",
+        floor.as_secs_f64() / one.as_secs_f64(),
+    ));
+
+    if !smoke {
+        let near: Vec<Endpoint> = hosts.iter().map(Endpoint::direct).collect();
+        let (one, all, _) = rt.block_on(one_vs_all(&near, rounds));
+        let factor = all.as_secs_f64() / one.as_secs_f64();
+        println!("{HOSTS} hosts on loopback at once vs one (CPU-bound here):");
+        println!(
+            "  one {}, {HOSTS} at once {}, factor {factor:.2}",
+            ms(one),
+            ms(all)
+        );
+        figures.push(("probe_20_hosts_vs_one_loopback", factor));
+    }
+    drop(far);
+    drop(proxies);
+    bench::write_figures("probe", &figures);
 }

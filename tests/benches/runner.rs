@@ -1,12 +1,20 @@
 //! Runner throughput and memory: a child writing 1,000,000 lines of ~100 bytes,
 //! read by the runner (line splitting, log file, batching into a counting
-//! sink), beside the same child piped into `wc -l`. Prints figures; run with
-//! `cargo bench -p nixdeck-tests --bench runner`.
+//! sink), beside the same child piped into `wc -l`. Prints figures and writes
+//! `target/bench/runner.json` (`runner_vs_pipe_1m`, target >= 0.5); run with
+//! `cargo bench -p nixdeck-tests --bench runner` (`-- --smoke`: 20,000 lines).
+//!
+//! Also the runner feeding what a window's sink does with events (each one
+//! serialized to JSON, as an IPC channel does), with every line and through
+//! [`LiveTail`], which sends counts and the tail when lines come too fast.
 //!
 //! The child is this binary itself (`NIXDECK_BENCH_CHILD=<lines>`), so both
 //! sides read exactly the same bytes as fast as a writer can produce them.
 
-use nixdeck_engine::runner::{EventSink, JobEvent, PlainOutput, Run, RunSpec, DEFAULT_GRACE};
+use nixdeck_engine::runner::{
+    EventSink, JobEvent, LiveTail, PlainOutput, Run, RunSpec, TailLimits, DEFAULT_GRACE,
+};
+use nixdeck_tests::bench;
 use std::io::Write;
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -45,6 +53,22 @@ impl EventSink for Count {
     }
 }
 
+/// What a window's sink does: every event becomes a JSON message.
+#[derive(Default)]
+struct Json {
+    messages: AtomicU64,
+    bytes: AtomicU64,
+}
+
+impl EventSink for Json {
+    fn send(&self, event: &JobEvent) -> bool {
+        let text = serde_json::to_string(event).unwrap_or_default();
+        self.messages.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(text.len() as u64, Ordering::Relaxed);
+        true
+    }
+}
+
 fn status_kb(field: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -79,7 +103,12 @@ fn pipe(exe: &str, lines: u64) -> (Duration, u64) {
     (elapsed, counted)
 }
 
-fn runner(rt: &tokio::runtime::Runtime, exe: &str, lines: u64) -> (Duration, Arc<Count>, u64, f64) {
+fn runner(
+    rt: &tokio::runtime::Runtime,
+    exe: &str,
+    lines: u64,
+    sink: Arc<dyn EventSink>,
+) -> (Duration, u64, f64) {
     let dir = tempfile::tempdir().expect("temp dir");
     let spec = RunSpec {
         program: exe.to_string(),
@@ -92,22 +121,20 @@ fn runner(rt: &tokio::runtime::Runtime, exe: &str, lines: u64) -> (Duration, Arc
         grace: DEFAULT_GRACE,
         stall_after: None,
     };
-    let sink = Arc::new(Count::default());
     // Reset the peak-RSS mark so the growth is this run's alone.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let before = status_kb("VmRSS:");
     let cpu_before = cpu_secs(libc::RUSAGE_SELF);
     let start = Instant::now();
     let outcome = rt.block_on(async {
-        let run =
-            Run::start(spec, Box::new(PlainOutput), Some(sink.clone())).expect("runner starts");
+        let run = Run::start(spec, Box::new(PlainOutput), Some(sink)).expect("runner starts");
         run.wait().await
     });
     let elapsed = start.elapsed();
     let cpu = cpu_secs(libc::RUSAGE_SELF) - cpu_before;
     let growth = status_kb("VmHWM:").saturating_sub(before);
     assert_eq!(outcome.lines, lines, "every line arrived");
-    (elapsed, sink, growth, cpu)
+    (elapsed, growth, cpu)
 }
 
 fn main() {
@@ -121,14 +148,22 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    let smoke = bench::smoke();
+    let sizes: &[u64] = if smoke {
+        &[20_000]
+    } else {
+        &[1_000_000, 5_000_000]
+    };
+    let mut figures: Vec<(&str, f64)> = Vec::new();
     println!("runner benchmark: a child writes N lines of {LINE_BYTES} bytes");
-    for &lines in &[1_000_000u64, 5_000_000] {
+    for &lines in sizes {
         let mb = (lines as f64 * LINE_BYTES as f64) / 1e6;
         // Warm the page cache and the binary once.
         let _ = pipe(&exe, 10_000);
         let (pipe_t, counted) = pipe(&exe, lines);
         assert_eq!(counted, lines, "wc -l counted every line");
-        let (run_t, sink, growth_kb, run_cpu) = runner(&rt, &exe, lines);
+        let sink = Arc::new(Count::default());
+        let (run_t, growth_kb, run_cpu) = runner(&rt, &exe, lines, sink.clone());
         let run_lps = lines as f64 / run_t.as_secs_f64();
         let pipe_lps = lines as f64 / pipe_t.as_secs_f64();
         println!("N = {lines} ({mb:.0} MB)");
@@ -172,5 +207,39 @@ fn main() {
             "  peak memory growth: {:.1} MB (target < 50 MB)",
             growth_kb as f64 / 1024.0
         );
+        if lines != sizes[0] {
+            continue;
+        }
+        figures.push(("runner_vs_pipe_1m", run_lps / pipe_lps));
+        figures.push(("runner_1m_s", run_t.as_secs_f64()));
+        figures.push(("runner_1m_peak_growth_mb", growth_kb as f64 / 1024.0));
+        // What reaches a window: every line as JSON, or counts and tails.
+        let every = Arc::new(Json::default());
+        let (every_t, _, _) = runner(&rt, &exe, lines, every.clone());
+        let thin = Arc::new(Json::default());
+        let tail = Arc::new(LiveTail::new(thin.clone(), TailLimits::default()));
+        let (thin_t, _, _) = runner(&rt, &exe, lines, tail);
+        for (what, t, json) in [("every line", every_t, &every), ("LiveTail", thin_t, &thin)] {
+            println!(
+                "  runner -> JSON ({what:>10}): {:>7.3} s, {:.2}x the pipe's time, {} messages, {:.1} MB of JSON",
+                t.as_secs_f64(),
+                t.as_secs_f64() / pipe_t.as_secs_f64(),
+                json.messages.load(Ordering::Relaxed),
+                json.bytes.load(Ordering::Relaxed) as f64 / 1e6
+            );
+        }
+        figures.push((
+            "runner_json_every_line_vs_runner_1m",
+            every_t.as_secs_f64() / run_t.as_secs_f64(),
+        ));
+        figures.push((
+            "runner_json_live_tail_vs_runner_1m",
+            thin_t.as_secs_f64() / run_t.as_secs_f64(),
+        ));
+        figures.push((
+            "runner_json_live_tail_mb_1m",
+            thin.bytes.load(Ordering::Relaxed) as f64 / 1e6,
+        ));
     }
+    bench::write_figures("runner", &figures);
 }

@@ -1040,6 +1040,30 @@ async fn a_million_lines_arrive_complete_and_in_order() {
     assert_eq!(lines.len(), 2);
     assert!(lines[1].starts_with("1000000 "));
     assert!(matches!(events.last(), Some(JobEvent::Finished { .. })));
+    drop(events);
+
+    // A window pages the same log by number and searches it, whatever its length.
+    let page = manager.log_lines(id, 499_999, 3).unwrap();
+    assert_eq!(page.total_lines, 1_000_000);
+    assert_eq!(page.first_seq, 499_999);
+    let heads: Vec<&str> = page
+        .lines
+        .iter()
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(heads, ["500000", "500001", "500002"]);
+    assert_eq!(
+        manager
+            .log_search(id, "999999 building", 0, false, false)
+            .unwrap(),
+        Some(999_998)
+    );
+    assert_eq!(
+        manager
+            .log_search(id, "1 BUILDING", 999_999, true, true)
+            .unwrap(),
+        Some(999_990)
+    );
 }
 
 #[test]

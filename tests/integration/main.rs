@@ -5,6 +5,7 @@ mod disko;
 mod edges;
 mod explain;
 mod jobs;
+mod latency_proxy;
 mod preflight;
 mod probe;
 mod real_logs;

@@ -15,6 +15,8 @@ pub fn fixture(rel: &str) -> PathBuf {
     repo_root().join("tests/fixtures").join(rel)
 }
 
+pub mod bench;
+pub mod latency_proxy;
 pub mod loopdisk;
 pub mod nixos_tree;
 pub mod sshd;

@@ -59,6 +59,12 @@ pub fn terminal_sink() -> Arc<dyn EventSink> {
                 writeln!(out, "==> {} ({})", alert.message, alert.usual_causes)
             }
             JobEvent::Stalled { secs, alert: None } => writeln!(out, "==> no output for {secs} s"),
+            JobEvent::LinesDropped { count, .. } => {
+                writeln!(
+                    out,
+                    "==> {count} lines not shown (they are in the job's log)"
+                )
+            }
             JobEvent::Finished { .. } => Ok(()),
         };
         written.is_ok()

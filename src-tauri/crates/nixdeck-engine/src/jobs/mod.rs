@@ -3,6 +3,7 @@
 //! watchers attach and detach, cancels them, and keeps secrets out of the
 //! process list, the logs and the store.
 
+pub mod log;
 pub mod requests;
 pub mod secret;
 pub mod store;
@@ -11,6 +12,7 @@ use crate::runner::progress::{DeployProgress, InstallProgress};
 use crate::runner::{
     EventSink, JobEvent, JobResult, LineObserver, Outcome, PlainOutput, Run, RunError, RunSpec,
 };
+use log::{Direction, LogIndex, LogPage};
 use nixdeck_core::tools::plan::CommandLine;
 use nixdeck_core::tools::watchdog::WatchdogConfig;
 use secret::SecretFile;
@@ -121,6 +123,8 @@ pub enum JobError {
     Run(#[from] RunError),
     #[error("could not read the log of job {id}: {source}")]
     Log { id: JobId, source: std::io::Error },
+    #[error("job {id}'s log: {source}")]
+    LogRead { id: JobId, source: log::LogError },
     #[error("could not write the secret file: {0}")]
     Secret(std::io::Error),
     #[error(transparent)]
@@ -162,7 +166,13 @@ struct Running {
 struct Inner {
     store: Mutex<JobStore>,
     running: Mutex<HashMap<JobId, Running>>,
+    /// Line indexes of the logs a window reads, most recently used last.
+    log_indexes: Mutex<Vec<(JobId, Arc<Mutex<LogIndex>>)>>,
 }
+
+/// Log indexes kept between calls: a few windows' worth. Each is at most a
+/// few MB (1.25 MB for 10 million lines), and one dropped is rebuilt on demand.
+const KEPT_LOG_INDEXES: usize = 4;
 
 /// Starts, watches, cancels and lists jobs of one data directory. Cheap to
 /// clone; clones share everything.
@@ -183,6 +193,7 @@ impl JobManager {
             inner: Arc::new(Inner {
                 store: Mutex::new(JobStore::open(data_dir)?),
                 running: Mutex::new(HashMap::new()),
+                log_indexes: Mutex::new(Vec::new()),
             }),
         })
     }
@@ -330,6 +341,77 @@ impl JobManager {
         guard(&self.inner.running).get(&id).map(|r| r.run.pgid())
     }
 
+    /// Lines `start .. start + count` of job `id`'s log (at most
+    /// [`log::MAX_PAGE_LINES`]) and how many it has now, running or not.
+    /// Blocking file I/O (the first call on a 10-million-line log reads it
+    /// once, about a second): call it off the async threads.
+    pub fn log_lines(&self, id: JobId, start: u64, count: usize) -> Result<LogPage, JobError> {
+        self.with_log(id, |index| index.page(start, count))
+    }
+
+    /// The first line of job `id`'s log from line `from` (included), towards
+    /// the start when `backwards`, that holds `query`; ASCII letters match
+    /// either case when `case_insensitive`. Blocking, as [`Self::log_lines`].
+    pub fn log_search(
+        &self,
+        id: JobId,
+        query: &str,
+        from: u64,
+        backwards: bool,
+        case_insensitive: bool,
+    ) -> Result<Option<u64>, JobError> {
+        let direction = if backwards {
+            Direction::Backward
+        } else {
+            Direction::Forward
+        };
+        self.with_log(id, |index| {
+            index.search(query, from, direction, case_insensitive)
+        })
+    }
+
+    /// Runs `read` on job `id`'s log index, brought up to date with the file.
+    fn with_log<T>(
+        &self,
+        id: JobId,
+        read: impl FnOnce(&LogIndex) -> Result<T, log::LogError>,
+    ) -> Result<T, JobError> {
+        let cached = {
+            let mut kept = guard(&self.inner.log_indexes);
+            let at = kept.iter().position(|(job, _)| *job == id);
+            at.map(|at| {
+                let entry = kept.remove(at);
+                let index = entry.1.clone();
+                kept.push(entry);
+                index
+            })
+        };
+        let index = match cached {
+            Some(index) => {
+                guard(&index)
+                    .refresh()
+                    .map_err(|source| JobError::LogRead { id, source })?;
+                index
+            }
+            None => {
+                let record = self.get(id)?;
+                // Built outside the cache lock: other logs stay readable meanwhile.
+                let index = LogIndex::open(Path::new(&record.log_path))
+                    .map_err(|source| JobError::LogRead { id, source })?;
+                let index = Arc::new(Mutex::new(index));
+                let mut kept = guard(&self.inner.log_indexes);
+                kept.retain(|(job, _)| *job != id);
+                kept.push((id, index.clone()));
+                if kept.len() > KEPT_LOG_INDEXES {
+                    kept.remove(0);
+                }
+                index
+            }
+        };
+        let index = guard(&index);
+        read(&index).map_err(|source| JobError::LogRead { id, source })
+    }
+
     /// Every job, newest first.
     pub fn list(&self) -> Result<Vec<JobRecord>, JobError> {
         guard(&self.inner.store).list()
@@ -416,3 +498,6 @@ pub async fn flakes_enabled() -> bool {
         }
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -121,6 +121,11 @@ pub enum JobEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         alert: Option<Alert>,
     },
+    /// Lines `first_seq .. first_seq + count` were written to the job's log
+    /// but not sent, because they came faster than this watcher takes lines
+    /// (see [`super::LiveTail`]); the lines after them follow. Read them from
+    /// the log by number when they come into sight.
+    LinesDropped { first_seq: u64, count: u64 },
     /// The job ended.
     Finished { outcome: Outcome },
 }
@@ -160,6 +165,13 @@ impl JobEvent {
 /// goes on regardless and that sink gets no more events (re-attach to resume).
 pub trait EventSink: Send + Sync {
     fn send(&self, event: &JobEvent) -> bool;
+
+    /// Sends the events of one flush of the runner together (consecutive
+    /// `Lines` of both streams), so a sink can thin them as a whole. By
+    /// default, one by one.
+    fn send_batch(&self, events: &[JobEvent]) -> bool {
+        events.iter().all(|event| self.send(event))
+    }
 }
 
 impl<F> EventSink for F
@@ -236,6 +248,12 @@ mod tests {
         })
         .unwrap();
         assert_eq!(s, r#"{"kind":"stalled","secs":60}"#);
+        let d = serde_json::to_string(&JobEvent::LinesDropped {
+            first_seq: 10,
+            count: 90,
+        })
+        .unwrap();
+        assert_eq!(d, r#"{"kind":"lines_dropped","first_seq":10,"count":90}"#);
     }
 
     #[test]

@@ -15,11 +15,13 @@
 pub mod events;
 mod process;
 pub mod progress;
+pub mod thin;
 
 pub use events::{
     EventSink, JobEvent, JobResult, LineObserver, Outcome, PhaseEvent, PlainOutput, Stream,
     StyledLine,
 };
+pub use thin::{LiveTail, TailLimits};
 
 use nixdeck_core::tools::lines::LineSplitter;
 use nixdeck_core::tools::plan::{CommandLine, REDACTED};
@@ -143,6 +145,10 @@ struct Shared {
 impl Shared {
     fn broadcast(&mut self, event: &JobEvent) {
         self.sinks.retain(|sink| sink.send(event));
+    }
+
+    fn broadcast_batch(&mut self, events: &[JobEvent]) {
+        self.sinks.retain(|sink| sink.send_batch(events));
     }
 }
 
@@ -629,9 +635,7 @@ impl Pump {
         if shared.log.flush().is_err() {
             shared.log_failed = true;
         }
-        for event in &events {
-            shared.broadcast(event);
-        }
+        shared.broadcast_batch(&events);
         shared.sent_seq = self.next_seq;
         drop(shared);
         if self.batch_bytes_sent >= DROP_ELSEWHERE_BYTES {
