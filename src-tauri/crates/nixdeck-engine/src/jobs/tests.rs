@@ -20,6 +20,7 @@ fn sh(dir: &Path, script: &str) -> JobRequest {
         secret_files: vec![],
         stall_after: None,
         grace: Duration::from_millis(500),
+        watchdog: Default::default(),
     }
 }
 

@@ -118,6 +118,7 @@ fn thin(events: &[JobEvent], mut drop: u64) -> Vec<JobEvent> {
             stream,
             first_seq,
             lines,
+            styled,
         } = event
         else {
             report(&mut dropped, &mut out);
@@ -138,10 +139,16 @@ fn thin(events: &[JobEvent], mut drop: u64) -> Vec<JobEvent> {
         let cut = cut as usize;
         if cut < lines.len() {
             report(&mut dropped, &mut out);
+            let kept_from = first_seq + cut as u64;
             out.push(JobEvent::Lines {
                 stream: *stream,
-                first_seq: first_seq + cut as u64,
+                first_seq: kept_from,
                 lines: lines[cut..].to_vec(),
+                styled: styled
+                    .iter()
+                    .filter(|s| s.seq >= kept_from)
+                    .cloned()
+                    .collect(),
             });
         }
     }
@@ -176,13 +183,13 @@ mod tests {
     }
 
     fn lines(stream: Stream, first_seq: u64, n: u64) -> JobEvent {
-        JobEvent::Lines {
+        JobEvent::lines(
             stream,
             first_seq,
-            lines: (first_seq..first_seq + n)
+            (first_seq..first_seq + n)
                 .map(|i| format!("l{i}"))
                 .collect(),
-        }
+        )
     }
 
     fn tail(limits: TailLimits) -> (LiveTail, Arc<Collect>) {
