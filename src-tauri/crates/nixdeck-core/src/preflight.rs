@@ -773,7 +773,11 @@ mod tests {
             Err(PreflightError::Blocked(_))
         ));
         let finding = p.of(Rule::UnstableDiskName).next().unwrap();
-        assert!(finding.message.contains(&f.disks[0].stable_name()), "{}", finding.message);
+        assert!(
+            finding.message.contains(&f.disks[0].stable_name()),
+            "{}",
+            finding.message
+        );
     }
 
     #[test]
