@@ -22,8 +22,12 @@ async fn the_hardware_configuration_is_made_known_to_git_and_committed_alone() {
         after.exists && after.tracked && after.uncommitted,
         "{after:?}"
     );
-    let files = scene.api.host_files(&root, "web-1").unwrap();
+    let files = scene.api.host_files(&root, "web-1").await.unwrap();
     assert_eq!(files.hardware.as_deref(), Some("{ ... }: { }\n"));
+    // The host page says what the disk layout holds, in words, mountpoints included.
+    let summary = files.summary.expect("disko.nix read").join("\n");
+    assert!(summary.contains("/dev/vda"), "{summary}");
+    assert!(summary.contains(" /"), "{summary}");
 
     let committed = scene
         .api

@@ -119,8 +119,12 @@ pub async fn reprobe_host(
 }
 
 #[tauri::command(async)]
-pub fn host_files(state: State<'_, AppState>, repo: String, host: String) -> ApiResult<HostFiles> {
-    state.api.host_files(Path::new(&repo), &host)
+pub async fn host_files(
+    state: State<'_, AppState>,
+    repo: String,
+    host: String,
+) -> ApiResult<HostFiles> {
+    state.api.host_files(Path::new(&repo), &host).await
 }
 
 #[tauri::command(async)]

@@ -21,6 +21,9 @@ pub struct HostFiles {
     pub disko: Option<String>,
     /// `hosts/<host>/hardware-configuration.nix`.
     pub hardware: Option<String>,
+    /// `disko.nix` in plain words (one line per disk and group, with the probed
+    /// models and sizes), when it could be read.
+    pub summary: Option<Vec<String>>,
 }
 
 /// Where the install left the hardware configuration.
@@ -84,15 +87,23 @@ async fn host_ssh_target(repo: &Path, host: &str) -> ApiResult<SshTarget> {
 }
 
 impl Api {
-    /// Reads `hosts/<host>/{configuration,disko,hardware-configuration}.nix`.
-    pub fn host_files(&self, repo: &Path, host: &str) -> ApiResult<HostFiles> {
+    /// Reads `hosts/<host>/{configuration,disko,hardware-configuration}.nix`, and
+    /// says what the disk layout holds in plain words.
+    pub async fn host_files(&self, repo: &Path, host: &str) -> ApiResult<HostFiles> {
         host_name(host)?;
         let dir = repo.join("hosts").join(host);
         let read = |name: &str| std::fs::read_to_string(dir.join(name)).ok();
+        let summary = self
+            .layout_from_repo(repo, host)
+            .await
+            .ok()
+            .flatten()
+            .map(|view| view.summary);
         Ok(HostFiles {
             configuration: read("configuration.nix"),
             disko: read("disko.nix"),
             hardware: read("hardware-configuration.nix"),
+            summary,
         })
     }
 

@@ -101,6 +101,8 @@ pub struct HostReview {
     pub preflight: Preflight,
     /// The layout's own findings (errors block too).
     pub layout_diagnostics: Vec<disko::Diagnostic>,
+    /// What the disks will hold, in plain words, one line per disk and group.
+    pub summary: Vec<String>,
     /// What stands between this review and the install, in words.
     #[serde(flatten)]
     pub gate: ReviewGate,
@@ -229,6 +231,7 @@ impl Api {
             None => (Vec::new(), Preflight::default()),
         };
         let layout_diagnostics = disko::validate(&layout, facts.as_ref());
+        let summary = disko::summary(&layout, facts.as_ref()).lines();
         Ok(HostReview {
             gate: review_gate(&preflight, &layout_diagnostics, &plan),
             plan,
@@ -236,6 +239,7 @@ impl Api {
             erase,
             preflight,
             layout_diagnostics,
+            summary,
         })
     }
 

@@ -415,11 +415,13 @@ pub fn check(facts: &HostFacts, layout: &LayoutNeeds, system: Option<&str>) -> P
                         Some(name),
                     );
                 }
+                // An error, not a warning: kernel names can shift after kexec, and
+                // then disko erases another disk than the one confirmed.
                 if !name.starts_with("/dev/disk/by-") && !disk.by_id.is_empty() {
                     push(
                         &mut out,
                         Rule::UnstableDiskName,
-                        Warning,
+                        Error,
                         format!(
                             "The layout names {name}; such names can change between boots and after \
                              kexec, and then another disk is erased. Use {} instead.",
@@ -738,26 +740,44 @@ mod tests {
     #[test]
     fn warnings_need_acknowledgement() {
         let f = load("uefi-vm");
-        let mut layout = uefi_layout("/dev/vda");
-        layout.disks = vec!["/dev/vda".into()];
+        let stable = f.disks[0].stable_name().to_string();
+        let mut layout = uefi_layout(&stable);
+        layout.disks = vec![stable.clone()];
         let p = check(&f, &layout, None);
-        assert_eq!(rules(&p), [Rule::DiskInUse, Rule::UnstableDiskName]);
+        assert_eq!(rules(&p), [Rule::DiskInUse]);
         assert!(!p.blocked());
         assert_eq!(
-            p.may_start(&[Rule::DiskInUse]),
-            Err(PreflightError::Unacknowledged(vec!["unstable_disk_name"]))
+            p.may_start(&[]),
+            Err(PreflightError::Unacknowledged(vec!["disk_in_use"]))
         );
-        assert_eq!(
-            p.may_start(&[Rule::DiskInUse, Rule::UnstableDiskName]),
-            Ok(())
-        );
+        assert_eq!(p.may_start(&[Rule::DiskInUse]), Ok(()));
         let mut f2 = f.clone();
         f2.tools.cpio = false;
         let p = check(&f2, &layout, None);
         assert!(matches!(
+            p.may_start(&[Rule::DiskInUse]),
+            Err(PreflightError::Blocked(_))
+        ));
+    }
+
+    #[test]
+    fn a_kernel_name_for_an_erased_disk_with_a_by_id_name_blocks() {
+        let f = load("uefi-vm");
+        let mut layout = uefi_layout("/dev/vda");
+        layout.disks = vec!["/dev/vda".into()];
+        let p = check(&f, &layout, None);
+        assert_eq!(rules(&p), [Rule::DiskInUse, Rule::UnstableDiskName]);
+        assert!(p.blocked());
+        assert!(matches!(
             p.may_start(&[Rule::DiskInUse, Rule::UnstableDiskName]),
             Err(PreflightError::Blocked(_))
         ));
+        let finding = p.of(Rule::UnstableDiskName).next().unwrap();
+        assert!(
+            finding.message.contains(&f.disks[0].stable_name()),
+            "{}",
+            finding.message
+        );
     }
 
     #[test]

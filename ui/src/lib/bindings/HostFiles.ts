@@ -15,4 +15,9 @@ disko: string | null,
 /**
  * `hosts/<host>/hardware-configuration.nix`.
  */
-hardware: string | null, };
+hardware: string | null, 
+/**
+ * `disko.nix` in plain words (one line per disk and group, with the probed
+ * models and sizes), when it could be read.
+ */
+summary: Array<string> | null, };

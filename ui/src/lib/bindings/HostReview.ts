@@ -30,6 +30,10 @@ preflight: Preflight,
  */
 layoutDiagnostics: Array<Diagnostic>, 
 /**
+ * What the disks will hold, in plain words, one line per disk and group.
+ */
+summary: Array<string>, 
+/**
  * What blocks the install whatever the person ticks, one sentence each:
  * preflight errors, then the layout's errors.
  */

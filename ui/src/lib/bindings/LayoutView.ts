@@ -38,4 +38,8 @@ needs: LayoutNeeds,
 /**
  * Every item of the layout with the path, label and detail the editor shows.
  */
-nodes: Array<LayoutNode>, };
+nodes: Array<LayoutNode>, 
+/**
+ * The layout in plain words, one line per disk and group, shown as it is.
+ */
+summary: Array<string>, };

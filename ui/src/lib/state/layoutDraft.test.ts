@@ -13,6 +13,7 @@ function viewOf(layout: LayoutJson, errors = 0): LayoutView {
     disks: [],
     needs: { esp: true, bios_boot: false, gpt: true, disks: [] },
     nodes: [],
+    summary: [],
   };
 }
 

@@ -11,6 +11,7 @@ const view: LayoutView = {
   disks: [],
   needs: { esp: true, bios_boot: false, gpt: true, disks: [] },
   nodes: [],
+  summary: [],
 };
 
 const review: HostReview = {
@@ -26,6 +27,7 @@ const review: HostReview = {
   erase: [],
   preflight: { findings: [{ rule: "memory_low", severity: "warning", message: "little memory" }] },
   layoutDiagnostics: [],
+  summary: [],
   // The gate as nixdeck_core::review::review_gate computes it from the above.
   blockers: [],
   toAcknowledge: [{ rule: "memory_low", severity: "warning", message: "little memory" }],

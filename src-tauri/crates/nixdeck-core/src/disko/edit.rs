@@ -386,6 +386,8 @@ pub struct LayoutView {
     pub needs: LayoutNeeds,
     /// Every item of the layout with the path, label and detail the editor shows.
     pub nodes: Vec<LayoutNode>,
+    /// The layout in plain words, one line per disk and group, shown as it is.
+    pub summary: Vec<String>,
 }
 
 /// The editor's view of `layout` on the probed host.
@@ -421,6 +423,7 @@ pub fn view(layout: &DiskLayout, facts: Option<&HostFacts>) -> LayoutView {
         space: facts.map(|f| plan_for_host(layout, f)).unwrap_or_default(),
         disks,
         needs: super::layout_needs(layout),
+        summary: super::summary(layout, facts).lines(),
     }
 }
 

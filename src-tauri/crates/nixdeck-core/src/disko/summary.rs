@@ -17,7 +17,7 @@ use serde::Serialize;
 use std::fmt;
 
 /// What a layout will do, disk by disk and group by group.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct LayoutSummary {
     /// One entry per disk, in layout order.
     pub disks: Vec<DiskSummary>,
@@ -27,7 +27,7 @@ pub struct LayoutSummary {
 }
 
 /// One disk in words.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct DiskSummary {
     /// The disk's name in the layout (`main`).
     pub name: String,
@@ -44,7 +44,7 @@ pub struct DiskSummary {
 }
 
 /// Which kind of top-level device a [`GroupSummary`] describes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum SummaryKind {
     /// `mdadm.<name>`: a software RAID array.
@@ -60,7 +60,7 @@ pub enum SummaryKind {
 }
 
 /// One array, volume group, pool, bcachefs filesystem or nodev mount in words.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct GroupSummary {
     /// Which kind.
     pub kind: SummaryKind,
