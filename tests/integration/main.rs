@@ -4,6 +4,7 @@
 mod disko;
 mod explain;
 mod jobs;
+mod package_flake;
 mod preflight;
 mod probe;
 mod repo;

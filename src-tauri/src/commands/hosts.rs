@@ -278,6 +278,7 @@ pub async fn review_new_host(host: NewHost) -> IpcResult<HostReview> {
     let settings = ToolSettings {
         flakes_enabled: jobs::flakes_enabled().await,
         tools_from_path: false,
+        ..ToolSettings::default()
     };
     let options = InstallOptions {
         identity_file: host.identity_file.clone(),

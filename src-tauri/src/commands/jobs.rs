@@ -110,6 +110,7 @@ async fn settings() -> ToolSettings {
     ToolSettings {
         flakes_enabled: nixdeck_engine::jobs::flakes_enabled().await,
         tools_from_path: false,
+        ..ToolSettings::default()
     }
 }
 

@@ -14,3 +14,4 @@ pub mod recent;
 pub mod repo;
 pub mod runner;
 pub mod ssh;
+pub mod tools;

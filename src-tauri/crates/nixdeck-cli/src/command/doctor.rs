@@ -1,6 +1,8 @@
 //! `nixdeck doctor`: the start screen's doctor panel, in a terminal.
 
+use nixdeck_core::tools::plan::{ToolSettings, ToolSource};
 use nixdeck_engine::doctor::{self, CheckStatus};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
@@ -8,10 +10,26 @@ pub struct DoctorArgs {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+    /// Also say which nixos-anywhere and colmena this repository's jobs run.
+    #[arg(long, value_name = "DIR")]
+    repo: Option<PathBuf>,
+    /// With --repo: the tool source to report on (as for install and deploy).
+    #[arg(long, value_name = "pinned|article|path", default_value = "pinned")]
+    tools: ToolSource,
 }
 
 pub async fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
-    let report = doctor::run().await;
+    let report = match &args.repo {
+        Some(dir) => {
+            let repo = super::jobrun::repo_dir(dir)?;
+            let settings = ToolSettings {
+                source: args.tools,
+                ..ToolSettings::default()
+            };
+            doctor::run_for_repo(&settings, &repo).await
+        }
+        None => doctor::run().await,
+    };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -21,7 +39,7 @@ pub async fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
                 CheckStatus::Warning => "warn",
                 CheckStatus::Missing => "MISS",
             };
-            println!("[{mark}] {:<10} {}", check.label, check.detail);
+            println!("[{mark}] {:<14} {}", check.label, check.detail);
             if let Some(fix) = &check.fix {
                 println!("       → {fix}");
             }

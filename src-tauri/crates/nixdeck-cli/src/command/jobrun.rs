@@ -3,7 +3,7 @@
 //! in the terminal (lines as they come, progress, Ctrl-C cancels).
 
 use anyhow::Context;
-use nixdeck_core::tools::plan::{HostTarget, ToolSettings};
+use nixdeck_core::tools::plan::{HostTarget, ToolSettings, ToolSource};
 use nixdeck_engine::jobs::{self, JobManager, JobRequest};
 use nixdeck_engine::runner::{JobEvent, JobResult, Outcome};
 use std::io::Write;
@@ -14,9 +14,13 @@ use std::sync::Arc;
 /// How to run the tools.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ToolArgs {
-    /// Run `nixos-anywhere`/`colmena` from PATH instead of `nix run`.
+    /// Run `nixos-anywhere`/`colmena` from PATH instead of `nix run` (= `--tools path`).
     #[arg(long)]
     pub tools_from_path: bool,
+    /// Which nixos-anywhere and colmena: `pinned` (flake.lock's nixpkgs and colmena
+    /// inputs), `article` (the article's `nix run` commands, unpinned) or `path`.
+    #[arg(long, value_name = "pinned|article|path", default_value = "pinned")]
+    pub tools: ToolSource,
     /// Whether the local nix has flakes enabled (default: ask nix).
     #[arg(long, value_name = "yes|no")]
     pub flakes: Option<YesNo>,
@@ -38,6 +42,7 @@ impl ToolArgs {
         ToolSettings {
             flakes_enabled,
             tools_from_path: self.tools_from_path,
+            source: self.tools,
         }
     }
 }

@@ -8,5 +8,6 @@ pub mod watchdog;
 pub mod colmena;
 pub mod lines;
 pub mod nixos_anywhere;
+pub mod pins;
 pub mod plan;
 pub mod selection;
