@@ -6,6 +6,7 @@
 #   bash scripts/nixdeck.sh bench          install what is missing, build in release, run every
 #                                          benchmark, print a table, write target/bench/summary.json
 #   bash scripts/nixdeck.sh bench --smoke  the same at tiny sizes on the test build (a check, not figures)
+#   bash scripts/nixdeck.sh package        install what is missing, build the Debian package (.deb)
 #
 # Idempotent: each step skips what is already there. Needs root (or sudo) for apt.
 set -euo pipefail
@@ -14,8 +15,8 @@ cd "$(dirname "$0")/.."
 mode="${1:-}"
 variant="${2:-}"
 case "$mode $variant" in
-  "run "|"test "|"bench "|"bench --smoke") ;;
-  *) echo "usage: bash scripts/nixdeck.sh run|test|bench [--smoke]" >&2; exit 2 ;;
+  "run "|"test "|"bench "|"bench --smoke"|"package ") ;;
+  *) echo "usage: bash scripts/nixdeck.sh run|test|bench [--smoke]|package" >&2; exit 2 ;;
 esac
 
 say() { printf '\n==> %s\n' "$*"; }
@@ -108,6 +109,24 @@ if [ "$mode" = run ]; then
   build_app
   say "starting nixdeck"
   exec ./target/debug/nixdeck
+fi
+
+if [ "$mode" = package ]; then
+  # `tauri build` (unlike `tauri dev`) starts no file watcher. It runs `npm run build`
+  # (beforeBuildCommand), a release build with the front end inside, then the deb
+  # bundler: tauri.conf.json's bundle section gives the icons, the desktop entry's
+  # category and the Recommends; the CLI itself adds the webview's Depends.
+  say "build the Debian package (release build: this takes a while)"
+  npx --no-install tauri build --ci --bundles deb
+  target_dir=$(cargo metadata --no-deps --format-version 1 |
+    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')
+  # The newest one: earlier versions' packages stay in the same directory.
+  deb=$(ls -t "$target_dir"/release/bundle/deb/*.deb 2>/dev/null | head -n 1)
+  [ -n "$deb" ] || { echo "no .deb under $target_dir/release/bundle/deb" >&2; exit 1; }
+  dpkg-deb --info "$deb"
+  say "package: $deb"
+  echo "install it with: sudo apt install $deb"
+  exit 0
 fi
 
 if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then

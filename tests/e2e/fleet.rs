@@ -60,6 +60,7 @@ async fn install_job(data: &Path, repo: &Path, scenario: &str, want: JobResult) 
     let settings = ToolSettings {
         flakes_enabled: true,
         tools_from_path: false,
+        ..ToolSettings::default()
     };
     let mut req =
         requests::install_request(&settings, repo, &host, &InstallOptions::default(), None)?;

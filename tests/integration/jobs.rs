@@ -3,7 +3,9 @@
 //! states, exit codes, cancellation, secrets, interrupted jobs, and a million
 //! lines of output.
 
-use nixdeck_core::tools::plan::{DeployOptions, EnvVar, HostTarget, InstallOptions, ToolSettings};
+use nixdeck_core::tools::plan::{
+    DeployOptions, EnvVar, HostTarget, InstallOptions, ToolSettings, ToolSource,
+};
 use nixdeck_engine::jobs::{requests, JobError, JobManager, JobRequest};
 use nixdeck_engine::runner::{EventSink, JobEvent, JobResult, PhaseEvent};
 use nixdeck_tests::{fixture, group_members};
@@ -154,6 +156,7 @@ fn strings(v: &serde_json::Value) -> Vec<String> {
 const PATH_TOOLS: ToolSettings = ToolSettings {
     flakes_enabled: true,
     tools_from_path: true,
+    source: ToolSource::Path,
 };
 
 fn target(name: &str) -> HostTarget {
@@ -249,7 +252,7 @@ fn contains(hay: &[u8], needle: &str) -> bool {
 // ---------------------------------------------------------------- plans (CLI)
 
 #[test]
-fn plan_install_prints_the_article_command_for_a_flake_host() {
+fn plan_install_runs_the_nixos_anywhere_the_lock_pins() {
     let s = Scene::new();
     let repo = s.repo();
     let out = json(&s.run(
@@ -269,6 +272,8 @@ fn plan_install_prints_the_article_command_for_a_flake_host() {
         [
             "nix",
             "run",
+            "--inputs-from",
+            ".",
             "nixpkgs#nixos-anywhere",
             "--",
             "--generate-hardware-config",
@@ -326,6 +331,8 @@ fn plan_install_with_every_option() {
             "--extra-experimental-features",
             "nix-command flakes",
             "run",
+            "--inputs-from",
+            ".",
             "nixpkgs#nixos-anywhere",
             "--",
             "--generate-hardware-config",
@@ -409,6 +416,34 @@ fn flakes_are_detected_from_the_local_nix() {
         [
             "nix",
             "run",
+            "--inputs-from",
+            ".",
+            "colmena#colmena",
+            "--",
+            "apply",
+            "--on",
+            "web1"
+        ]
+    );
+    // The article's exact command stays a choice.
+    let article = json(&s.run(
+        "ok",
+        &[
+            "plan",
+            "deploy",
+            repo.to_str().unwrap(),
+            "--on",
+            "web1",
+            "--json",
+            "--tools",
+            "article",
+        ],
+    ));
+    assert_eq!(
+        strings(&article["argv"]),
+        [
+            "nix",
+            "run",
             "github:zhaofengli/colmena",
             "--",
             "apply",
@@ -465,7 +500,9 @@ fn plan_deploy_resolves_the_filter_against_the_fleet() {
         [
             "nix",
             "run",
-            "github:zhaofengli/colmena",
+            "--inputs-from",
+            ".",
+            "colmena#colmena",
             "--",
             "apply",
             "boot",
@@ -526,9 +563,11 @@ fn install_runs_nixos_anywhere_and_records_the_job() {
     let runs = s.invocations();
     assert_eq!(runs.len(), 1);
     assert_eq!(
-        runs[0][1..5],
+        runs[0][1..7],
         [
             "run",
+            "--inputs-from",
+            ".",
             "nixpkgs#nixos-anywhere",
             "--",
             "--generate-hardware-config"
@@ -609,7 +648,9 @@ fn deploy_runs_colmena_on_the_selection() {
         [
             "nix",
             "run",
-            "github:zhaofengli/colmena",
+            "--inputs-from",
+            ".",
+            "colmena#colmena",
             "--",
             "apply",
             "--on=@web"
@@ -1005,7 +1046,7 @@ async fn a_million_lines_arrive_complete_and_in_order() {
     let req = requests::validate_request(
         &ToolSettings {
             flakes_enabled: true,
-            tools_from_path: false,
+            ..ToolSettings::default()
         },
         &s.repo(),
         "web1",
@@ -1067,6 +1108,74 @@ async fn a_million_lines_arrive_complete_and_in_order() {
 }
 
 #[test]
+fn a_lock_without_colmena_deploys_the_colmena_of_its_pinned_nixpkgs() {
+    let s = Scene::new();
+    let repo = s.repo();
+    std::fs::copy(fixture("locks/no-colmena.lock"), repo.join("flake.lock")).unwrap();
+    let out = s.run(
+        "ok",
+        &[
+            "deploy",
+            repo.to_str().unwrap(),
+            "--on",
+            "web1",
+            "--flakes",
+            "yes",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        s.invocations()[0][..6],
+        ["nix", "run", "--inputs-from", ".", "nixpkgs#colmena", "--"]
+    );
+    assert!(stdout(&out).contains("All done!"), "{}", stdout(&out));
+}
+
+#[test]
+fn doctor_names_the_pinned_tool_versions_of_a_repository() {
+    let s = Scene::new();
+    let repo = s.repo();
+    std::fs::copy(fixture("locks/article.lock"), repo.join("flake.lock")).unwrap();
+    // The stand-in nix has no --version, so the doctor reports nix missing and
+    // exits 1; the report is complete all the same.
+    let out = s.run(
+        "ok",
+        &["doctor", "--repo", repo.to_str().unwrap(), "--json"],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(&out), stderr(&out)));
+    let check = |id: &str| {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("no {id} check in {report}"))
+            .clone()
+    };
+    let anywhere = check("nixos_anywhere");
+    assert_eq!(anywhere["status"], "ok");
+    assert_eq!(
+        anywhere["detail"],
+        "nixos-anywhere from nixpkgs 2025-05-28 (3f0a8ac)"
+    );
+    let colmena = check("colmena");
+    assert_eq!(colmena["status"], "warning");
+    assert_eq!(
+        colmena["detail"],
+        "colmena from zhaofengli/colmena 2025-04-02 (47b6414)"
+    );
+    // Without --repo the doctor says nothing about tools.
+    let plain: serde_json::Value =
+        serde_json::from_slice(&s.run("ok", &["doctor", "--json"]).stdout).unwrap();
+    assert!(plain["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["id"] != "colmena"));
+}
+
+#[test]
 fn standins_refuse_unexpected_arguments() {
     // The stand-ins are only useful if they catch wrong command lines.
     let run = |args: &[&str]| {
@@ -1112,6 +1221,46 @@ fn standins_refuse_unexpected_arguments() {
         Some(2)
     );
     assert_eq!(run(&["build", ".#a"]).status.code(), Some(2));
+    // The pinned form: `--inputs-from` a flake, then one of the tools' installables.
+    let fleet = fixture("jobs/fleet");
+    let fleet = fleet.to_str().unwrap();
+    assert_eq!(
+        run(&["run", "--inputs-from", fleet, "colmena#colmena", "apply"])
+            .status
+            .code(),
+        Some(2),
+        "no -- before colmena's arguments"
+    );
+    assert_eq!(
+        run(&[
+            "run",
+            "--inputs-from",
+            fleet,
+            "colmena#latest",
+            "--",
+            "apply"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+    assert_eq!(
+        run(&["run", "nixpkgs#colmena", "--", "apply"])
+            .status
+            .code(),
+        Some(2),
+        "nixdeck never runs an unpinned nixpkgs colmena"
+    );
+    let not_a_flake = tempfile::tempdir().unwrap();
+    let out = run(&[
+        "run",
+        "--inputs-from",
+        not_a_flake.path().to_str().unwrap(),
+        "nixpkgs#nixos-anywhere",
+        "--",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("is not a flake"));
 }
 
 #[tokio::test]

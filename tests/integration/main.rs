@@ -6,6 +6,7 @@ mod edges;
 mod explain;
 mod jobs;
 mod latency_proxy;
+mod package_flake;
 mod preflight;
 mod probe;
 mod real_logs;

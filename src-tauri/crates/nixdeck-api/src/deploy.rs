@@ -97,9 +97,12 @@ impl Api {
     /// colmena apply on the hosts the filter selects (the flake locked first
     /// when it has no flake.lock).
     pub async fn start_deploy(&self, request: &DeployRequest, sink: Sink) -> ApiResult<StartedJob> {
-        let (job, _) = self.deploy_job(request).await?;
+        // Planned once to refuse a bad selection before anything runs, and again
+        // after the lock: which colmena runs depends on what flake.lock pins.
+        self.deploy_job(request).await?;
         let settings = settings_for(&request.tools).await;
         self.ensure_locked(&settings, &request.repo, &sink).await?;
+        let (job, _) = self.deploy_job(request).await?;
         Ok(self.start_job(job, sink)?.into())
     }
 

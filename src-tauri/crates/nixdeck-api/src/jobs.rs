@@ -4,7 +4,7 @@
 
 use crate::{Api, ApiError, ApiResult, ErrorCode};
 use nixdeck_core::tools::explain::{self, Explanation, Tool};
-use nixdeck_core::tools::plan::ToolSettings;
+use nixdeck_core::tools::plan::{ToolSettings, ToolSource};
 use nixdeck_core::tools::watchdog::WatchdogConfig;
 use nixdeck_engine::jobs::{self, requests, JobId, JobKind, JobRecord, JobRequest};
 use nixdeck_engine::runner::{EventSink, JobResult, Outcome};
@@ -27,6 +27,10 @@ pub struct ToolChoice {
     /// Whether the local nix has flakes enabled; asked of nix when `None`.
     #[serde(default)]
     pub flakes: Option<bool>,
+    /// Which nixos-anywhere and colmena: flake.lock's pins (default), the
+    /// article's commands, or PATH.
+    #[serde(default)]
+    pub source: ToolSource,
 }
 
 /// What a start answers: the job to open.
@@ -53,6 +57,7 @@ pub async fn settings_for(choice: &ToolChoice) -> ToolSettings {
             None => jobs::flakes_enabled().await,
         },
         tools_from_path: choice.tools_from_path,
+        source: choice.source,
     }
 }
 

@@ -1,8 +1,12 @@
 //! The "doctor": what the local machine has for nixdeck's workflow (nix and its
 //! version, flakes, git, an ssh-agent and its keys, OS, architecture, memory),
-//! each check with what to do when it is missing.
+//! each check with what to do when it is missing; for a repository, also which
+//! nixos-anywhere and colmena its jobs run ([`run_for_repo`]).
 
+use nixdeck_core::tools::pins::Pinning;
+use nixdeck_core::tools::plan::{ToolSettings, ToolSource};
 use serde::Serialize;
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::process::Command;
@@ -63,6 +67,57 @@ pub async fn run() -> DoctorReport {
         checks: vec![nix, flakes, git, agent],
         system: local_system(),
     }
+}
+
+/// [`run`], then one check per tool a job in `repo` runs with `settings`: which
+/// version, and whether `flake.lock` pins it (`nixos_anywhere`, `colmena`; or
+/// `flake_lock` when the lock cannot be read).
+pub async fn run_for_repo(settings: &ToolSettings, repo: &Path) -> DoctorReport {
+    let mut report = run().await;
+    report.checks.extend(tool_checks(settings, repo));
+    report
+}
+
+/// The doctor's lines for the tools of `repo`.
+pub fn tool_checks(settings: &ToolSettings, repo: &Path) -> Vec<Check> {
+    let tools = match crate::tools::tool_versions(settings, repo) {
+        Ok(tools) => tools,
+        Err(e) => {
+            return vec![Check {
+                id: "flake_lock",
+                label: "flake.lock",
+                status: CheckStatus::Warning,
+                detail: e.to_string(),
+                fix: Some(
+                    "Run `nix flake lock` in the repository; until then nix decides the tool versions on each run."
+                        .into(),
+                ),
+            }]
+        }
+    };
+    tools
+        .into_iter()
+        .map(|tool| {
+            let found = settings.tool_source() != ToolSource::Path
+                || crate::tools::find_on_path(tool.tool).is_some();
+            let status = match (found, tool.pinning) {
+                (false, _) => CheckStatus::Missing,
+                (true, Pinning::Pinned) if tool.note.is_none() => CheckStatus::Ok,
+                _ => CheckStatus::Warning,
+            };
+            let (id, label) = match tool.tool {
+                "nixos-anywhere" => ("nixos_anywhere", "nixos-anywhere"),
+                _ => ("colmena", "colmena"),
+            };
+            Check {
+                id,
+                label,
+                status,
+                detail: tool.summary,
+                fix: tool.note,
+            }
+        })
+        .collect()
 }
 
 /// Output of a short command: `Some((exit code, stdout, stderr))`, `None` when it could not start.
@@ -229,5 +284,59 @@ fn local_system() -> LocalSystem {
         arch: sysinfo::System::cpu_arch(),
         memory_bytes: sys.total_memory(),
         cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lock_fixture(name: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../tests/fixtures/locks")
+            .join(name)
+    }
+
+    #[test]
+    fn tool_checks_say_what_the_lock_pins() {
+        let repo = tempfile::tempdir().unwrap();
+        let settings = ToolSettings::default();
+        std::fs::copy(lock_fixture("article.lock"), repo.path().join("flake.lock")).unwrap();
+        let checks = tool_checks(&settings, repo.path());
+        let ids: Vec<_> = checks.iter().map(|c| (c.id, c.status)).collect();
+        // The article's lock pins both, but its colmena input is the old repository.
+        assert_eq!(
+            ids,
+            [
+                ("nixos_anywhere", CheckStatus::Ok),
+                ("colmena", CheckStatus::Warning)
+            ]
+        );
+        assert_eq!(
+            checks[0].detail,
+            "nixos-anywhere from nixpkgs 2025-05-28 (3f0a8ac)"
+        );
+        assert!(checks[1]
+            .fix
+            .as_deref()
+            .is_some_and(|f| f.contains("nix-community/colmena")));
+
+        let article = ToolSettings {
+            source: ToolSource::Article,
+            ..ToolSettings::default()
+        };
+        assert!(tool_checks(&article, repo.path())
+            .iter()
+            .all(|c| c.status == CheckStatus::Warning));
+
+        std::fs::write(repo.path().join("flake.lock"), r#"{"version": 99}"#).unwrap();
+        let damaged = tool_checks(&settings, repo.path());
+        assert_eq!(damaged.len(), 1);
+        assert_eq!(damaged[0].id, "flake_lock");
+        assert!(
+            damaged[0].detail.contains("version 99"),
+            "{}",
+            damaged[0].detail
+        );
     }
 }

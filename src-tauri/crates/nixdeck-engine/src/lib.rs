@@ -16,3 +16,4 @@ pub mod runner;
 pub mod safety;
 pub mod ssh;
 pub mod status;
+pub mod tools;

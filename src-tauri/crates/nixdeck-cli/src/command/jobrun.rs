@@ -4,6 +4,7 @@
 
 use nixdeck_api::jobs::{parse_job_id, StartedJob, ToolChoice};
 use nixdeck_api::Api;
+use nixdeck_core::tools::plan::ToolSource;
 use nixdeck_engine::runner::{EventSink, JobEvent, JobResult, Outcome};
 use std::io::Write;
 use std::process::ExitCode;
@@ -12,9 +13,13 @@ use std::sync::Arc;
 /// How to run the tools.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ToolArgs {
-    /// Run `nixos-anywhere`/`colmena` from PATH instead of `nix run`.
+    /// Run `nixos-anywhere`/`colmena` from PATH instead of `nix run` (= `--tools path`).
     #[arg(long)]
     pub tools_from_path: bool,
+    /// Which nixos-anywhere and colmena: `pinned` (flake.lock's nixpkgs and colmena
+    /// inputs), `article` (the article's `nix run` commands, unpinned) or `path`.
+    #[arg(long, value_name = "pinned|article|path", default_value = "pinned")]
+    pub tools: ToolSource,
     /// Whether the local nix has flakes enabled (default: ask nix).
     #[arg(long, value_name = "yes|no")]
     pub flakes: Option<YesNo>,
@@ -31,6 +36,7 @@ impl ToolArgs {
         ToolChoice {
             tools_from_path: self.tools_from_path,
             flakes: self.flakes.map(|f| matches!(f, YesNo::Yes)),
+            source: self.tools,
         }
     }
 }

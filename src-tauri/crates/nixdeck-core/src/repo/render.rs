@@ -62,7 +62,8 @@ pub fn render_flake(spec: &FlakeSpec) -> String {
             Nix::str(format!("github:NixOS/nixpkgs/{}", spec.nixpkgs_ref)),
         ),
         set("disko", input("github:nix-community/disko")),
-        set("colmena", input("github:zhaofengli/colmena")),
+        // The article names github:zhaofengli/colmena; development moved here.
+        set("colmena", input(crate::tools::plan::COLMENA_REPOSITORY)),
     ]);
 
     let host_dir = Nix::func(

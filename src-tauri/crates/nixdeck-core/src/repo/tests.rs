@@ -75,6 +75,12 @@ fn flake_follows_the_chosen_branch_and_never_lists_hosts() {
     let text = render_flake(&spec);
     assert!(text.contains("nixpkgs.url = \"github:NixOS/nixpkgs/nixos-24.11\";"));
     assert!(text.contains("colmenaHive = colmena.lib.makeHive self.outputs.colmena;"));
+    // The maintained colmena, not the article's github:zhaofengli/colmena.
+    assert!(
+        text.contains("colmena = {\n      url = \"github:nix-community/colmena\";"),
+        "{text}"
+    );
+    assert!(!text.contains("zhaofengli"));
     assert_eq!(
         text.matches("inputs.nixpkgs.follows = \"nixpkgs\";")
             .count(),

@@ -8,6 +8,7 @@ pub mod watchdog;
 pub mod colmena;
 pub mod lines;
 pub mod nixos_anywhere;
+pub mod pins;
 pub mod plan;
 pub mod rollback;
 pub mod safety;

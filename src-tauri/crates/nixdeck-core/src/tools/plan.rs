@@ -3,6 +3,11 @@
 //! later change, as argument vectors (never shell strings), in the spelling of
 //! the workflow article, and shown to the user before they run.
 //!
+//! Which nixos-anywhere and colmena run is a [`ToolSource`]: by default the
+//! versions the repository's `flake.lock` pins (`nix run --inputs-from . …`),
+//! so two runs a month apart run the same tools; the article's exact commands
+//! and tools from PATH are the other choices.
+//!
 //! A [`CommandLine`] keeps each argument with a flag saying whether it is a
 //! secret, so what is displayed or stored can be redacted while the process
 //! still gets the real value.
@@ -37,9 +42,89 @@ pub struct ToolSettings {
     /// The local nix has `nix-command` and `flakes` enabled; when false every
     /// `nix` invocation gets `--extra-experimental-features 'nix-command flakes'`.
     pub flakes_enabled: bool,
-    /// Run `nixos-anywhere` and `colmena` found on PATH instead of `nix run`.
+    /// Run `nixos-anywhere` and `colmena` found on PATH instead of `nix run`
+    /// (the same as [`ToolSource::Path`], which it overrides).
     pub tools_from_path: bool,
+    /// Which nixos-anywhere and colmena run.
+    #[serde(default)]
+    pub source: ToolSource,
 }
+
+impl ToolSettings {
+    /// The source in effect: `tools_from_path`, the older switch, still wins.
+    pub fn tool_source(&self) -> ToolSource {
+        if self.tools_from_path {
+            ToolSource::Path
+        } else {
+            self.source
+        }
+    }
+}
+
+/// Where nixos-anywhere and colmena come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ToolSource {
+    /// The versions the repository's `flake.lock` pins: `nix run --inputs-from .
+    /// nixpkgs#nixos-anywhere` and `nix run --inputs-from . colmena#colmena`.
+    /// `--inputs-from .` makes each input of the flake in the working directory
+    /// a registry entry at its locked revision.
+    #[default]
+    Pinned,
+    /// The article's exact commands: `nix run nixpkgs#nixos-anywhere` (whatever
+    /// the user's registry says nixpkgs is today) and `nix run
+    /// github:zhaofengli/colmena` (that repository's head).
+    Article,
+    /// `nixos-anywhere` and `colmena` found on PATH.
+    Path,
+}
+
+impl ToolSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pinned => "pinned",
+            Self::Article => "article",
+            Self::Path => "path",
+        }
+    }
+}
+
+impl std::str::FromStr for ToolSource {
+    type Err = PlanError;
+    fn from_str(s: &str) -> Result<Self, PlanError> {
+        Ok(match s {
+            "pinned" => Self::Pinned,
+            "article" => Self::Article,
+            "path" => Self::Path,
+            _ => {
+                return Err(PlanError::Invalid {
+                    what: "tool source",
+                    value: s.into(),
+                    why: "use pinned, article or path",
+                })
+            }
+        })
+    }
+}
+
+/// Which flake gives the pinned colmena.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ColmenaPin {
+    /// The repository's own `colmena` input: the one whose `lib.makeHive` built
+    /// `colmenaHive`, so the command line and the hive agree on colmena's version.
+    #[default]
+    Input,
+    /// The pinned nixpkgs' colmena, for repositories whose lock has no
+    /// `colmena` input (their flake has a plain `colmena` output).
+    Nixpkgs,
+}
+
+/// The flake reference of the article's colmena: the repository development has
+/// since moved away from (to [`COLMENA_REPOSITORY`]).
+pub const ARTICLE_COLMENA: &str = "github:zhaofengli/colmena";
+/// Where colmena is maintained now; new repositories' `colmena` input.
+pub const COLMENA_REPOSITORY: &str = "github:nix-community/colmena";
 
 /// Why a command could not be built from what the user gave.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -398,6 +483,17 @@ pub struct InstallOptions {
     pub disk_encryption_keys: Vec<DiskEncryptionKey>,
 }
 
+/// `nix run [--inputs-from .] <installable> --`: the start of a tool's command line.
+fn nix_run(settings: &ToolSettings, pinned: bool, installable: &str) -> CommandLine {
+    let mut cmd = nix(settings);
+    cmd.arg("run");
+    if pinned {
+        cmd.arg("--inputs-from").arg(".");
+    }
+    cmd.arg(installable).arg("--");
+    cmd
+}
+
 /// `nix run nixpkgs#nixos-anywhere -- --generate-hardware-config … --flake .#<host>
 /// --target-host <user>@<address>` and the chosen options. The SSH port comes
 /// from the host (`-p`).
@@ -407,12 +503,10 @@ pub fn install_command(
     options: &InstallOptions,
 ) -> Result<CommandLine, PlanError> {
     check_target(host)?;
-    let mut cmd = if settings.tools_from_path {
-        CommandLine::new("nixos-anywhere")
-    } else {
-        let mut cmd = nix(settings);
-        cmd.arg("run").arg("nixpkgs#nixos-anywhere").arg("--");
-        cmd
+    let mut cmd = match settings.tool_source() {
+        ToolSource::Path => CommandLine::new("nixos-anywhere"),
+        ToolSource::Article => nix_run(settings, false, "nixpkgs#nixos-anywhere"),
+        ToolSource::Pinned => nix_run(settings, true, "nixpkgs#nixos-anywhere"),
     };
     cmd.arg("--generate-hardware-config")
         .arg(options.hardware.tool())
@@ -549,19 +643,31 @@ pub struct DeployOptions {
     pub parallel: Option<u32>,
 }
 
-/// `nix run github:zhaofengli/colmena -- apply [goal] --on <filter>
-/// [--build-on-target] [--reboot] [--parallel N]`. The filter is checked with
-/// [`super::selection::NodeFilter`] first, so a bad glob never reaches colmena.
+/// `nix run --inputs-from . colmena#colmena -- apply [goal] --on <filter>
+/// [--build-on-target] [--reboot] [--parallel N]` (or the article's `nix run
+/// github:zhaofengli/colmena`, or `colmena`, by the settings' [`ToolSource`]).
+/// The filter is checked with [`super::selection::NodeFilter`] first, so a bad
+/// glob never reaches colmena. A pinned colmena comes from the repository's
+/// `colmena` input; see [`deploy_command_for`] for repositories without one.
 pub fn deploy_command(
     settings: &ToolSettings,
     options: &DeployOptions,
 ) -> Result<CommandLine, DeployPlanError> {
-    let mut cmd = if settings.tools_from_path {
-        CommandLine::new("colmena")
-    } else {
-        let mut cmd = nix(settings);
-        cmd.arg("run").arg("github:zhaofengli/colmena").arg("--");
-        cmd
+    deploy_command_for(settings, ColmenaPin::Input, options)
+}
+
+/// [`deploy_command`] with the pinned colmena taken from `pin` (what the
+/// repository's `flake.lock` has: see `super::pins::colmena_pin`).
+pub fn deploy_command_for(
+    settings: &ToolSettings,
+    pin: ColmenaPin,
+    options: &DeployOptions,
+) -> Result<CommandLine, DeployPlanError> {
+    let mut cmd = match (settings.tool_source(), pin) {
+        (ToolSource::Path, _) => CommandLine::new("colmena"),
+        (ToolSource::Article, _) => nix_run(settings, false, ARTICLE_COLMENA),
+        (ToolSource::Pinned, ColmenaPin::Input) => nix_run(settings, true, "colmena#colmena"),
+        (ToolSource::Pinned, ColmenaPin::Nixpkgs) => nix_run(settings, true, "nixpkgs#colmena"),
     };
     cmd.arg("apply");
     if let Some(goal) = options.goal {
@@ -611,6 +717,13 @@ mod tests {
     const FLAKES: ToolSettings = ToolSettings {
         flakes_enabled: true,
         tools_from_path: false,
+        source: ToolSource::Pinned,
+    };
+
+    const ARTICLE: ToolSettings = ToolSettings {
+        flakes_enabled: true,
+        tools_from_path: false,
+        source: ToolSource::Article,
     };
 
     #[test]
@@ -656,13 +769,102 @@ mod tests {
         );
         assert_eq!(
             deploy.to_string(),
-            "nix --extra-experimental-features 'nix-command flakes' run github:zhaofengli/colmena -- apply"
+            "nix --extra-experimental-features 'nix-command flakes' run --inputs-from . colmena#colmena -- apply"
         );
     }
 
     #[test]
-    fn install_default_is_the_article_command() {
-        let cmd = install_command(&FLAKES, &host(), &InstallOptions::default()).unwrap();
+    fn the_default_runs_the_tools_the_lock_pins() {
+        assert_eq!(ToolSettings::default().tool_source(), ToolSource::Pinned);
+        let install = install_command(&FLAKES, &host(), &InstallOptions::default()).unwrap();
+        assert_eq!(
+            &install.argv()[..6],
+            [
+                "nix",
+                "run",
+                "--inputs-from",
+                ".",
+                "nixpkgs#nixos-anywhere",
+                "--"
+            ]
+        );
+        let on = DeployOptions {
+            on: Some("my-server".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            deploy_command(&FLAKES, &on).unwrap().to_string(),
+            "nix run --inputs-from . colmena#colmena -- apply --on my-server"
+        );
+        assert_eq!(
+            deploy_command_for(&FLAKES, ColmenaPin::Nixpkgs, &on)
+                .unwrap()
+                .to_string(),
+            "nix run --inputs-from . nixpkgs#colmena -- apply --on my-server"
+        );
+    }
+
+    #[test]
+    fn each_source_names_its_tools() {
+        let on = DeployOptions {
+            on: Some("my-server".into()),
+            ..Default::default()
+        };
+        let path = ToolSettings {
+            source: ToolSource::Path,
+            ..FLAKES
+        };
+        // The older switch still means PATH whatever the source says.
+        let switch = ToolSettings {
+            tools_from_path: true,
+            ..ARTICLE
+        };
+        for (settings, install, deploy) in [
+            (
+                &FLAKES,
+                "nix run --inputs-from . nixpkgs#nixos-anywhere --",
+                "nix run --inputs-from . colmena#colmena -- apply --on my-server",
+            ),
+            (
+                &ARTICLE,
+                "nix run nixpkgs#nixos-anywhere --",
+                "nix run github:zhaofengli/colmena -- apply --on my-server",
+            ),
+            (&path, "nixos-anywhere", "colmena apply --on my-server"),
+            (&switch, "nixos-anywhere", "colmena apply --on my-server"),
+        ] {
+            let shown = install_command(settings, &host(), &InstallOptions::default())
+                .unwrap()
+                .to_string();
+            assert!(
+                shown.starts_with(&format!("{install} --generate-hardware-config ")),
+                "{shown}"
+            );
+            // Only a pinned colmena depends on what the lock holds.
+            for pin in [ColmenaPin::Input, ColmenaPin::Nixpkgs] {
+                if settings.tool_source() == ToolSource::Pinned && pin == ColmenaPin::Nixpkgs {
+                    continue;
+                }
+                let cmd = deploy_command_for(settings, pin, &on).unwrap().to_string();
+                assert_eq!(cmd, deploy);
+            }
+        }
+        for source in [ToolSource::Pinned, ToolSource::Article, ToolSource::Path] {
+            assert_eq!(source.as_str().parse::<ToolSource>(), Ok(source));
+        }
+        assert!("latest".parse::<ToolSource>().is_err());
+    }
+
+    #[test]
+    fn settings_stored_without_a_source_read_as_pinned() {
+        let old: ToolSettings =
+            serde_json::from_str(r#"{"flakes_enabled":true,"tools_from_path":false}"#).unwrap();
+        assert_eq!(old.tool_source(), ToolSource::Pinned);
+    }
+
+    #[test]
+    fn install_article_is_the_article_command() {
+        let cmd = install_command(&ARTICLE, &host(), &InstallOptions::default()).unwrap();
         assert_eq!(
             cmd.argv(),
             [
@@ -703,8 +905,8 @@ mod tests {
             }],
         };
         let tools = ToolSettings {
-            flakes_enabled: true,
             tools_from_path: true,
+            ..FLAKES
         };
         assert_eq!(
             install_command(&tools, &h, &options).unwrap().argv(),
@@ -798,7 +1000,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            deploy_command(&FLAKES, &on).unwrap().argv(),
+            deploy_command(&ARTICLE, &on).unwrap().argv(),
             [
                 "nix",
                 "run",
@@ -816,8 +1018,8 @@ mod tests {
             parallel: Some(0),
         };
         let tools = ToolSettings {
-            flakes_enabled: true,
             tools_from_path: true,
+            ..FLAKES
         };
         assert_eq!(
             deploy_command(&tools, &all).unwrap().argv(),

@@ -120,13 +120,16 @@ pub fn select_hosts(
 
 /// colmena apply over the hosts `options.on` selects; refuses a filter that
 /// selects nothing, since colmena would then do nothing and call it success.
+/// A pinned colmena comes from the repository's `colmena` input, or from its
+/// pinned nixpkgs when `flake.lock` has no such input.
 pub fn deploy_request(
     settings: &ToolSettings,
     repo: &Path,
     hosts: &[HostTarget],
     options: &DeployOptions,
 ) -> Result<JobRequest, JobError> {
-    let command = plan::deploy_command(settings, options)?;
+    let pin = crate::tools::colmena_pin(repo);
+    let command = plan::deploy_command_for(settings, pin, options)?;
     let selected =
         select_hosts(hosts, options.on.as_deref()).map_err(|e| JobError::DeployPlan(e.into()))?;
     if selected.is_empty() {
@@ -212,7 +215,7 @@ mod tests {
         let repo = Path::new("/repo");
         let s = ToolSettings {
             flakes_enabled: true,
-            tools_from_path: false,
+            ..ToolSettings::default()
         };
         let req = deploy_request(
             &s,
@@ -257,5 +260,33 @@ mod tests {
             },
         );
         assert!(matches!(bad, Err(JobError::DeployPlan(_))));
+    }
+
+    #[test]
+    fn a_pinned_deploy_takes_colmena_from_what_the_lock_holds() {
+        let repo = tempfile::tempdir().unwrap();
+        let hosts = [host("web1", &[])];
+        let s = ToolSettings {
+            flakes_enabled: true,
+            ..ToolSettings::default()
+        };
+        let argv = |repo: &Path| {
+            deploy_request(&s, repo, &hosts, &DeployOptions::default())
+                .unwrap()
+                .command
+                .argv()
+        };
+        // No lock yet: the colmena input every new repository has.
+        assert_eq!(
+            argv(repo.path())[..6],
+            ["nix", "run", "--inputs-from", ".", "colmena#colmena", "--"]
+        );
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../tests/fixtures/locks/no-colmena.lock");
+        std::fs::copy(fixture, repo.path().join("flake.lock")).unwrap();
+        assert_eq!(
+            argv(repo.path())[..6],
+            ["nix", "run", "--inputs-from", ".", "nixpkgs#colmena", "--"]
+        );
     }
 }
