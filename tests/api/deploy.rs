@@ -97,5 +97,5 @@ async fn a_deploy_locks_the_flake_first_then_runs_colmena() {
     assert_eq!(kinds, [JobKind::Deploy, JobKind::Lock], "newest first");
     let runs = invocations(&record);
     assert_eq!(runs[0][1..], ["flake", "lock"]);
-    assert!(runs[1].iter().any(|a| a == "@web"), "{:?}", runs[1]);
+    assert!(runs[1].iter().any(|a| a == "--on=@web"), "{:?}", runs[1]);
 }
