@@ -13,4 +13,4 @@ export type JobEvent = { "kind": "started", argv: Array<string>, } | { "kind": "
  * The lines with escape sequences, as styled text without them
  * (see [`JobEvent::lines`]); plain lines are not repeated here.
  */
-styled?: Array<StyledLine>, } | { "kind": "phase" } & PhaseEvent | { "kind": "stalled", secs: number, alert?: WatchdogAlert | null, } | { "kind": "finished", outcome: JobOutcome, };
+styled?: Array<StyledLine>, } | { "kind": "phase" } & PhaseEvent | { "kind": "stalled", secs: number, alert?: WatchdogAlert | null, } | { "kind": "lines_dropped", first_seq: number, count: number, } | { "kind": "finished", outcome: JobOutcome, };
