@@ -267,8 +267,8 @@ impl Api {
         let targets = read_targets(repo).await?;
         let hosts = targets.host_targets();
         let filter = filter.map(str::trim).filter(|f| !f.is_empty());
-        let selected = requests::select_hosts(&hosts, filter)
-            .map_err(|e| ApiError::invalid(e.to_string()))?;
+        let selected =
+            requests::select_hosts(&hosts, filter).map_err(|e| ApiError::invalid(e.to_string()))?;
         if selected.is_empty() {
             return Err(ApiError::invalid(format!(
                 "`{}` selects no host of this repository",
@@ -289,8 +289,12 @@ impl Api {
         let mut set = JoinSet::new();
         for (index, target) in chosen.iter().cloned().enumerate() {
             let (probes, evals, on_each) = (probes.clone(), evals.clone(), on_each.clone());
-            let (connect, tools, jobs, repo) =
-                (connect.clone(), tools.clone(), jobs.clone(), repo.to_path_buf());
+            let (connect, tools, jobs, repo) = (
+                connect.clone(),
+                tools.clone(),
+                jobs.clone(),
+                repo.to_path_buf(),
+            );
             set.spawn(async move {
                 let status = async {
                     // The semaphores are never closed, so acquiring only waits.
@@ -404,15 +408,9 @@ impl Api {
             let Ok((_, target)) = targets.find(name) else {
                 continue;
             };
-            if engine::record_deployed_system(
-                jobs,
-                Some(id),
-                name,
-                &ssh_target(target),
-                &connect,
-            )
-            .await
-            .is_ok()
+            if engine::record_deployed_system(jobs, Some(id), name, &ssh_target(target), &connect)
+                .await
+                .is_ok()
             {
                 recorded.push(name.clone());
             }

@@ -67,7 +67,10 @@ pub async fn run(args: DeployArgs) -> anyhow::Result<ExitCode> {
         // falls back on it when the flake cannot be evaluated.
         match api.record_deployed_systems(&repo, id).await {
             Ok(hosts) if !hosts.is_empty() => {
-                eprintln!("nixdeck: recorded the deployed system of {}", hosts.join(", "))
+                eprintln!(
+                    "nixdeck: recorded the deployed system of {}",
+                    hosts.join(", ")
+                )
             }
             Ok(_) => {}
             Err(e) => eprintln!("nixdeck: the deployed systems were not recorded: {e}"),

@@ -142,7 +142,11 @@ fn print_table(rows: &[HostRow]) {
     }
     for r in rows {
         if let Some(e) = &r.error {
-            let hint = e.hint.as_deref().map(|h| format!(" {h}")).unwrap_or_default();
+            let hint = e
+                .hint
+                .as_deref()
+                .map(|h| format!(" {h}"))
+                .unwrap_or_default();
             println!("{}: {}{hint}", r.host, e.message);
         }
     }
