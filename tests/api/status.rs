@@ -389,3 +389,49 @@ async fn cli_status_prints_json_rows_and_rollback_wants_the_name_typed() {
         "nothing switched"
     );
 }
+
+/// `nixdeck deploy` records what the hosts run once colmena succeeded, with
+/// OpenSSH's usual files (here a throw-away `$HOME/.ssh`), so the next status
+/// measures drift against it.
+#[tokio::test]
+async fn cli_deploy_records_the_deployed_system_for_the_drift_check() {
+    let f = fleet().await;
+    let home = f.scene.path("home");
+    std::fs::create_dir_all(home.join(".ssh")).unwrap();
+    std::fs::copy(&f.ssh_config, home.join(".ssh/config")).unwrap();
+    std::fs::copy(&f.sshd.known_hosts_path, home.join(".ssh/known_hosts")).unwrap();
+    let data = f.scene.path("data");
+    let record_file = f.scene.path("argv.record");
+    let out = {
+        let _env = standins(&record_file, "ok").await;
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_nixdeck-headless"));
+        cmd.env("NIXDECK_DATA_DIR", &data)
+            .env("HOME", &home)
+            .env_remove("SSH_AUTH_SOCK")
+            .arg("deploy")
+            .arg(&f.repo)
+            .args(["--on", "web1", "--flakes", "yes", "--tools-from-path"]);
+        tokio::task::spawn_blocking(move || cmd.output())
+            .await
+            .expect("join")
+            .expect("nixdeck deploy")
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("recorded the deployed system of web1"),
+        "{stderr}"
+    );
+    let rows = nixdeck_api::Api::open(&data)
+        .with_ssh_files(SshFiles {
+            known_hosts: Some(f.sshd.known_hosts_path.clone()),
+            ssh_config: Some(f.ssh_config.clone()),
+        })
+        .fleet_status(&f.repo, Some("web1"), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(rows[0].drift.state, "up_to_date", "{:?}", rows[0].drift);
+    assert_eq!(rows[0].drift.basis.as_deref(), Some("last_deploy"));
+    let last = rows[0].last_job.as_ref().expect("the deploy");
+    assert_eq!(last.kind, JobKind::Deploy);
+}
