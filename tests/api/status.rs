@@ -368,6 +368,35 @@ async fn cli_status_prints_json_rows_and_rollback_wants_the_name_typed() {
     assert_eq!(db["reachable"], false);
     assert_eq!(db["error"]["code"], "unreachable");
 
+    let out = cli(&f, &data, &["status".as_ref(), f.repo.as_os_str()]).await;
+    let table = String::from_utf8_lossy(&out.stdout);
+    let progress = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{table}\n{progress}");
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(
+        lines[0].starts_with("HOST") && lines[0].ends_with("DRIFT"),
+        "{table}"
+    );
+    assert!(
+        lines[1].starts_with("db1") && lines[1].contains(" no "),
+        "{table}"
+    );
+    let web_line = lines[2];
+    assert!(web_line.starts_with("web1"), "{table}");
+    assert!(web_line.contains(&f.tree.versions[2]), "{table}");
+    assert!(
+        web_line.contains("pending") && web_line.contains("1d 2h"),
+        "{table}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("db1: ")),
+        "the error in words: {table}"
+    );
+    assert!(
+        progress.contains("web1: ") && progress.contains("db1: unreachable"),
+        "{progress}"
+    );
+
     let out = cli(
         &f,
         &data,

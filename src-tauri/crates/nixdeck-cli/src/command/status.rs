@@ -93,9 +93,9 @@ fn uptime(secs: Option<u64>) -> String {
 }
 
 fn progress_line(row: &HostRow) -> String {
-    match (&row.error, row.reachable) {
-        (Some(e), _) => format!("{}: unreachable: {}", row.host, e.message),
-        (None, _) => format!(
+    match &row.error {
+        Some(e) => format!("{}: unreachable: {}", row.host, e.message),
+        None => format!(
             "{}: {} ({})",
             row.host,
             or_dash(row.nixos_version.as_deref()),
