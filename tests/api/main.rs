@@ -11,6 +11,7 @@ mod jobs;
 mod layouts;
 mod probe;
 mod repos;
+mod status;
 
 use nixdeck_api::hosts::NewHost;
 use nixdeck_api::{Api, SshFiles};

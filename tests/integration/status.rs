@@ -134,6 +134,7 @@ async fn a_rollback_job_switches_the_host_to_the_chosen_generation() {
         identity_file: Some(sshd.user_key_path.display().to_string()),
         known_hosts_file: Some(sshd.known_hosts_path.display().to_string()),
         connect_timeout_secs: Some(5),
+        config_file: None,
     };
     let req = requests::rollback_request(tmp.path(), &host, to, &ssh).unwrap();
     let id = jobs.start(req, None).unwrap();

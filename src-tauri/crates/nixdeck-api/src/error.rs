@@ -121,7 +121,7 @@ impl From<nixdeck_engine::repo::RepoError> for ApiError {
 }
 
 /// The code of an SSH failure, by variant (never by text).
-fn ssh_code(err: &SshError) -> ErrorCode {
+pub(crate) fn ssh_code(err: &SshError) -> ErrorCode {
     match err {
         SshError::HostKeyMismatch { .. } | SshError::HostKeyRevoked { .. } => {
             ErrorCode::HostKeyMismatch

@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod layouts;
 pub mod probe;
 pub mod repos;
+pub mod status;
 pub mod targets;
 
 pub use error::{ApiError, ApiResult, ErrorCode};

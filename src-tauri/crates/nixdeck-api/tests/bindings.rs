@@ -58,6 +58,9 @@ fn wire_types(r: &mut Render) {
     r.visit::<nixdeck_api::host_page::HardwareStatus>();
     r.visit::<nixdeck_api::host_page::HostKeyCheck>();
     r.visit::<nixdeck_api::targets::Untargetable>();
+    r.visit::<nixdeck_api::status::HostRow>();
+    r.visit::<nixdeck_api::status::GenerationsView>();
+    r.visit::<nixdeck_api::status::GoalRisk>();
     r.visit::<engine::ssh::keys::LocalKey>();
     r.visit::<core::repo::access::Access>();
 }

@@ -36,6 +36,12 @@ pub enum Command {
     Install(command::install::InstallArgs),
     /// Redeploy hosts with colmena.
     Deploy(command::deploy::DeployArgs),
+    /// What each host runs, and whether that is what the flake builds.
+    Status(command::status::StatusArgs),
+    /// List a host's system generations.
+    Generations(command::status::GenerationsArgs),
+    /// Switch a host back to an earlier system generation.
+    Rollback(command::status::RollbackArgs),
     /// Build a host's system locally to catch evaluation errors.
     Validate(command::validate::ValidateArgs),
     /// List past runs and show their logs.

@@ -60,5 +60,21 @@ pub async fn run(args: DeployArgs) -> anyhow::Result<ExitCode> {
     let started = api
         .start_deploy(&request, Some(jobrun::terminal_sink()))
         .await?;
-    jobrun::follow(&api, started).await
+    let id = nixdeck_api::jobs::parse_job_id(&started.job_id)?;
+    let code = jobrun::follow(&api, started).await?;
+    if code == ExitCode::SUCCESS {
+        // What the hosts run now is what nixdeck put there: the drift check
+        // falls back on it when the flake cannot be evaluated.
+        match api.record_deployed_systems(&repo, id).await {
+            Ok(hosts) if !hosts.is_empty() => {
+                eprintln!(
+                    "nixdeck: recorded the deployed system of {}",
+                    hosts.join(", ")
+                )
+            }
+            Ok(_) => {}
+            Err(e) => eprintln!("nixdeck: the deployed systems were not recorded: {e}"),
+        }
+    }
+    Ok(code)
 }

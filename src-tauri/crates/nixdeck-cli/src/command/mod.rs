@@ -11,6 +11,7 @@ pub mod log;
 pub mod plan;
 pub mod probe;
 pub mod project;
+pub mod status;
 pub mod validate;
 
 use crate::args::Command;
@@ -25,6 +26,9 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Plan(cmd) => plan::run(cmd).await,
         Command::Install(args) => install::run(args).await,
         Command::Deploy(args) => deploy::run(args).await,
+        Command::Status(args) => status::status(args).await,
+        Command::Generations(args) => status::generations(args).await,
+        Command::Rollback(args) => status::rollback(args).await,
         Command::Validate(args) => validate::run(args).await,
         Command::Jobs(cmd) => jobs::run(cmd).await,
         Command::Log(cmd) => log::run(cmd).await,

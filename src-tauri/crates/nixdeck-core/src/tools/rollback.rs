@@ -32,6 +32,10 @@ pub struct SshClientOptions {
     pub known_hosts_file: Option<String>,
     /// `-o ConnectTimeout=N` in seconds (15 when not given).
     pub connect_timeout_secs: Option<u32>,
+    /// `-F FILE`: the ssh_config nixdeck's own connections read, so the job
+    /// reaches the host as the status check before it did.
+    #[serde(default)]
+    pub config_file: Option<String>,
 }
 
 /// Why a rollback cannot be planned.
@@ -141,7 +145,7 @@ fn check_option_path(what: &'static str, value: &str) -> Result<(), PlanError> {
     Ok(())
 }
 
-/// `ssh -o BatchMode=yes -o ConnectTimeout=15 [-p PORT] [-i FILE]
+/// `ssh -o BatchMode=yes -o ConnectTimeout=15 [-p PORT] [-i FILE] [-F FILE]
 /// [-o UserKnownHostsFile=FILE] -l USER -- ADDRESS '<remote command>'`.
 /// `BatchMode` makes a missing key or an unknown host key fail instead of
 /// prompting in a job nobody types into.
@@ -203,6 +207,11 @@ pub fn rollback_command(
         arg(&mut cmd, "-i");
         arg(&mut cmd, file.clone());
     }
+    if let Some(file) = &ssh.config_file {
+        check_option_path("ssh_config file", file)?;
+        arg(&mut cmd, "-F");
+        arg(&mut cmd, file.clone());
+    }
     if let Some(file) = &ssh.known_hosts_file {
         check_option_path("known_hosts file", file)?;
         arg(&mut cmd, "-o");
@@ -238,6 +247,7 @@ mod tests {
             identity_file: Some("/keys/id".into()),
             known_hosts_file: Some("/keys/known_hosts".into()),
             connect_timeout_secs: None,
+            config_file: Some("/keys/ssh_config".into()),
         };
         let cmd = rollback_command(&host("root"), RollbackTo::Generation(41), &ssh).unwrap();
         assert_eq!(
@@ -252,6 +262,8 @@ mod tests {
                 "2222",
                 "-i",
                 "/keys/id",
+                "-F",
+                "/keys/ssh_config",
                 "-o",
                 "UserKnownHostsFile=/keys/known_hosts",
                 "-l",
