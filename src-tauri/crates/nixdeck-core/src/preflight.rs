@@ -774,7 +774,7 @@ mod tests {
         ));
         let finding = p.of(Rule::UnstableDiskName).next().unwrap();
         assert!(
-            finding.message.contains(&f.disks[0].stable_name()),
+            finding.message.contains(f.disks[0].stable_name()),
             "{}",
             finding.message
         );
