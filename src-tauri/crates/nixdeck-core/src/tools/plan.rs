@@ -794,13 +794,13 @@ mod tests {
         };
         assert_eq!(
             deploy_command(&FLAKES, &on).unwrap().to_string(),
-            "nix run --inputs-from . colmena#colmena -- apply --on my-server"
+            "nix run --inputs-from . colmena#colmena -- apply --on=my-server"
         );
         assert_eq!(
             deploy_command_for(&FLAKES, ColmenaPin::Nixpkgs, &on)
                 .unwrap()
                 .to_string(),
-            "nix run --inputs-from . nixpkgs#colmena -- apply --on my-server"
+            "nix run --inputs-from . nixpkgs#colmena -- apply --on=my-server"
         );
     }
 
@@ -823,15 +823,15 @@ mod tests {
             (
                 &FLAKES,
                 "nix run --inputs-from . nixpkgs#nixos-anywhere --",
-                "nix run --inputs-from . colmena#colmena -- apply --on my-server",
+                "nix run --inputs-from . colmena#colmena -- apply --on=my-server",
             ),
             (
                 &ARTICLE,
                 "nix run nixpkgs#nixos-anywhere --",
-                "nix run github:zhaofengli/colmena -- apply --on my-server",
+                "nix run github:zhaofengli/colmena -- apply --on=my-server",
             ),
-            (&path, "nixos-anywhere", "colmena apply --on my-server"),
-            (&switch, "nixos-anywhere", "colmena apply --on my-server"),
+            (&path, "nixos-anywhere", "colmena apply --on=my-server"),
+            (&switch, "nixos-anywhere", "colmena apply --on=my-server"),
         ] {
             let shown = install_command(settings, &host(), &InstallOptions::default())
                 .unwrap()
