@@ -421,8 +421,7 @@ fn flakes_are_detected_from_the_local_nix() {
             "colmena#colmena",
             "--",
             "apply",
-            "--on",
-            "web1"
+            "--on=web1"
         ]
     );
     // The article's exact command stays a choice.
@@ -475,7 +474,20 @@ fn plan_deploy_resolves_the_filter_against_the_fleet() {
     assert_eq!(selected("web*"), ["web1", "web2"]);
     assert_eq!(selected("@prod"), ["db1", "web1"]);
     assert_eq!(selected("@stag*, db?"), ["db1", "web2"]);
-    assert_eq!(selected("   "), Vec::<String>::new());
+    // A blank filter selects nothing: the plan says so in words, as the window's
+    // preview does (one rule, in nixdeck-api), instead of printing an empty plan.
+    let blank = s.run(
+        "ok",
+        &[
+            "plan", "deploy", dir, "--on", "   ", "--json", "--flakes", "yes",
+        ],
+    );
+    assert!(!blank.status.success());
+    assert!(
+        stderr(&blank).contains("selects no host"),
+        "{}",
+        stderr(&blank)
+    );
     let out = json(&s.run(
         "ok",
         &[
