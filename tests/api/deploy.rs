@@ -45,7 +45,7 @@ async fn the_preview_shows_what_the_filter_selects_and_refuses_nothing() {
     assert_eq!(preview.selected, ["web1", "web2"]);
     assert_eq!(preview.targets[0].address, "192.0.2.11");
     assert!(
-        preview.argv.iter().any(|a| a == "@web"),
+        preview.argv.iter().any(|a| a == "--on=@web"),
         "{:?}",
         preview.argv
     );
