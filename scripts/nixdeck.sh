@@ -151,7 +151,7 @@ say "cargo test (unit and integration)"
 cargo test --workspace --exclude nixdeck-tests
 cargo test -p nixdeck-tests --test integration
 say "nixdeck-api (the workflows the window and the CLI share)"
-cargo test -p nixdeck-tests --test api
+cargo test -p nixdeck-tests --test api -- --test-threads=1
 
 say "benchmark smoke run (tiny sizes: every bench still works)"
 run_benches smoke

@@ -2,6 +2,10 @@
 //! `#[tokio::test]`s against a real sshd on 127.0.0.1, loop disks, real
 //! `nix-instantiate` and git, and the stand-in nix/nixos-anywhere/colmena
 //! (`tests/fixtures/standins`, first on PATH). One module per API module.
+//!
+//! The product finds its tools on PATH and every nix it runs records itself in
+//! the one `NIXDECK_STANDIN_RECORD` of this process, so the tests run one at a
+//! time (`-- --test-threads=1`, as scripts/nixdeck.sh runs them).
 
 mod deploy;
 mod host_page;
