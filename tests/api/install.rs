@@ -142,3 +142,33 @@ async fn an_unknown_rule_id_is_refused_in_words() {
     assert_eq!(err.code, ErrorCode::Validation);
     assert!(err.message.contains("memory_lowish"));
 }
+
+/// The window's install needs disks a person confirmed: without a recorded probe
+/// it refuses before connecting anywhere, and nothing runs.
+#[tokio::test]
+async fn without_confirmed_disks_the_install_asks_for_a_probe_first() {
+    let scene = Scene::new();
+    let root = scene.repo().await;
+    let host = new_host(&root, "web", None, "/dev/disk/by-id/virtio-web");
+    scene
+        .api
+        .write_new_host(&host, &[])
+        .await
+        .expect("write host");
+    let record = scene.path("argv.record");
+    let _env = standins(&record, "ok").await;
+    let request = InstallRequest {
+        repo: root.clone(),
+        host: "web".into(),
+        ..InstallRequest::default()
+    };
+    let err = scene
+        .api
+        .start_install(&request, "web", &[], None, false, None)
+        .await
+        .expect_err("no facts");
+    assert_eq!(err.code, ErrorCode::Validation);
+    assert!(err.message.contains("no probed facts"), "{}", err.message);
+    assert!(err.hint.as_deref().unwrap_or("").contains("Re-probe"));
+    assert!(invocations(&record).is_empty(), "nothing may run");
+}

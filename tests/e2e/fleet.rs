@@ -237,10 +237,18 @@ async fn tag_redeploy_and_history() -> Result<()> {
     assert_eq!(kinds, ["deploy", "validate"]);
     app.screenshot("host-page").await?;
     for i in 0..2 {
-        let links = app
-            .client
-            .find_all(fantoccini::Locator::Css("[data-testid=\"open-job\"]"))
-            .await?;
+        // The history arrives after the page: wait for its rows again each time.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let links = loop {
+            let links = app
+                .client
+                .find_all(fantoccini::Locator::Css("[data-testid=\"open-job\"]"))
+                .await?;
+            if links.len() > i || Instant::now() > deadline {
+                break links;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
         links[i].click().await?;
         app.find("job-summary").await?;
         let lines: u64 = app

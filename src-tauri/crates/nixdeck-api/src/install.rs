@@ -45,6 +45,10 @@ pub struct InstallRequest {
     pub tools: ToolChoice,
     /// known_hosts for nixdeck's own re-probe (default: `~/.ssh/known_hosts`).
     pub known_hosts: Option<PathBuf>,
+    /// When no disks were confirmed in nixdeck for the host: check the target as
+    /// it is now and say so (the command line, which has no review step), rather
+    /// than refuse until it is probed (the window).
+    pub check_unconfirmed_target: bool,
 }
 
 /// The checks before an install, as the review, the host page and the command line show them.
@@ -201,6 +205,15 @@ impl Api {
                     again,
                 )
                 .await?
+            }
+            None if !request.check_unconfirmed_target => {
+                return Err(ApiError::invalid(format!(
+                    "nixdeck has no probed facts for {}: no disk was confirmed for erasing",
+                    request.host
+                ))
+                .with_hint(
+                    "Probe the host first (Re-probe on the host page, or the wizard's connect step), then review what will be erased.",
+                ));
             }
             None => {
                 notes.push(format!(

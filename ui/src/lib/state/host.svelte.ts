@@ -26,19 +26,17 @@ export class HostState {
   ) {}
 
   async load(): Promise<void> {
-    try {
-      const [facts, files, jobs] = await Promise.all([
-        this.commands.hostFacts(this.repo, this.name),
-        this.commands.hostFiles(this.repo, this.name),
-        this.commands.listJobs(this.name),
-      ]);
-      this.facts = facts;
-      this.files = files;
-      this.jobs = jobs.filter((j) => j.cwd === this.repo);
-    } catch (err) {
+    // Each part shows as soon as it arrives: the files wait for disko.nix to be
+    // evaluated (for its summary), the history and facts need not.
+    const fail = (err: unknown) => {
       this.error = toIpcError(err);
-    }
-    await this.loadCheck();
+    };
+    await Promise.all([
+      this.commands.hostFacts(this.repo, this.name).then((facts) => (this.facts = facts), fail),
+      this.commands.listJobs(this.name).then((jobs) => (this.jobs = jobs.filter((j) => j.cwd === this.repo)), fail),
+      this.commands.hostFiles(this.repo, this.name).then((files) => (this.files = files), fail),
+      this.loadCheck(),
+    ]);
   }
 
   async loadCheck(): Promise<void> {

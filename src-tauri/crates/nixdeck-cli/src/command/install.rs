@@ -139,6 +139,9 @@ impl InstallChoices {
             },
             tools: self.tools.choice(),
             known_hosts,
+            // The command line has no review step: without confirmed facts it
+            // checks the target as it is now, and says so.
+            check_unconfirmed_target: true,
         }
     }
 }
