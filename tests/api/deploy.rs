@@ -3,21 +3,8 @@ use nixdeck_api::deploy::DeployRequest;
 use nixdeck_api::ErrorCode;
 use nixdeck_engine::jobs::JobKind;
 use nixdeck_engine::runner::JobResult;
-use nixdeck_tests::fixture;
+use nixdeck_tests::{copy_dir, fixture};
 use std::path::{Path, PathBuf};
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
 
 fn fleet(scene: &Scene) -> PathBuf {
     let root = scene.path("fleet");

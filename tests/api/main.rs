@@ -119,24 +119,10 @@ fn new_host(repo: &Path, name: &str, sshd: Option<&Sshd>, disk: &str) -> NewHost
 /// Every invocation a stand-in recorded in `record` (program, then arguments),
 /// without nix's `show-config` (how nixdeck asks whether flakes are on).
 fn invocations(record: &Path) -> Vec<Vec<String>> {
-    all_invocations(record)
+    nixdeck_tests::standin_invocations(record)
         .into_iter()
         .filter(|run| run.get(1).map(String::as_str) != Some("show-config"))
         .collect()
-}
-
-fn all_invocations(record: &Path) -> Vec<Vec<String>> {
-    let text = std::fs::read_to_string(record).unwrap_or_default();
-    let mut out = Vec::new();
-    let mut current = Vec::new();
-    for line in text.lines() {
-        if line == "--end--" {
-            out.push(std::mem::take(&mut current));
-        } else {
-            current.push(line.to_string());
-        }
-    }
-    out
 }
 
 /// Tests that point the stand-ins at a record file share the process's

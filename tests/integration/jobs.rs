@@ -8,7 +8,7 @@ use nixdeck_core::tools::plan::{
 };
 use nixdeck_engine::jobs::{requests, JobError, JobManager, JobRequest};
 use nixdeck_engine::runner::{EventSink, JobEvent, JobResult, PhaseEvent};
-use nixdeck_tests::{fixture, group_members};
+use nixdeck_tests::{copy_dir, fixture, group_members};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
@@ -65,17 +65,7 @@ impl Scene {
     }
     /// Every recorded invocation: program name, then its arguments.
     fn invocations(&self) -> Vec<Vec<String>> {
-        let text = std::fs::read_to_string(self.record()).unwrap_or_default();
-        let mut out = Vec::new();
-        let mut current = Vec::new();
-        for line in text.lines() {
-            if line == "--end--" {
-                out.push(std::mem::take(&mut current));
-            } else {
-                current.push(line.to_string());
-            }
-        }
-        out
+        nixdeck_tests::standin_invocations(&self.record())
     }
     /// An engine request for `command` with the stand-in named by its program.
     fn request(&self, kind_req: JobRequest, scenario: &str) -> JobRequest {
@@ -111,19 +101,6 @@ impl Drop for Scene {
         for pgid in standin_groups(&self.record()) {
             // SAFETY: plain syscall; the group is one this test started.
             unsafe { libc::kill(-pgid, libc::SIGKILL) };
-        }
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
         }
     }
 }

@@ -15,6 +15,36 @@ pub fn fixture(rel: &str) -> PathBuf {
     repo_root().join("tests/fixtures").join(rel)
 }
 
+/// Copies the directory tree `from` to `to` (a fixture repository into a temp dir).
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("create the copy's directory");
+    for entry in std::fs::read_dir(from).expect("read the fixture directory") {
+        let entry = entry.expect("a directory entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("its file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a fixture file");
+        }
+    }
+}
+
+/// Every invocation the stand-ins recorded in `record` (`NIXDECK_STANDIN_RECORD`):
+/// program name, then its arguments.
+pub fn standin_invocations(record: &std::path::Path) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(record).unwrap_or_default();
+    let mut out = Vec::new();
+    let mut current = Vec::new();
+    for line in text.lines() {
+        if line == "--end--" {
+            out.push(std::mem::take(&mut current));
+        } else {
+            current.push(line.to_string());
+        }
+    }
+    out
+}
+
 pub mod bench;
 pub mod latency_proxy;
 pub mod loopdisk;
