@@ -28,7 +28,6 @@ fn nixdeck_commands() -> &'static [&'static str] {
         "review_new_host",
         "write_new_host",
         "probe_host",
-        "load_facts",
         "layout_templates",
         "layout_from_template",
         "layout_from_repo",

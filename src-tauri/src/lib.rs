@@ -39,7 +39,6 @@ pub fn run() -> std::process::ExitCode {
             commands::hosts::plan_remove_host,
             commands::hosts::remove_host,
             commands::hosts::probe_host,
-            commands::hosts::load_facts,
             commands::hosts::host_facts,
             commands::hosts::record_host_facts,
             commands::hosts::reprobe_host,

@@ -82,6 +82,14 @@ async fn a_deploy_locks_the_flake_first_then_runs_colmena() {
         .map(|j| j.kind)
         .collect();
     assert_eq!(kinds, [JobKind::Deploy, JobKind::Lock], "newest first");
+    // The deploy records which colmena the lock it just wrote pins: this lock
+    // has no inputs, so it is the registry's, and the record says so.
+    let deploy = scene.api.get_job(id).unwrap();
+    assert_eq!(
+        deploy.tools,
+        ["colmena from the nixpkgs of your nix registry"],
+        "{deploy:?}"
+    );
     let runs = invocations(&record);
     assert_eq!(runs[0][1..], ["flake", "lock"]);
     assert!(runs[1].iter().any(|a| a == "--on=@web"), "{:?}", runs[1]);

@@ -29,7 +29,12 @@ async fn fleet_repo(root: &Path) -> Result<()> {
         spec.disko = Some("{ disko.devices = { }; }\n".into());
         repo::add_host(root, &spec, &Confirm::Nothing).await?;
     }
-    std::fs::write(root.join("flake.lock"), "{}\n")?;
+    // A real lock (the article's inputs), so jobs skip the lock step and the
+    // job page can say which colmena it pins.
+    std::fs::copy(
+        nixdeck_tests::fixture("locks/article.lock"),
+        root.join("flake.lock"),
+    )?;
     Ok(())
 }
 
@@ -211,6 +216,9 @@ async fn tag_redeploy_and_history() -> Result<()> {
         )
         .await?;
     }
+    // The job page says which colmena ran, as flake.lock pinned it.
+    let tools = app.text("job-tools").await?;
+    assert!(tools.contains("colmena from zhaofengli/colmena"), "{tools}");
     app.screenshot("deploy-done").await?;
 
     // Both runs are in web1's history, each with its log.

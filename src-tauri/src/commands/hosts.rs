@@ -82,15 +82,6 @@ pub async fn probe_host(
 }
 
 #[tauri::command(async)]
-pub fn load_facts(
-    state: State<'_, AppState>,
-    repo: String,
-    host: String,
-) -> ApiResult<Option<HostFacts>> {
-    state.api.host_facts(Path::new(&repo), &host)
-}
-
-#[tauri::command(async)]
 pub fn host_facts(
     state: State<'_, AppState>,
     repo: String,

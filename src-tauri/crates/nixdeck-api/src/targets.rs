@@ -3,8 +3,8 @@
 //! them, checked with the same validators as typed input.
 
 use crate::{ApiError, ApiResult};
-use nixdeck_core::repo::{names, HostName, HostSummary, RepoView, Tag};
-use nixdeck_core::tools::plan::HostTarget;
+use nixdeck_core::repo::{HostName, HostSummary, RepoView};
+use nixdeck_core::tools::plan::{self, HostTarget, PlanError};
 use nixdeck_engine::ssh::SshTarget;
 use serde::Serialize;
 use std::path::Path;
@@ -86,26 +86,22 @@ pub fn target_of(host: &HostSummary) -> Result<HostTarget, String> {
             host.name
         ));
     }
-    let address = host.address.clone().unwrap_or_else(|| host.name.clone());
-    names::check_address(&address).map_err(|e| format!("{file}: deployment.targetHost: {e}"))?;
-    let user = host.user.clone().unwrap_or_else(|| "root".into());
-    names::check_user(&user).map_err(|e| format!("{file}: deployment.targetUser: {e}"))?;
-    if host.port == Some(0) {
-        return Err(format!(
-            "{file}: deployment.targetPort: give a port from 1 to 65535"
-        ));
-    }
-    for tag in &host.tags {
-        Tag::new(tag).map_err(|e| format!("{file}: deployment.tags: {e}"))?;
-    }
-    Ok(HostTarget {
+    let target = HostTarget {
         name: host.name.clone(),
-        address,
-        user,
+        address: host.address.clone().unwrap_or_else(|| host.name.clone()),
+        user: host.user.clone().unwrap_or_else(|| "root".into()),
         port: host.port.filter(|p| *p != 22),
         tags: host.tags.clone(),
         build_on_target: host.build_on_target.unwrap_or(false),
-    })
+    };
+    // The same rule planning applies, worded with the file to correct.
+    plan::check_target(&target).map_err(|err| match err {
+        PlanError::Setting { field, reason, .. } => {
+            format!("{file}: deployment.{field}: {reason}")
+        }
+        other => format!("{file}: {other}"),
+    })?;
+    Ok(target)
 }
 
 /// The SSH destination of `target`, for nixdeck's own connections.

@@ -17,4 +17,10 @@ started_at: number, ended_at: number | null, exit_code: number | null, signal: n
 /**
  * Lines of output (known once finished).
  */
-lines: number, };
+lines: number, 
+/**
+ * The tools it ran, as flake.lock pinned them when it started: "colmena
+ * from nix-community/colmena 2025-05-20 (1a2b3c4)". Empty for jobs that
+ * run only nix.
+ */
+tools: Array<string>, };

@@ -22,7 +22,6 @@ export const commands = {
   reviewNewHost: (host: NewHost) => invoke<HostReview>("review_new_host", { host }),
   writeNewHost: (host: NewHost, confirm: string[]) => invoke<Applied>("write_new_host", { host, confirm }),
   probeHost: (request: ProbeRequest) => invoke<ProbeOutcome>("probe_host", { request }),
-  loadFacts: (repo: string, host: string) => invoke<HostFacts | null>("load_facts", { repo, host }),
   layoutTemplates: () => invoke<TemplateInfo[]>("layout_templates"),
   layoutFromTemplate: (repo: string, host: string, name: string, disks: string[]) =>
     invoke<LayoutView>("layout_from_template", { repo, host, name, disks }),

@@ -16,7 +16,7 @@ export class ProbeState {
   chosen = $state<string[]>([]);
   private request: ProbeRequest | null = null;
 
-  constructor(private readonly api: Pick<Commands, "probeHost" | "loadFacts">) {}
+  constructor(private readonly api: Pick<Commands, "probeHost" | "hostFacts">) {}
 
   /** Probes; an unknown host key stops at the `host_key` status for the person to decide. */
   async run(request: Omit<ProbeRequest, "trustFingerprint">): Promise<void> {

@@ -22,7 +22,7 @@ describe("ProbeState", () => {
       .fn()
       .mockResolvedValueOnce({ kind: "unknown_host_key", host: "[127.0.0.1]:22", fingerprint: "SHA256:abc", keyType: "ssh-ed25519", hint: "compare it" })
       .mockResolvedValueOnce({ kind: "facts", facts, storedAt: "/r/.nixdeck/facts/web.json" });
-    const probe = new ProbeState({ probeHost, loadFacts: vi.fn() });
+    const probe = new ProbeState({ probeHost, hostFacts: vi.fn() });
     await probe.run(request);
     expect(probe.status).toBe("host_key");
     expect(probe.hostKey?.fingerprint).toBe("SHA256:abc");
@@ -36,7 +36,7 @@ describe("ProbeState", () => {
 
   it("refusing the host key fails in words without logging in", async () => {
     const probeHost = vi.fn().mockResolvedValue({ kind: "unknown_host_key", host: "h", fingerprint: "SHA256:x", keyType: "ssh-rsa", hint: "" });
-    const probe = new ProbeState({ probeHost, loadFacts: vi.fn() });
+    const probe = new ProbeState({ probeHost, hostFacts: vi.fn() });
     await probe.run(request);
     probe.refuseHostKey();
     expect(probe.status).toBe("failed");
@@ -46,7 +46,7 @@ describe("ProbeState", () => {
 
   it("keeps a mismatch as the backend's error with its way out", async () => {
     const probeHost = vi.fn().mockRejectedValue({ code: "host_key_mismatch", message: "the host key has CHANGED", hint: "ssh-keygen -R" });
-    const probe = new ProbeState({ probeHost, loadFacts: vi.fn() });
+    const probe = new ProbeState({ probeHost, hostFacts: vi.fn() });
     await probe.run(request);
     expect(probe.status).toBe("failed");
     expect(probe.error).toEqual({ code: "host_key_mismatch", message: "the host key has CHANGED", hint: "ssh-keygen -R" });
@@ -57,7 +57,7 @@ describe("ProbeState", () => {
       .fn()
       .mockResolvedValueOnce({ kind: "facts", facts, storedAt: "f" })
       .mockResolvedValueOnce({ kind: "facts", facts: { disks: [] }, storedAt: "f" });
-    const probe = new ProbeState({ probeHost, loadFacts: vi.fn() });
+    const probe = new ProbeState({ probeHost, hostFacts: vi.fn() });
     await probe.run(request);
     probe.toggle("/dev/disk/by-id/ata-A");
     expect(probe.chosen).toEqual(["/dev/disk/by-id/ata-A"]);

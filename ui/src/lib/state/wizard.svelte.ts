@@ -25,7 +25,7 @@ type Api = Pick<
   | "reviewNewHost"
   | "writeNewHost"
   | "probeHost"
-  | "loadFacts"
+  | "hostFacts"
   | "applyLayoutEdit"
   | "layoutView"
   | "layoutFromTemplate"

@@ -47,7 +47,7 @@ function api() {
       facts: { boot_mode: "bios", disks: [{ name: "vda", path: "/dev/vda", kind: "disk", size_bytes: 1 << 30, read_only: false, by_id: ["/dev/disk/by-id/virtio-1"], children: [], mountpoints: [] }] } as never,
       storedAt: "/r/.nixdeck/facts/web.json",
     })),
-    loadFacts: vi.fn(async () => null),
+    hostFacts: vi.fn(async () => null),
     applyLayoutEdit: vi.fn(async () => view),
     layoutView: vi.fn(async () => view),
     layoutFromTemplate: vi.fn(async () => view),

@@ -84,6 +84,12 @@ pub async fn follow(api: &Api, started: StartedJob) -> anyhow::Result<ExitCode> 
     use tokio::signal::unix::{signal, SignalKind};
     let id = parse_job_id(&started.job_id)?;
     eprintln!("nixdeck: job {id} started");
+    // Which tool runs, as flake.lock pins it: a run a month later can differ.
+    if let Ok(record) = api.get_job(id) {
+        for tool in &record.tools {
+            eprintln!("nixdeck: running {tool}");
+        }
+    }
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
     let outcome = tokio::select! {

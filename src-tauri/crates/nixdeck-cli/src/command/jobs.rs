@@ -72,6 +72,9 @@ fn print_job(job: &JobRecord) {
     println!("hosts:    {}", job.hosts.join(", "));
     println!("command:  {}", jobrun::shell_words(&job.argv));
     println!("in:       {}", job.cwd);
+    for tool in &job.tools {
+        println!("tool:     {tool}");
+    }
     println!("started:  {}", time(job.started_at));
     if let Some(end) = job.ended_at {
         println!(

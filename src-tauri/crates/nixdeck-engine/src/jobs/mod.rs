@@ -101,6 +101,10 @@ pub struct JobRecord {
     pub log_path: String,
     /// Lines of output (known once finished).
     pub lines: u64,
+    /// The tools it ran, as flake.lock pinned them when it started: "colmena
+    /// from nix-community/colmena 2025-05-20 (1a2b3c4)". Empty for jobs that
+    /// run only nix.
+    pub tools: Vec<String>,
 }
 
 /// Why a job operation failed.
@@ -155,6 +159,8 @@ pub struct JobRequest {
     /// The watchdog's limits for installs and deploys; its alerts arrive as
     /// [`JobEvent::Stalled`] on the job's events.
     pub watchdog: WatchdogConfig,
+    /// Which nixos-anywhere or colmena it runs (see [`JobRecord::tools`]).
+    pub tools: Vec<String>,
 }
 
 struct Running {
@@ -210,6 +216,7 @@ impl JobManager {
             hosts: request.hosts.clone(),
             argv: request.command.redacted_argv(),
             cwd: request.cwd.clone(),
+            tools: request.tools.clone(),
         })?;
         let id = record.id;
         let mut spec = RunSpec::new(&request.command, &request.cwd, Path::new(&record.log_path));

@@ -51,7 +51,22 @@ fn request(
         stall_after: (!kind.is_exclusive()).then_some(STALL_AFTER),
         grace: DEFAULT_GRACE,
         watchdog: WatchdogConfig::default(),
+        tools: Vec::new(),
     }
+}
+
+/// How `tool` is described for `repo` now. An unreadable flake.lock gives no
+/// description rather than no job: nix reports the damaged lock itself.
+fn tool_descriptions(settings: &ToolSettings, repo: &Path, tool: &str) -> Vec<String> {
+    crate::tools::tool_versions(settings, repo)
+        .map(|tools| {
+            tools
+                .into_iter()
+                .filter(|t| t.tool == tool)
+                .map(|t| t.summary)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// `nix flake lock` in `repo`.
@@ -100,6 +115,7 @@ pub fn install_request(
     let command = plan::install_command(settings, host, &options)?;
     let mut req = request(JobKind::Install, vec![host.name.clone()], command, repo);
     req.secret_files = secret_files;
+    req.tools = tool_descriptions(settings, repo, "nixos-anywhere");
     Ok(req)
 }
 
@@ -142,7 +158,9 @@ pub fn deploy_request(
     for host in hosts.iter().filter(|h| selected.contains(&h.name)) {
         plan::check_target(host)?;
     }
-    Ok(request(JobKind::Deploy, selected, command, repo))
+    let mut req = request(JobKind::Deploy, selected, command, repo);
+    req.tools = tool_descriptions(settings, repo, "colmena");
+    Ok(req)
 }
 
 /// A rollback of `host` to `to` over OpenSSH (see
@@ -287,6 +305,13 @@ mod tests {
         assert_eq!(
             argv(repo.path())[..6],
             ["nix", "run", "--inputs-from", ".", "nixpkgs#colmena", "--"]
+        );
+        let req = deploy_request(&s, repo.path(), &hosts, &DeployOptions::default()).unwrap();
+        assert_eq!(req.tools.len(), 1, "{:?}", req.tools);
+        assert!(
+            req.tools[0].starts_with("colmena from nixpkgs "),
+            "the job says which colmena the lock pins: {:?}",
+            req.tools
         );
     }
 }

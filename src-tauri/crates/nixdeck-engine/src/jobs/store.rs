@@ -40,6 +40,12 @@ CREATE TABLE IF NOT EXISTS host_systems (
     job_id      INTEGER,            -- the deploy or install that put it there
     recorded_at INTEGER NOT NULL    -- ms since the Unix epoch
 );
+-- Added later, the same way: which nixos-anywhere or colmena a job ran, as
+-- flake.lock pinned it when the job started (the lock can move afterwards).
+CREATE TABLE IF NOT EXISTS job_tools (
+    job_id      INTEGER PRIMARY KEY,
+    tools       TEXT NOT NULL       -- JSON array of one-line descriptions
+);
 ";
 
 /// The system a host ran after nixdeck's last successful deploy or install to
@@ -60,6 +66,8 @@ pub struct NewJob {
     pub hosts: Vec<String>,
     pub argv: Vec<String>,
     pub cwd: PathBuf,
+    /// The tools it runs, described as flake.lock pins them now.
+    pub tools: Vec<String>,
 }
 
 /// The job database of one data directory.
@@ -162,6 +170,15 @@ impl JobStore {
             ],
         )?;
         let id = tx.last_insert_rowid();
+        if !job.tools.is_empty() {
+            tx.execute(
+                "INSERT INTO job_tools (job_id, tools) VALUES (?1, ?2)",
+                params![
+                    id,
+                    serde_json::to_string(&job.tools).unwrap_or_else(|_| "[]".into())
+                ],
+            )?;
+        }
         let log_path = self.logs.join(format!("{id}.log"));
         tx.execute(
             "UPDATE jobs SET log_path = ?2 WHERE id = ?1",
@@ -262,7 +279,8 @@ impl JobStore {
 }
 
 const SELECT: &str = "SELECT id, kind, hosts, argv, cwd, started_at, ended_at, exit_code, signal,
-    result, reason, log_path, lines FROM jobs";
+    result, reason, log_path, lines,
+    (SELECT tools FROM job_tools WHERE job_tools.job_id = jobs.id) FROM jobs";
 
 fn row_to_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<JobRecord> {
     let kind: String = r.get(1)?;
@@ -283,6 +301,10 @@ fn row_to_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<JobRecord> {
         reason: r.get(10)?,
         log_path: r.get(11)?,
         lines: r.get::<_, i64>(12)? as u64,
+        tools: r
+            .get::<_, Option<String>>(13)?
+            .and_then(|tools| serde_json::from_str(&tools).ok())
+            .unwrap_or_default(),
     })
 }
 
@@ -343,6 +365,7 @@ mod tests {
             hosts: hosts.iter().map(|h| h.to_string()).collect(),
             argv: vec!["nix".into(), "build".into()],
             cwd: "/repo".into(),
+            tools: vec![],
         }
     }
 

@@ -21,6 +21,7 @@ fn sh(dir: &Path, script: &str) -> JobRequest {
         stall_after: None,
         grace: Duration::from_millis(500),
         watchdog: Default::default(),
+        tools: vec![],
     }
 }
 
