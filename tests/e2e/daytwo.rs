@@ -1,0 +1,403 @@
+//! Day two in the window: the fleet dashboard's live status with drift, the
+//! host page's generations and a rollback job, the deploy panel's goal risks,
+//! and a 100-host status view (figures printed). The reachable host is a real
+//! sshd chrooted into a NixOS-like tree (`support/nixos_tree.rs`; needs root);
+//! the others are ports nothing listens on.
+
+use crate::harness::{App, AppOptions};
+use anyhow::{bail, ensure, Result};
+use nixdeck_core::repo::{FlakeSpec, HostName, HostSpec, Tag};
+use nixdeck_engine::jobs::JobManager;
+use nixdeck_engine::repo::{self, Confirm};
+use nixdeck_tests::nixos_tree::NixosTree;
+use nixdeck_tests::sshd::{Sshd, SshdOptions};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const DISKO: &str = r#"{
+  disko.devices.disk.main = {
+    type = "disk";
+    device = "/dev/vda";
+    content = {
+      type = "gpt";
+      partitions = {
+        ESP = { size = "512M"; type = "EF00"; content = { type = "filesystem"; format = "vfat"; mountpoint = "/boot"; }; };
+        root = { size = "100%"; content = { type = "filesystem"; format = "ext4"; mountpoint = "/"; }; };
+      };
+    };
+  };
+}
+"#;
+
+/// A port that was free a moment ago and is closed now: connecting is refused.
+fn closed_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("address").port()
+}
+
+/// The NixOS-like `web1` behind a chrooted sshd, and the OpenSSH files that
+/// reach it (given to the app through NIXDECK_SSH_CONFIG / NIXDECK_KNOWN_HOSTS).
+struct Target {
+    tree: NixosTree,
+    sshd: Sshd,
+    ssh_config: PathBuf,
+}
+
+fn target() -> Target {
+    let tree = NixosTree::build("web1");
+    let sshd = Sshd::start(SshdOptions {
+        chroot: Some(tree.root.clone()),
+        ..SshdOptions::default()
+    });
+    let ssh_config = sshd.dir.path().join("ssh_config");
+    std::fs::write(
+        &ssh_config,
+        format!(
+            "Host *\n  IdentityFile {}\n  IdentitiesOnly yes\n",
+            sshd.user_key_path.display()
+        ),
+    )
+    .expect("ssh_config");
+    Target {
+        tree,
+        sshd,
+        ssh_config,
+    }
+}
+
+async fn add(root: &Path, name: &str, address: &str, port: u16, tag: &str) -> Result<()> {
+    let mut spec = HostSpec::new(HostName::new(name)?, address);
+    spec.deployment.target_port = port;
+    spec.deployment.tags = vec![Tag::new(tag)?];
+    spec.disko = Some(DISKO.into());
+    repo::add_host(root, &spec, &Confirm::Nothing).await?;
+    Ok(())
+}
+
+fn app_env(data: &Path, t: &Target) -> Vec<(String, String)> {
+    vec![
+        (
+            "PATH".into(),
+            format!(
+                "{}:{}",
+                nixdeck_tests::fixture("standins").display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        ),
+        ("NIXDECK_DATA_DIR".into(), data.display().to_string()),
+        (
+            "NIXDECK_SSH_CONFIG".into(),
+            t.ssh_config.display().to_string(),
+        ),
+        (
+            "NIXDECK_KNOWN_HOSTS".into(),
+            t.sshd.known_hosts_path.display().to_string(),
+        ),
+        ("GTK_THEME".into(), "Adwaita:dark".into()),
+    ]
+}
+
+async fn attr(app: &App, css: &str, name: &str) -> Option<String> {
+    let el = app
+        .client
+        .find(fantoccini::Locator::Css(css))
+        .await
+        .ok()?;
+    el.attr(name).await.ok().flatten()
+}
+
+/// Waits until the element at `css` has attribute `name` equal to `want`.
+async fn wait_attr(app: &App, css: &str, name: &str, want: &str, secs: u64) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let got = attr(app, css, name).await;
+        if got.as_deref() == Some(want) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("{css} [{name}] never became {want:?}; last {got:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn scroll_to(app: &App, testid: &str) -> Result<()> {
+    let el = app.find(testid).await?;
+    app.client
+        .execute(
+            "arguments[0].scrollIntoView({block: 'start'});",
+            vec![serde_json::to_value(&el)?],
+        )
+        .await?;
+    Ok(())
+}
+
+async fn click_css(app: &App, css: &str) -> Result<()> {
+    let el = app
+        .client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Css(css))
+        .await?;
+    app.client
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center'});",
+            vec![serde_json::to_value(&el)?],
+        )
+        .await?;
+    el.click().await?;
+    Ok(())
+}
+
+/// The dashboard's status columns, the host page's generations and summary,
+/// and a rollback to the previous generation through the typed-name dialog:
+/// the job runs OpenSSH against the chrooted host and its generation 2 runs
+/// afterwards. 1024x700, dark theme.
+#[tokio::test]
+async fn drift_generations_and_rollback() -> Result<()> {
+    let t = target();
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("infra");
+    repo::init_repo(&root, &FlakeSpec::default(), &Confirm::Nothing).await?;
+    add(&root, "web1", "127.0.0.1", t.sshd.port, "web").await?;
+    add(&root, "db1", "127.0.0.1", closed_port(), "db").await?;
+    std::fs::write(root.join("flake.lock"), "{}\n")?;
+    // nixdeck's last deploy put generation 2 on web1; generation 3 runs now,
+    // and the flake cannot be evaluated here: "changed outside nixdeck".
+    let data = tmp.path().join("data");
+    JobManager::open(&data)?.record_host_system("web1", &t.tree.systems[1], None)?;
+
+    let mut app = App::start(
+        "daytwo",
+        AppOptions {
+            pick_folder: Some(root.clone()),
+            env: app_env(&data, &t),
+            window: Some((1024, 700)),
+        },
+    )
+    .await?;
+    app.click("open-repo").await?;
+    app.find("hosts-table").await?;
+    let web = "[data-host=\"web1\"] [data-testid=\"host-status\"]";
+    wait_attr(&app, web, "data-reachable", "true", 60).await?;
+    wait_attr(
+        &app,
+        "[data-host=\"db1\"] [data-testid=\"host-status\"]",
+        "data-reachable",
+        "false",
+        60,
+    )
+    .await?;
+    assert_eq!(
+        attr(&app, web, "data-reboot-pending").await.as_deref(),
+        Some("true"),
+        "running generation 3, booted 2"
+    );
+    let version = app
+        .find_all_css("[data-host=\"web1\"] [data-testid=\"nixos-version\"]")
+        .await?;
+    ensure!(version.len() == 1, "one version cell");
+    let text = version[0].text().await?;
+    assert!(text.contains("24.11.20250202"), "{text}");
+    wait_attr(
+        &app,
+        "[data-host=\"web1\"] [data-testid=\"drift\"]",
+        "data-state",
+        "changed_outside",
+        30,
+    )
+    .await?;
+    let why = app
+        .find_all_css("[data-host=\"db1\"] [data-testid=\"unreachable-why\"]")
+        .await?;
+    ensure!(!why.is_empty(), "db1 says why it did not answer");
+    let uptime = app
+        .find_all_css("[data-host=\"web1\"] [data-testid=\"uptime\"]")
+        .await?;
+    assert_eq!(uptime[0].text().await?, "1 d 2 h");
+    wait_attr(&app, "[data-testid=\"status-progress\"]", "data-running", "false", 60).await?;
+    app.screenshot("drift").await?;
+
+    // Refresh reads again; rows stay while it runs.
+    app.click("refresh-status").await?;
+    wait_attr(&app, "[data-testid=\"status-progress\"]", "data-running", "false", 60).await?;
+    wait_attr(&app, web, "data-reachable", "true", 5).await?;
+
+    // The deploy panel: each activating goal with what it risks.
+    click_css(&app, "[data-testid=\"tag-chip\"][data-tag=\"web\"]").await?;
+    app.find("deploy-preview").await?;
+    let risks = app.find_all_css("[data-testid=\"goal-risk\"]").await?;
+    ensure!(risks.len() == 3, "switch, test and boot offered");
+    let boot = app
+        .find_all_css("[data-goal=\"boot\"] [data-testid=\"goal-risk\"]")
+        .await?;
+    let boot = boot[0].text().await?;
+    assert!(boot.contains("next reboot"), "{boot}");
+    scroll_to(&app, "deploy-panel").await?;
+    app.screenshot("drift-deploy-goals").await?;
+
+    // The host page: generations, newest first, with their marks.
+    click_css(&app, "[data-host=\"web1\"] [data-testid=\"open-host\"]").await?;
+    app.find("generations-table").await?;
+    let rows = app
+        .find_all_css("[data-testid=\"generation-row\"]")
+        .await?;
+    let mut seen = Vec::new();
+    for row in &rows {
+        seen.push((
+            row.attr("data-number").await?.unwrap_or_default(),
+            row.attr("data-current").await?.unwrap_or_default(),
+            row.attr("data-booted").await?.unwrap_or_default(),
+        ));
+    }
+    assert_eq!(
+        seen,
+        [
+            ("3".to_string(), "true".to_string(), "false".to_string()),
+            ("2".into(), "false".into(), "true".into()),
+            ("1".into(), "false".into(), "false".into()),
+        ]
+    );
+    let table = app.text("generations-table").await?;
+    assert!(table.contains(&t.tree.systems[0]), "{table}");
+    assert!(table.contains("24.05.20240601"), "{table}");
+    scroll_to(&app, "generations-panel").await?;
+    app.screenshot("generations").await?;
+
+    // The disks in plain words, on the same page.
+    let summary = app.text("layout-summary").await?;
+    assert!(summary.contains("/boot") && summary.contains("ext4"), "{summary}");
+    scroll_to(&app, "layout-summary").await?;
+    app.screenshot("summary").await?;
+
+    // Roll back to the previous generation: the name must be typed first.
+    app.click("rollback-previous").await?;
+    app.find("rollback-dialog").await?;
+    assert_eq!(app.text("rollback-number").await?, "#2");
+    let go = app.find("start-rollback").await?;
+    ensure!(!go.is_enabled().await?, "disabled until the name is typed");
+    app.find("rollback-confirm").await?.send_keys("web1").await?;
+    app.screenshot("rollback-dialog").await?;
+    app.click("start-rollback").await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"job-screen\"]",
+        "data-result",
+        "succeeded",
+        60,
+    )
+    .await?;
+    assert_eq!(t.tree.current_system(), t.tree.systems[1], "generation 2 runs");
+    let argv = app.text("job-argv").await?;
+    assert!(argv.starts_with("ssh "), "{argv}");
+    app.wait_text("log-count", |l| l != "0 lines").await?;
+    app.screenshot("rollback-job").await?;
+
+    // Back on the host page generation 2 is the current one.
+    app.click("open-host").await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"generation-row\"][data-number=\"2\"]",
+        "data-current",
+        "true",
+        30,
+    )
+    .await?;
+    scroll_to(&app, "generations-panel").await?;
+    app.screenshot("generations-after-rollback").await?;
+    app.stop().await
+}
+
+/// 100 hosts: one answers (the chrooted sshd), 90 refuse the connection and 9
+/// are addresses nothing routes to (TEST-NET, RFC 5737). Measures how long the
+/// window takes to draw the fleet, to show the first and the last status row,
+/// and that it reacts to a click while the status is still being read.
+#[tokio::test]
+async fn hundred_hosts_status_stays_responsive() -> Result<()> {
+    let t = target();
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("infra");
+    repo::init_repo(&root, &FlakeSpec::default(), &Confirm::Nothing).await?;
+    add(&root, "web1", "127.0.0.1", t.sshd.port, "web").await?;
+    for i in 0..90 {
+        add(&root, &format!("ref{i:02}"), "127.0.0.1", closed_port(), "refused").await?;
+    }
+    for i in 0..9 {
+        add(&root, &format!("far{i}"), &format!("192.0.2.{}", 10 + i), 22, "far").await?;
+    }
+    std::fs::write(root.join("flake.lock"), "{}\n")?;
+    let data = tmp.path().join("data");
+    let mut app = App::start(
+        "daytwo-100",
+        AppOptions {
+            pick_folder: Some(root.clone()),
+            env: app_env(&data, &t),
+            window: Some((1024, 700)),
+        },
+    )
+    .await?;
+    app.find("open-repo").await?;
+    let started = Instant::now();
+    app.click("open-repo").await?;
+    app.find("hosts-table").await?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while app.find_all_css("[data-testid=\"host-row\"]").await?.len() < 100 {
+        ensure!(Instant::now() < deadline, "the 100 rows were never drawn");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let drawn = started.elapsed();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while app
+        .find_all_css("[data-testid=\"host-status\"][data-reachable=\"false\"], [data-testid=\"host-status\"][data-reachable=\"true\"]")
+        .await?
+        .is_empty()
+    {
+        ensure!(Instant::now() < deadline, "no status row arrived");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let first_row = started.elapsed();
+    // While the unroutable hosts are still being waited for, a click is answered.
+    let click = Instant::now();
+    click_css(&app, "[data-host=\"ref05\"] [data-testid=\"host-pick\"]").await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"deploy-selected\"]",
+        "data-hosts",
+        "ref05",
+        20,
+    )
+    .await?;
+    let click_answered = click.elapsed();
+    let still_running = attr(&app, "[data-testid=\"status-progress\"]", "data-running").await;
+    let answered_at_click: usize = attr(&app, "[data-testid=\"status-progress\"]", "data-answered")
+        .await
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(0);
+    app.screenshot("drift-100-hosts-while-reading").await?;
+    wait_attr(&app, "[data-testid=\"status-progress\"]", "data-running", "false", 180).await?;
+    let all_rows = started.elapsed();
+    let took_ms = attr(&app, "[data-testid=\"status-progress\"]", "data-took").await;
+    let down = app
+        .find_all_css("[data-testid=\"host-status\"][data-reachable=\"false\"]")
+        .await?
+        .len();
+    let up = app
+        .find_all_css("[data-testid=\"host-status\"][data-reachable=\"true\"]")
+        .await?
+        .len();
+    assert_eq!((up, down), (1, 99));
+    println!(
+        "100 hosts: fleet drawn {:.2} s after Open; first status row {:.2} s; \
+         a click answered in {} ms while reading (running={:?}, {answered_at_click} rows in); \
+         all 100 rows {:.1} s (the backend's run: {} ms)",
+        drawn.as_secs_f64(),
+        first_row.as_secs_f64(),
+        click_answered.as_millis(),
+        still_running,
+        all_rows.as_secs_f64(),
+        took_ms.unwrap_or_default(),
+    );
+    app.screenshot("drift-100-hosts").await?;
+    app.stop().await
+}
