@@ -315,8 +315,9 @@ async fn drift_generations_and_rollback() -> Result<()> {
     app.stop().await
 }
 
-/// 100 hosts: one answers (the chrooted sshd), 90 refuse the connection and 9
-/// are addresses nothing routes to (TEST-NET, RFC 5737). Measures how long the
+/// 100 hosts: one answers (the chrooted sshd), 80 refuse the connection, 10
+/// accept it and never answer, and 9 are addresses nothing routes to
+/// (TEST-NET, RFC 5737). Measures how long the
 /// window takes to draw the fleet, to show the first and the last status row,
 /// and that it reacts to a click while the status is still being read.
 #[tokio::test]
@@ -326,8 +327,22 @@ async fn hundred_hosts_status_stays_responsive() -> Result<()> {
     let root = tmp.path().join("infra");
     repo::init_repo(&root, &FlakeSpec::default(), &Confirm::Nothing).await?;
     add(&root, "web1", "127.0.0.1", t.sshd.port, "web").await?;
-    for i in 0..90 {
+    for i in 0..80 {
         add(&root, &format!("ref{i:02}"), "127.0.0.1", closed_port(), "refused").await?;
+    }
+    // A host that takes the connection and never says a word (a hung
+    // machine, a firewall that drops after accept): it costs a pool slot
+    // until the SSH handshake times out.
+    let hung = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let hung_port = hung.local_addr()?.port();
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = hung.accept().await {
+            held.push(socket);
+        }
+    });
+    for i in 0..10 {
+        add(&root, &format!("hung{i}"), "127.0.0.1", hung_port, "hung").await?;
     }
     for i in 0..9 {
         add(&root, &format!("far{i}"), &format!("192.0.2.{}", 10 + i), 22, "far").await?;
@@ -404,6 +419,10 @@ async fn hundred_hosts_status_stays_responsive() -> Result<()> {
         all_rows.as_secs_f64(),
         took_ms.unwrap_or_default(),
     );
+    app.client
+        .execute("window.scrollTo(0, 0);", vec![])
+        .await?;
     app.screenshot("drift-100-hosts").await?;
+    holder.abort();
     app.stop().await
 }
