@@ -426,3 +426,248 @@ async fn hundred_hosts_status_stays_responsive() -> Result<()> {
     holder.abort();
     app.stop().await
 }
+
+/// The layout `layout_and_before_after` starts from: root has a fixed size,
+/// so a partition after it fits in the free space.
+const DISKO_ROOM: &str = r#"{
+  disko.devices.disk.main = {
+    type = "disk";
+    device = "/dev/vda";
+    content = {
+      type = "gpt";
+      partitions = {
+        ESP = { size = "512M"; type = "EF00"; content = { type = "filesystem"; format = "vfat"; mountpoint = "/boot"; }; };
+        root = { size = "10G"; content = { type = "filesystem"; format = "ext4"; mountpoint = "/"; }; };
+      };
+    };
+  };
+}
+"#;
+
+/// web1's disks as a probe of the installed machine found them: the layout's
+/// two partitions, but root holds xfs instead of ext4.
+fn installed_facts() -> nixdeck_core::facts::HostFacts {
+    use nixdeck_core::facts::{BlockDevice, BootMode, HostFacts};
+    let part = |n: u8, label: &str, size: u64, fs: &str, mount: &str| BlockDevice {
+        name: format!("vda{n}"),
+        path: format!("/dev/vda{n}"),
+        size_bytes: size,
+        kind: "part".into(),
+        fstype: Some(fs.into()),
+        partlabel: Some(label.into()),
+        mountpoints: vec![mount.into()],
+        ..BlockDevice::default()
+    };
+    HostFacts {
+        probed_at: 1_738_454_400,
+        hostname: "web1".into(),
+        machine: "x86_64".into(),
+        boot_mode: BootMode::Uefi,
+        memory_bytes: 4 << 30,
+        disks: vec![BlockDevice {
+            name: "vda".into(),
+            path: "/dev/vda".into(),
+            size_bytes: 20 << 30,
+            kind: "disk".into(),
+            model: Some("QEMU HARDDISK".into()),
+            pttype: Some("gpt".into()),
+            children: vec![
+                part(1, "disk-main-ESP", 512 << 20, "vfat", "/boot"),
+                part(2, "disk-main-root", 10 << 30, "xfs", "/"),
+            ],
+            ..BlockDevice::default()
+        }],
+        ..HostFacts::default()
+    }
+}
+
+async fn verdict(app: &App, want: &str) -> Result<()> {
+    wait_attr(app, "[data-testid=\"layout-apply\"]", "data-verdict", want, 30).await
+}
+
+/// The host page's before/after (the disks as probed beside the layout, the
+/// difference called out), then the layout in the visual editor: unchanged,
+/// a partition that disko would number before root (a reinstall), renamed to
+/// come after it (applied without erasing), and saved over a hand edit only
+/// once that is ticked.
+#[tokio::test]
+async fn layout_editing_and_before_after() -> Result<()> {
+    let t = target();
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("infra");
+    repo::init_repo(&root, &FlakeSpec::default(), &Confirm::Nothing).await?;
+    let mut spec = HostSpec::new(HostName::new("web1")?, "127.0.0.1");
+    spec.deployment.target_port = t.sshd.port;
+    spec.disko = Some(DISKO_ROOM.into());
+    repo::add_host(&root, &spec, &Confirm::Nothing).await?;
+    // A hand edit nixdeck must not overwrite without a tick.
+    let disko = root.join("hosts/web1/disko.nix");
+    std::fs::write(&disko, format!("# sized for the 20G disk\n{DISKO_ROOM}"))?;
+    nixdeck_engine::facts_store::save(&root, &HostName::new("web1")?, &installed_facts())?;
+    let data = tmp.path().join("data");
+    let mut app = App::start(
+        "daytwo-layout",
+        AppOptions {
+            pick_folder: Some(root.clone()),
+            env: app_env(&data, &t),
+            window: Some((1024, 700)),
+        },
+    )
+    .await?;
+    app.click("open-repo").await?;
+    click_css(&app, "[data-host=\"web1\"] [data-testid=\"open-host\"]").await?;
+    wait_attr(&app, "[data-testid=\"before-after\"]", "data-differences", "1", 30).await?;
+    let diff = app.text("disk-check-difference").await?;
+    assert!(diff.contains("ext4 not found: /dev/vda2 holds xfs"), "{diff}");
+    let missing = app
+        .find_all_css("[data-testid=\"disk-check-row\"][data-state=\"missing\"]")
+        .await?;
+    ensure!(missing.is_empty(), "both partitions were found");
+    scroll_to(&app, "before-after").await?;
+    app.screenshot("before-after").await?;
+
+    app.click("edit-host-layout").await?;
+    app.find("host-layout").await?;
+    app.find("segment-root").await?;
+    verdict(&app, "unchanged").await?;
+    app.screenshot("host-layout").await?;
+
+    // A new partition named part1: disko makes partitions in (priority, name)
+    // order, so it would take root's number: only a reinstall applies that.
+    app.click("add-partition-0").await?;
+    verdict(&app, "reinstall").await?;
+    let statement = app.text("apply-statement").await?;
+    assert!(statement.contains("ERASES /dev/vda"), "{statement}");
+    let why = app.text("layout-change").await?;
+    assert!(why.contains("would be made before root"), "{why}");
+    scroll_to(&app, "layout-apply").await?;
+    app.screenshot("host-layout-reinstall").await?;
+
+    // Renamed to srv it comes after root, in the free space: no erasing.
+    let added = app
+        .find_all_css("[data-testid^=\"segment-part\"]")
+        .await?;
+    ensure!(added.len() == 1, "one new partition drawn");
+    let label = added[0].attr("data-testid").await?.unwrap_or_default();
+    // An SVG group: focusing it selects it, as a keyboard user would.
+    app.client
+        .execute(
+            "document.querySelector(`[data-testid=\"${arguments[0]}\"]`).focus()",
+            vec![serde_json::json!(label)],
+        )
+        .await?;
+    let name = app.find("form-name").await?;
+    name.clear().await?;
+    name.send_keys("srv\u{E007}").await?;
+    verdict(&app, "add_only").await?;
+    let how = app.text("apply-how").await?;
+    assert!(how.contains("--mode format"), "{how}");
+    let change = app.text("layout-change").await?;
+    assert!(change.contains("new partition srv on disk main"), "{change}");
+
+    // Saving over the hand edit needs its tick.
+    let save = app.find("save-layout").await?;
+    ensure!(!save.is_enabled().await?, "the hand edit is not confirmed yet");
+    scroll_to(&app, "layout-apply").await?;
+    app.screenshot("host-layout-add-only").await?;
+    app.click("confirm-layout-overwrite").await?;
+    app.click("save-layout").await?;
+    app.find("layout-saved").await?;
+    let text = std::fs::read_to_string(&disko)?;
+    assert!(text.contains("srv") && !text.contains("sized for"), "{text}");
+    app.screenshot("host-layout-saved").await?;
+    app.stop().await
+}
+
+/// Forwards connections on `port` to `to` from now on: the host at `port`
+/// comes back.
+async fn come_back(port: u16, to: u16) -> Result<tokio::task::JoinHandle<()>> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    Ok(tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(("127.0.0.1", to)).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    }))
+}
+
+/// A deploy from the window with the safety net: web1 answers over SSH
+/// afterwards; db1 does not (nothing listens on its port) and is marked;
+/// once it answers again, the rollback is offered.
+#[tokio::test]
+async fn deploy_safety_net_marks_a_silent_node_and_offers_the_rollback() -> Result<()> {
+    let t = target();
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("infra");
+    repo::init_repo(&root, &FlakeSpec::default(), &Confirm::Nothing).await?;
+    add(&root, "web1", "127.0.0.1", t.sshd.port, "web").await?;
+    let db_port = closed_port();
+    add(&root, "db1", "127.0.0.1", db_port, "web").await?;
+    std::fs::write(root.join("flake.lock"), "{}\n")?;
+    // db1 is the same machine behind another port once it comes back.
+    let mut known = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&t.sshd.known_hosts_path)?;
+    std::io::Write::write_all(
+        &mut known,
+        format!("[127.0.0.1]:{db_port} {}\n", t.sshd.host_key_pub).as_bytes(),
+    )?;
+    let data = tmp.path().join("data");
+    let mut env = app_env(&data, &t);
+    env.push(("NIXDECK_STANDIN_DELAY".into(), "0.02".into()));
+    env.push(("NIXDECK_SAFETY_LIMIT_SECS".into(), "3".into()));
+    let mut app = App::start(
+        "daytwo-safety",
+        AppOptions {
+            pick_folder: Some(root.clone()),
+            env,
+            window: Some((1024, 700)),
+        },
+    )
+    .await?;
+    app.click("open-repo").await?;
+    click_css(&app, "[data-testid=\"tag-chip\"][data-tag=\"web\"]").await?;
+    app.find("deploy-preview").await?;
+    app.click("start-deploy").await?;
+    wait_attr(&app, "[data-testid=\"job-screen\"]", "data-result", "succeeded", 60).await?;
+    wait_attr(&app, "[data-testid=\"safety-net\"]", "data-checking", "false", 60).await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"safety-node\"][data-node=\"web1\"]",
+        "data-state",
+        "answered",
+        5,
+    )
+    .await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"safety-node\"][data-node=\"db1\"]",
+        "data-state",
+        "silent",
+        5,
+    )
+    .await?;
+    scroll_to(&app, "safety-net").await?;
+    app.screenshot("deploy-safety-net-silent").await?;
+
+    // db1 comes back: checking again offers the rollback.
+    let forward = come_back(db_port, t.sshd.port).await?;
+    app.click("recheck-node").await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"safety-node\"][data-node=\"db1\"]",
+        "data-answered-again",
+        "true",
+        30,
+    )
+    .await?;
+    app.find("offer-rollback").await?;
+    app.screenshot("deploy-safety-net-rollback").await?;
+    app.click("offer-rollback").await?;
+    app.find("generations-table").await?;
+    forward.abort();
+    app.stop().await
+}

@@ -178,6 +178,7 @@ export class HostLayoutSave {
   saved = $state.raw<Applied | null>(null);
   error = $state.raw<ApiError | null>(null);
   busy = $state(false);
+  private asked = 0;
 
   constructor(
     private readonly commands: HostLayoutCommands,
@@ -187,9 +188,13 @@ export class HostLayoutSave {
 
   /** Asks what saving `layout` writes and what applying it means. */
   async review(layout: LayoutJson): Promise<void> {
+    // Edits come faster than answers: only the latest question's answer counts.
+    const mine = ++this.asked;
     await this.run(async () => {
-      this.plan = await this.commands.planLayoutSave(this.repo, this.host, layout);
-      this.confirmed = this.confirmed.filter((p) => this.plan?.pending.includes(p));
+      const plan = await this.commands.planLayoutSave(this.repo, this.host, layout);
+      if (mine !== this.asked) return;
+      this.plan = plan;
+      this.confirmed = this.confirmed.filter((p) => plan.pending.includes(p));
       this.saved = null;
     });
   }

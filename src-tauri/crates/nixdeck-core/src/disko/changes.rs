@@ -138,6 +138,35 @@ fn added_partitions<'a>(old: &Gpt, new: &'a Gpt) -> Option<Vec<(&'a String, &'a 
         .then(|| new_parts[old_parts.len()..].to_vec())
 }
 
+/// When `new` only adds partitions to `old` but one would be made before an
+/// existing one (or after one that takes the rest of the disk), says which
+/// and how to add it in place instead.
+fn misplaced(old: &Gpt, new: &Gpt) -> Option<String> {
+    let old_parts = creation_order(old);
+    let unchanged = old_parts.iter().all(|(n, p)| {
+        new.partitions
+            .as_ref()
+            .and_then(|m| m.get(*n))
+            .is_some_and(|q| json(q) == json(*p))
+    });
+    if !unchanged {
+        return None;
+    }
+    if let Some((full, _)) = old_parts.iter().find(|(_, p)| p.size.as_deref() == Some("100%")) {
+        return Some(format!(
+            "{full} takes the rest of the disk, so there is no free space for a new partition"
+        ));
+    }
+    let new_parts = creation_order(new);
+    let (first_new, _) = new_parts
+        .iter()
+        .find(|(n, _)| !old_parts.iter().any(|(o, _)| o == n))?;
+    let last_old = old_parts.last().map(|(n, _)| n.as_str())?;
+    Some(format!(
+        "the new partition {first_new} would be made before {last_old} (disko numbers partitions by priority, then by name), which renumbers the disk; name it to sort after {last_old}, or give it a higher priority, to add it in place"
+    ))
+}
+
 /// Compares the saved layout `old` with the edited `new`.
 pub fn layout_changes(old: &DiskLayout, new: &DiskLayout) -> LayoutChanges {
     if to_json(old) == to_json(new) {
@@ -220,12 +249,21 @@ pub fn layout_changes(old: &DiskLayout, new: &DiskLayout) -> LayoutChanges {
                             );
                         }
                     }
-                    None => push(
-                        format!(
-                            "disk {name} ({device}) is laid out differently (sizes, order, formats or encryption): that disk is erased"
-                        ),
-                        true,
-                    ),
+                    None => {
+                        let why = match (before.content.as_deref(), disk.content.as_deref()) {
+                            (Some(Content::Gpt(a)), Some(Content::Gpt(b))) => misplaced(a, b),
+                            _ => None,
+                        };
+                        push(
+                            why.map_or_else(
+                                || format!(
+                                    "disk {name} ({device}) is laid out differently (sizes, order, formats or encryption): that disk is erased"
+                                ),
+                                |why| format!("disk {name} ({device}): {why}: that disk is erased"),
+                            ),
+                            true,
+                        )
+                    }
                 }
             }
         }
@@ -350,7 +388,15 @@ mod tests {
         more["disk"]["main"]["content"]["partitions"]["swap"] =
             json!({"size": "4G", "content": {"type": "swap"}});
         // swap sorts before root (priority 1000 < 9001) and there is no room after root.
-        assert_eq!(changes(&full, &more).verdict, ChangeVerdict::Reinstall);
+        let c = changes(&full, &more);
+        assert_eq!(c.verdict, ChangeVerdict::Reinstall);
+        assert!(c.changes[0].text.contains("root takes the rest of the disk"), "{c:?}");
+        let mut early = base();
+        early["disk"]["main"]["content"]["partitions"]["data"] =
+            json!({"size": "1G", "content": {"type": "filesystem", "format": "ext4", "mountpoint": "/data"}});
+        let c = changes(&base(), &early);
+        assert_eq!(c.verdict, ChangeVerdict::Reinstall);
+        assert!(c.changes[0].text.contains("data would be made before root"), "{c:?}");
     }
 
     #[test]
