@@ -619,6 +619,8 @@ async fn deploy_safety_net_marks_a_silent_node_and_offers_the_rollback() -> Resu
     let mut env = app_env(&data, &t);
     env.push(("NIXDECK_STANDIN_DELAY".into(), "0.02".into()));
     env.push(("NIXDECK_SAFETY_LIMIT_SECS".into(), "3".into()));
+    // The stand-in colmena reports these nodes activated (by default the --on words).
+    env.push(("NIXDECK_STANDIN_NODES".into(), "db1 web1".into()));
     let mut app = App::start(
         "daytwo-safety",
         AppOptions {
