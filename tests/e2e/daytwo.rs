@@ -99,11 +99,7 @@ fn app_env(data: &Path, t: &Target) -> Vec<(String, String)> {
 }
 
 async fn attr(app: &App, css: &str, name: &str) -> Option<String> {
-    let el = app
-        .client
-        .find(fantoccini::Locator::Css(css))
-        .await
-        .ok()?;
+    let el = app.client.find(fantoccini::Locator::Css(css)).await.ok()?;
     el.attr(name).await.ok().flatten()
 }
 
@@ -216,12 +212,26 @@ async fn drift_generations_and_rollback() -> Result<()> {
         .find_all_css("[data-host=\"web1\"] [data-testid=\"uptime\"]")
         .await?;
     assert_eq!(uptime[0].text().await?, "1 d 2 h");
-    wait_attr(&app, "[data-testid=\"status-progress\"]", "data-running", "false", 60).await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"status-progress\"]",
+        "data-running",
+        "false",
+        60,
+    )
+    .await?;
     app.screenshot("drift").await?;
 
     // Refresh reads again; rows stay while it runs.
     app.click("refresh-status").await?;
-    wait_attr(&app, "[data-testid=\"status-progress\"]", "data-running", "false", 60).await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"status-progress\"]",
+        "data-running",
+        "false",
+        60,
+    )
+    .await?;
     wait_attr(&app, web, "data-reachable", "true", 5).await?;
 
     // The deploy panel: each activating goal with what it risks.
@@ -240,9 +250,7 @@ async fn drift_generations_and_rollback() -> Result<()> {
     // The host page: generations, newest first, with their marks.
     click_css(&app, "[data-host=\"web1\"] [data-testid=\"open-host\"]").await?;
     app.find("generations-table").await?;
-    let rows = app
-        .find_all_css("[data-testid=\"generation-row\"]")
-        .await?;
+    let rows = app.find_all_css("[data-testid=\"generation-row\"]").await?;
     let mut seen = Vec::new();
     for row in &rows {
         seen.push((
@@ -273,7 +281,10 @@ async fn drift_generations_and_rollback() -> Result<()> {
 
     // The disks in plain words, on the same page.
     let summary = app.text("layout-summary").await?;
-    assert!(summary.contains("/boot") && summary.contains("ext4"), "{summary}");
+    assert!(
+        summary.contains("/boot") && summary.contains("ext4"),
+        "{summary}"
+    );
     scroll_to(&app, "layout-summary").await?;
     app.screenshot("summary").await?;
 
@@ -283,7 +294,10 @@ async fn drift_generations_and_rollback() -> Result<()> {
     assert_eq!(app.text("rollback-number").await?, "#2");
     let go = app.find("start-rollback").await?;
     ensure!(!go.is_enabled().await?, "disabled until the name is typed");
-    app.find("rollback-confirm").await?.send_keys("web1").await?;
+    app.find("rollback-confirm")
+        .await?
+        .send_keys("web1")
+        .await?;
     app.screenshot("rollback-dialog").await?;
     app.click("start-rollback").await?;
     wait_attr(
@@ -294,7 +308,11 @@ async fn drift_generations_and_rollback() -> Result<()> {
         60,
     )
     .await?;
-    assert_eq!(t.tree.current_system(), t.tree.systems[1], "generation 2 runs");
+    assert_eq!(
+        t.tree.current_system(),
+        t.tree.systems[1],
+        "generation 2 runs"
+    );
     let argv = app.text("job-argv").await?;
     assert!(argv.starts_with("ssh "), "{argv}");
     app.wait_text("log-count", |l| l != "0 lines").await?;
@@ -328,7 +346,14 @@ async fn hundred_hosts_status_stays_responsive() -> Result<()> {
     repo::init_repo(&root, &FlakeSpec::default(), &Confirm::Nothing).await?;
     add(&root, "web1", "127.0.0.1", t.sshd.port, "web").await?;
     for i in 0..80 {
-        add(&root, &format!("ref{i:02}"), "127.0.0.1", closed_port(), "refused").await?;
+        add(
+            &root,
+            &format!("ref{i:02}"),
+            "127.0.0.1",
+            closed_port(),
+            "refused",
+        )
+        .await?;
     }
     // A host that takes the connection and never says a word (a hung
     // machine, a firewall that drops after accept): it costs a pool slot
@@ -345,7 +370,14 @@ async fn hundred_hosts_status_stays_responsive() -> Result<()> {
         add(&root, &format!("hung{i}"), "127.0.0.1", hung_port, "hung").await?;
     }
     for i in 0..9 {
-        add(&root, &format!("far{i}"), &format!("192.0.2.{}", 10 + i), 22, "far").await?;
+        add(
+            &root,
+            &format!("far{i}"),
+            &format!("192.0.2.{}", 10 + i),
+            22,
+            "far",
+        )
+        .await?;
     }
     std::fs::write(root.join("flake.lock"), "{}\n")?;
     let data = tmp.path().join("data");
@@ -396,7 +428,14 @@ async fn hundred_hosts_status_stays_responsive() -> Result<()> {
         .and_then(|a| a.parse().ok())
         .unwrap_or(0);
     app.screenshot("drift-100-hosts-while-reading").await?;
-    wait_attr(&app, "[data-testid=\"status-progress\"]", "data-running", "false", 180).await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"status-progress\"]",
+        "data-running",
+        "false",
+        180,
+    )
+    .await?;
     let all_rows = started.elapsed();
     let took_ms = attr(&app, "[data-testid=\"status-progress\"]", "data-took").await;
     let down = app
@@ -419,9 +458,7 @@ async fn hundred_hosts_status_stays_responsive() -> Result<()> {
         all_rows.as_secs_f64(),
         took_ms.unwrap_or_default(),
     );
-    app.client
-        .execute("window.scrollTo(0, 0);", vec![])
-        .await?;
+    app.client.execute("window.scrollTo(0, 0);", vec![]).await?;
     app.screenshot("drift-100-hosts").await?;
     holder.abort();
     app.stop().await
@@ -482,7 +519,14 @@ fn installed_facts() -> nixdeck_core::facts::HostFacts {
 }
 
 async fn verdict(app: &App, want: &str) -> Result<()> {
-    wait_attr(app, "[data-testid=\"layout-apply\"]", "data-verdict", want, 30).await
+    wait_attr(
+        app,
+        "[data-testid=\"layout-apply\"]",
+        "data-verdict",
+        want,
+        30,
+    )
+    .await
 }
 
 /// The host page's before/after (the disks as probed beside the layout, the
@@ -516,9 +560,19 @@ async fn layout_editing_and_before_after() -> Result<()> {
     .await?;
     app.click("open-repo").await?;
     click_css(&app, "[data-host=\"web1\"] [data-testid=\"open-host\"]").await?;
-    wait_attr(&app, "[data-testid=\"before-after\"]", "data-differences", "1", 30).await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"before-after\"]",
+        "data-differences",
+        "1",
+        30,
+    )
+    .await?;
     let diff = app.text("disk-check-difference").await?;
-    assert!(diff.contains("ext4 not found: /dev/vda2 holds xfs"), "{diff}");
+    assert!(
+        diff.contains("ext4 not found: /dev/vda2 holds xfs"),
+        "{diff}"
+    );
     let missing = app
         .find_all_css("[data-testid=\"disk-check-row\"][data-state=\"missing\"]")
         .await?;
@@ -544,9 +598,7 @@ async fn layout_editing_and_before_after() -> Result<()> {
     app.screenshot("host-layout-reinstall").await?;
 
     // Renamed to srv it comes after root, in the free space: no erasing.
-    let added = app
-        .find_all_css("[data-testid^=\"segment-part\"]")
-        .await?;
+    let added = app.find_all_css("[data-testid^=\"segment-part\"]").await?;
     ensure!(added.len() == 1, "one new partition drawn");
     let label = added[0].attr("data-testid").await?.unwrap_or_default();
     // An SVG group: focusing it selects it, as a keyboard user would.
@@ -563,18 +615,27 @@ async fn layout_editing_and_before_after() -> Result<()> {
     let how = app.text("apply-how").await?;
     assert!(how.contains("--mode format"), "{how}");
     let change = app.text("layout-change").await?;
-    assert!(change.contains("new partition srv on disk main"), "{change}");
+    assert!(
+        change.contains("new partition srv on disk main"),
+        "{change}"
+    );
 
     // Saving over the hand edit needs its tick.
     let save = app.find("save-layout").await?;
-    ensure!(!save.is_enabled().await?, "the hand edit is not confirmed yet");
+    ensure!(
+        !save.is_enabled().await?,
+        "the hand edit is not confirmed yet"
+    );
     scroll_to(&app, "layout-apply").await?;
     app.screenshot("host-layout-add-only").await?;
     app.click("confirm-layout-overwrite").await?;
     app.click("save-layout").await?;
     app.find("layout-saved").await?;
     let text = std::fs::read_to_string(&disko)?;
-    assert!(text.contains("srv") && !text.contains("sized for"), "{text}");
+    assert!(
+        text.contains("srv") && !text.contains("sized for"),
+        "{text}"
+    );
     app.screenshot("host-layout-saved").await?;
     app.stop().await
 }
@@ -634,8 +695,22 @@ async fn deploy_safety_net_marks_a_silent_node_and_offers_the_rollback() -> Resu
     click_css(&app, "[data-testid=\"tag-chip\"][data-tag=\"web\"]").await?;
     app.find("deploy-preview").await?;
     app.click("start-deploy").await?;
-    wait_attr(&app, "[data-testid=\"job-screen\"]", "data-result", "succeeded", 60).await?;
-    wait_attr(&app, "[data-testid=\"safety-net\"]", "data-checking", "false", 60).await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"job-screen\"]",
+        "data-result",
+        "succeeded",
+        60,
+    )
+    .await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"safety-net\"]",
+        "data-checking",
+        "false",
+        60,
+    )
+    .await?;
     wait_attr(
         &app,
         "[data-testid=\"safety-node\"][data-node=\"web1\"]",

@@ -3,9 +3,9 @@
 use crate::AppState;
 use nixdeck_api::layouts::{DiskCheckView, LayoutSavePlan};
 use nixdeck_api::ApiResult;
-use nixdeck_engine::repo::Applied;
 use nixdeck_core::disko::edit::{LayoutEdit, LayoutView};
 use nixdeck_core::disko::templates::TemplateInfo;
+use nixdeck_engine::repo::Applied;
 use serde_json::Value;
 use std::path::Path;
 use tauri::State;

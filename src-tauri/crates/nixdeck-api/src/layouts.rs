@@ -137,7 +137,12 @@ impl Api {
 
     /// The host's disks as last probed (probed again first when `reprobe`)
     /// beside the layout in its `disko.nix`, differences called out.
-    pub async fn disk_check(&self, repo: &Path, host: &str, reprobe: bool) -> ApiResult<DiskCheckView> {
+    pub async fn disk_check(
+        &self,
+        repo: &Path,
+        host: &str,
+        reprobe: bool,
+    ) -> ApiResult<DiskCheckView> {
         let facts = if reprobe {
             self.reprobe_host(repo, host).await?
         } else {

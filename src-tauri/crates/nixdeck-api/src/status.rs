@@ -12,10 +12,10 @@ use nixdeck_core::tools::rollback::{check_rollback, RollbackTo, SshClientOptions
 use nixdeck_core::tools::safety::goal_risk;
 use nixdeck_engine::jobs::{requests, JobId, JobKind, JobManager};
 use nixdeck_engine::runner::JobResult;
-use nixdeck_engine::ssh::{Auth, ConnectOptions, HostKeyPolicy};
-use nixdeck_engine::status::{self as engine, FlakeEvalError, StatusError};
 use nixdeck_engine::safety::{self as engine_safety, Answer};
 use nixdeck_engine::ssh::SshTarget;
+use nixdeck_engine::ssh::{Auth, ConnectOptions, HostKeyPolicy};
+use nixdeck_engine::status::{self as engine, FlakeEvalError, StatusError};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -656,7 +656,11 @@ impl Api {
     }
 
     /// Waits (up to `limit`) for job `id`'s safety report to be complete.
-    pub async fn wait_deploy_safety(&self, id: JobId, limit: Duration) -> ApiResult<Option<SafetyReport>> {
+    pub async fn wait_deploy_safety(
+        &self,
+        id: JobId,
+        limit: Duration,
+    ) -> ApiResult<Option<SafetyReport>> {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
             let report = self.deploy_safety(id)?;
@@ -682,9 +686,9 @@ impl Api {
     /// Checks `node` of deploy job `id` again (for up to 10 s); a node that
     /// did not answer and answers now is marked so the rollback is offered.
     pub async fn recheck_node(&self, id: JobId, node: &str) -> ApiResult<SafetyReport> {
-        let mut report = self.deploy_safety(id)?.ok_or_else(|| {
-            ApiError::invalid(format!("job {id} has no safety check to repeat"))
-        })?;
+        let mut report = self
+            .deploy_safety(id)?
+            .ok_or_else(|| ApiError::invalid(format!("job {id} has no safety check to repeat")))?;
         let index = report
             .nodes
             .iter()
@@ -694,8 +698,12 @@ impl Api {
         let was = report.nodes[index].state.clone();
         let mut answer = node_answer(
             node,
-            engine_safety::check_answers(&ssh_target(&target), &self.status_connect(), RECHECK_LIMIT)
-                .await,
+            engine_safety::check_answers(
+                &ssh_target(&target),
+                &self.status_connect(),
+                RECHECK_LIMIT,
+            )
+            .await,
         );
         answer.answered_again =
             answer.state == "answered" && (was != "answered" || report.nodes[index].answered_again);

@@ -152,7 +152,10 @@ fn misplaced(old: &Gpt, new: &Gpt) -> Option<String> {
     if !unchanged {
         return None;
     }
-    if let Some((full, _)) = old_parts.iter().find(|(_, p)| p.size.as_deref() == Some("100%")) {
+    if let Some((full, _)) = old_parts
+        .iter()
+        .find(|(_, p)| p.size.as_deref() == Some("100%"))
+    {
         return Some(format!(
             "{full} takes the rest of the disk, so there is no free space for a new partition"
         ));
@@ -282,13 +285,21 @@ pub fn layout_changes(old: &DiskLayout, new: &DiskLayout) -> LayoutChanges {
     let (old_json, new_json) = (to_json(old), to_json(new));
     for kind in ["mdadm", "lvm_vg", "zpool", "bcachefs_filesystems", "nodev"] {
         let empty = serde_json::Map::new();
-        let before = old_json.get(kind).and_then(Value::as_object).unwrap_or(&empty);
-        let after = new_json.get(kind).and_then(Value::as_object).unwrap_or(&empty);
+        let before = old_json
+            .get(kind)
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
+        let after = new_json
+            .get(kind)
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
         for (name, value) in after {
             match before.get(name) {
                 Some(v) if v == value => {}
                 Some(_) if kind == "nodev" => push(
-                    format!("mount {name} changed: nothing on disk changes, the next deploy mounts it"),
+                    format!(
+                        "mount {name} changed: nothing on disk changes, the next deploy mounts it"
+                    ),
                     false,
                 ),
                 Some(_) => push(
@@ -362,15 +373,22 @@ mod tests {
     #[test]
     fn a_partition_in_free_space_and_a_new_disk_apply_without_erasing() {
         let mut new = base();
-        new["disk"]["main"]["content"]["partitions"]["data"] =
-            json!({"size": "100%", "content": {"type": "filesystem", "format": "xfs", "mountpoint": "/data"}});
+        new["disk"]["main"]["content"]["partitions"]["data"] = json!({"size": "100%", "content": {"type": "filesystem", "format": "xfs", "mountpoint": "/data"}});
         new["disk"]["spare"] = json!({"type": "disk", "device": "/dev/vdb", "content": {"type": "gpt", "partitions": {
             "backup": {"size": "100%", "content": {"type": "filesystem", "format": "ext4", "mountpoint": "/backup"}}}}});
         let c = changes(&base(), &new);
         assert_eq!(c.verdict, ChangeVerdict::AddOnly, "{c:?}");
         let text: Vec<&str> = c.changes.iter().map(|x| x.text.as_str()).collect();
-        assert!(text.iter().any(|t| t.contains("new partition data on disk main") && t.contains("xfs at /data")), "{text:?}");
-        assert!(text.iter().any(|t| t.contains("new disk spare (/dev/vdb)")), "{text:?}");
+        assert!(
+            text.iter().any(
+                |t| t.contains("new partition data on disk main") && t.contains("xfs at /data")
+            ),
+            "{text:?}"
+        );
+        assert!(
+            text.iter().any(|t| t.contains("new disk spare (/dev/vdb)")),
+            "{text:?}"
+        );
         assert!(c.how.as_deref().unwrap().contains("--mode format"));
     }
 
@@ -390,13 +408,20 @@ mod tests {
         // swap sorts before root (priority 1000 < 9001) and there is no room after root.
         let c = changes(&full, &more);
         assert_eq!(c.verdict, ChangeVerdict::Reinstall);
-        assert!(c.changes[0].text.contains("root takes the rest of the disk"), "{c:?}");
+        assert!(
+            c.changes[0]
+                .text
+                .contains("root takes the rest of the disk"),
+            "{c:?}"
+        );
         let mut early = base();
-        early["disk"]["main"]["content"]["partitions"]["data"] =
-            json!({"size": "1G", "content": {"type": "filesystem", "format": "ext4", "mountpoint": "/data"}});
+        early["disk"]["main"]["content"]["partitions"]["data"] = json!({"size": "1G", "content": {"type": "filesystem", "format": "ext4", "mountpoint": "/data"}});
         let c = changes(&base(), &early);
         assert_eq!(c.verdict, ChangeVerdict::Reinstall);
-        assert!(c.changes[0].text.contains("data would be made before root"), "{c:?}");
+        assert!(
+            c.changes[0].text.contains("data would be made before root"),
+            "{c:?}"
+        );
     }
 
     #[test]

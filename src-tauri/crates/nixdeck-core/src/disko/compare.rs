@@ -150,10 +150,7 @@ fn expected_text(size: Option<u64>, spec: Option<&str>, content: Option<&Content
 pub fn compare(layout: &DiskLayout, facts: &HostFacts) -> DiskCheck {
     let space = plan_for_host(layout, facts);
     // A probe of a running system sees mounts; an installer's probe sees none.
-    let mounts_known = facts
-        .disks
-        .iter()
-        .any(|d| !d.all_mountpoints().is_empty());
+    let mounts_known = facts.disks.iter().any(|d| !d.all_mountpoints().is_empty());
     let mut rows = Vec::new();
     for (name, disk) in layout.disk.iter().flatten() {
         let device = disk.device.as_deref().unwrap_or("?");
@@ -176,7 +173,10 @@ pub fn compare(layout: &DiskLayout, facts: &HostFacts) -> DiskCheck {
                     disk_diffs.push(format!(
                         "no GPT partition table on {} ({})",
                         found.path,
-                        found.pttype.as_deref().map_or("none".into(), |t| format!("{t} found"))
+                        found
+                            .pttype
+                            .as_deref()
+                            .map_or("none".into(), |t| format!("{t} found"))
                     ));
                 }
                 rows.push(DiskCheckRow {
@@ -189,7 +189,11 @@ pub fn compare(layout: &DiskLayout, facts: &HostFacts) -> DiskCheck {
                         human_bytes(found.size_bytes),
                         found.pttype.as_deref().unwrap_or("no partition table")
                     ),
-                    state: if disk_diffs.is_empty() { CheckState::Matches } else { CheckState::Differs },
+                    state: if disk_diffs.is_empty() {
+                        CheckState::Matches
+                    } else {
+                        CheckState::Differs
+                    },
                     differences: disk_diffs,
                 });
                 let table_path = format!("disko.devices.disk.{name}.content");
@@ -243,7 +247,11 @@ pub fn compare(layout: &DiskLayout, facts: &HostFacts) -> DiskCheck {
                         partition: Some(part.clone()),
                         expected,
                         found: describe_found(actual),
-                        state: if diffs.is_empty() { CheckState::Matches } else { CheckState::Differs },
+                        state: if diffs.is_empty() {
+                            CheckState::Matches
+                        } else {
+                            CheckState::Differs
+                        },
                         differences: diffs,
                     });
                 }
@@ -253,9 +261,16 @@ pub fn compare(layout: &DiskLayout, facts: &HostFacts) -> DiskCheck {
                 rows.push(DiskCheckRow {
                     disk: name.clone(),
                     partition: None,
-                    expected: format!("{device}, {}", expected_text(Some(found.size_bytes), None, Some(c))),
+                    expected: format!(
+                        "{device}, {}",
+                        expected_text(Some(found.size_bytes), None, Some(c))
+                    ),
                     found: describe_found(found),
-                    state: if disk_diffs.is_empty() { CheckState::Matches } else { CheckState::Differs },
+                    state: if disk_diffs.is_empty() {
+                        CheckState::Matches
+                    } else {
+                        CheckState::Differs
+                    },
                     differences: disk_diffs,
                 });
             }
@@ -297,7 +312,13 @@ mod tests {
         .unwrap()
     }
 
-    fn part(path: &str, label: &str, size: u64, fstype: Option<&str>, mount: Option<&str>) -> BlockDevice {
+    fn part(
+        path: &str,
+        label: &str,
+        size: u64,
+        fstype: Option<&str>,
+        mount: Option<&str>,
+    ) -> BlockDevice {
         BlockDevice {
             name: path.trim_start_matches("/dev/").into(),
             path: path.into(),
@@ -328,9 +349,21 @@ mod tests {
     #[test]
     fn an_install_as_laid_out_matches() {
         let f = facts(vec![
-            part("/dev/vda1", "disk-main-ESP", 512 << 20, Some("vfat"), Some("/boot")),
+            part(
+                "/dev/vda1",
+                "disk-main-ESP",
+                512 << 20,
+                Some("vfat"),
+                Some("/boot"),
+            ),
             part("/dev/vda2", "disk-main-swap", 1 << 30, Some("swap"), None),
-            part("/dev/vda3", "disk-main-root", (10 << 30) - (1537 << 20), Some("ext4"), Some("/")),
+            part(
+                "/dev/vda3",
+                "disk-main-root",
+                (10 << 30) - (1537 << 20),
+                Some("ext4"),
+                Some("/"),
+            ),
         ]);
         let check = compare(&layout(), &f);
         assert!(check.differences.is_empty(), "{:?}", check.differences);
@@ -340,16 +373,43 @@ mod tests {
     #[test]
     fn a_missing_partition_another_size_and_a_file_system_not_found_are_called_out() {
         let f = facts(vec![
-            part("/dev/vda1", "disk-main-ESP", 1 << 30, Some("vfat"), Some("/boot")),
-            part("/dev/vda2", "disk-main-root", 8 << 30, Some("xfs"), Some("/")),
+            part(
+                "/dev/vda1",
+                "disk-main-ESP",
+                1 << 30,
+                Some("vfat"),
+                Some("/boot"),
+            ),
+            part(
+                "/dev/vda2",
+                "disk-main-root",
+                8 << 30,
+                Some("xfs"),
+                Some("/"),
+            ),
         ]);
         let check = compare(&layout(), &f);
         let all = check.differences.join("\n");
-        assert!(all.contains("main/ESP: is 1 GiB, the layout gives it 512 MiB"), "{all}");
-        assert!(all.contains("main/root: ext4 not found: /dev/vda2 holds xfs"), "{all}");
-        assert!(all.contains("main/swap: partition swap is missing"), "{all}");
+        assert!(
+            all.contains("main/ESP: is 1 GiB, the layout gives it 512 MiB"),
+            "{all}"
+        );
+        assert!(
+            all.contains("main/root: ext4 not found: /dev/vda2 holds xfs"),
+            "{all}"
+        );
+        assert!(
+            all.contains("main/swap: partition swap is missing"),
+            "{all}"
+        );
         let mut missing = layout();
-        missing.disk.as_mut().unwrap().get_mut("main").unwrap().device = Some("/dev/vdz".into());
+        missing
+            .disk
+            .as_mut()
+            .unwrap()
+            .get_mut("main")
+            .unwrap()
+            .device = Some("/dev/vdz".into());
         let check = compare(&missing, &f);
         assert_eq!(check.rows[0].state, CheckState::Missing);
     }
