@@ -188,4 +188,45 @@ async fn an_installed_hosts_layout_edited_saved_and_compared_with_its_disks() {
         check.check.differences
     );
     assert!(check.verdict.contains("differences"), "{}", check.verdict);
+
+    // The same from the command line: `nixdeck layout check` and `layout changes`.
+    let run = |args: Vec<std::ffi::OsString>| {
+        let data = scene.path("data");
+        async move {
+            let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_nixdeck-headless"));
+            cmd.env("NIXDECK_DATA_DIR", &data).args(&args);
+            tokio::task::spawn_blocking(move || cmd.output())
+                .await
+                .expect("join")
+                .expect("nixdeck")
+        }
+    };
+    let out = run(vec![
+        "layout".into(),
+        "check".into(),
+        root.clone().into(),
+        "web1".into(),
+    ])
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("disk /dev/vdb was not found"), "{stdout}");
+    assert!(stdout.contains("BIOS boot partition"), "{stdout}");
+    let edited = scene.path("edited.json");
+    std::fs::write(&edited, serde_json::to_string(&squeezed).unwrap()).unwrap();
+    let out = run(vec![
+        "layout".into(),
+        "changes".into(),
+        root.clone().into(),
+        "web1".into(),
+        edited.into(),
+    ])
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("reinstalling"), "{stdout}");
 }

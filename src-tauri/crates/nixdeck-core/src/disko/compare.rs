@@ -129,7 +129,12 @@ fn check_content(content: &Content, dev: &BlockDevice, mounts_known: bool, out: 
     }
 }
 
-fn expected_text(size: Option<u64>, spec: Option<&str>, content: Option<&Content>) -> String {
+fn expected_text(
+    size: Option<u64>,
+    spec: Option<&str>,
+    content: Option<&Content>,
+    bare: &str,
+) -> String {
     let size = match (size, spec) {
         (Some(b), _) => human_bytes(b),
         (None, Some(s)) => s.to_string(),
@@ -141,7 +146,7 @@ fn expected_text(size: Option<u64>, spec: Option<&str>, content: Option<&Content
             (Some(s), None) => s,
             _ => c.type_name().to_string(),
         },
-        None => "nothing".into(),
+        None => bare.to_string(),
     };
     format!("{size}, {what}")
 }
@@ -215,7 +220,13 @@ pub fn compare(layout: &DiskLayout, facts: &HostFacts) -> DiskCheck {
                             .find(|c| c.partlabel.as_deref() == Some(l.as_str())),
                         _ => found.children.get(index),
                     };
-                    let expected = expected_text(planned, p.size.as_deref(), p.content.as_deref());
+                    let bare = match p.type_.as_deref() {
+                        Some("EF02") => "BIOS boot partition (no file system)".to_string(),
+                        Some(t) => format!("type {t}, no file system"),
+                        None => "no file system".to_string(),
+                    };
+                    let expected =
+                        expected_text(planned, p.size.as_deref(), p.content.as_deref(), &bare);
                     let Some(actual) = actual else {
                         rows.push(DiskCheckRow {
                             disk: name.clone(),
@@ -263,7 +274,7 @@ pub fn compare(layout: &DiskLayout, facts: &HostFacts) -> DiskCheck {
                     partition: None,
                     expected: format!(
                         "{device}, {}",
-                        expected_text(Some(found.size_bytes), None, Some(c))
+                        expected_text(Some(found.size_bytes), None, Some(c), "")
                     ),
                     found: describe_found(found),
                     state: if disk_diffs.is_empty() {
