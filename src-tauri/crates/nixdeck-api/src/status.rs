@@ -265,6 +265,8 @@ pub struct DriftView {
     pub state: String,
     /// In words (`changed outside nixdeck`, `unknown (…)`).
     pub label: String,
+    /// The verdict alone, for a narrow column (`unknown`, without the why).
+    pub short: String,
     /// A sentence on what it means and what it was measured against.
     pub explanation: String,
     /// `flake` or `last_deploy`, when known.
@@ -346,7 +348,12 @@ fn drift_view(verdict: nixdeck_core::status::DriftVerdict) -> DriftView {
         Drift::ChangedOutside => "changed_outside",
         Drift::Unknown(_) => "unknown",
     };
+    let short = match &verdict.drift {
+        Drift::Unknown(_) => "unknown".to_string(),
+        other => other.label(),
+    };
     DriftView {
+        short,
         state: state.into(),
         label: verdict.drift.label(),
         explanation: verdict.explanation,

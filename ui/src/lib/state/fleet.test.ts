@@ -63,7 +63,7 @@ describe("FleetState", () => {
 
 describe("FleetStatus", () => {
   const row = (host: string, reachable: boolean) =>
-    ({ host, reachable, drift: { state: "unknown", label: "unknown", explanation: "", basis: null } }) as HostRow;
+    ({ host, reachable, drift: { state: "unknown", label: "unknown", short: "unknown", explanation: "", basis: null } }) as HostRow;
 
   it("shows each row as it arrives, then the complete answer", async () => {
     let release: () => void = () => {};
