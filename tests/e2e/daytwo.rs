@@ -748,3 +748,130 @@ async fn deploy_safety_net_marks_a_silent_node_and_offers_the_rollback() -> Resu
     forward.abort();
     app.stop().await
 }
+
+/// When an install finishes, the job screen probes the host again and shows
+/// its disks beside the layout that was applied. The host here is this test
+/// machine behind a real sshd (the install itself is the stand-in
+/// nixos-anywhere run by the engine), so the layout's /dev/vda is compared
+/// with whatever disks this machine has: the comparison must say what it
+/// found, disk by disk.
+#[tokio::test]
+async fn after_an_install_the_disks_are_probed_and_compared() -> Result<()> {
+    use nixdeck_core::tools::plan::{EnvVar, HostTarget, InstallOptions, ToolSettings};
+    use nixdeck_engine::jobs::requests;
+    use nixdeck_engine::runner::JobResult;
+
+    let sshd = Sshd::start(SshdOptions::default());
+    let ssh_config = sshd.dir.path().join("ssh_config");
+    std::fs::write(
+        &ssh_config,
+        format!(
+            "Host *\n  IdentityFile {}\n  IdentitiesOnly yes\n",
+            sshd.user_key_path.display()
+        ),
+    )?;
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("infra");
+    repo::init_repo(&root, &FlakeSpec::default(), &Confirm::Nothing).await?;
+    let mut spec = HostSpec::new(HostName::new("db1")?, "127.0.0.1");
+    spec.deployment.target_port = sshd.port;
+    spec.disko = Some(DISKO.into());
+    repo::add_host(&root, &spec, &Confirm::Nothing).await?;
+    std::fs::write(root.join("flake.lock"), "{}\n")?;
+
+    // The install, run by the engine against the stand-in (as the window would).
+    let data = tmp.path().join("data");
+    let manager = JobManager::open(&data)?;
+    let host = HostTarget {
+        name: "db1".into(),
+        address: "127.0.0.1".into(),
+        user: "root".into(),
+        port: Some(sshd.port),
+        tags: vec![],
+        build_on_target: false,
+    };
+    let settings = ToolSettings {
+        flakes_enabled: true,
+        tools_from_path: false,
+        ..ToolSettings::default()
+    };
+    let mut req =
+        requests::install_request(&settings, &root, &host, &InstallOptions::default(), None)?;
+    req.command.program = nixdeck_tests::fixture("standins/nix")
+        .to_string_lossy()
+        .into_owned();
+    req.command.env.push(EnvVar {
+        name: "NIXDECK_STANDIN_DELAY".into(),
+        value: "0.01".into(),
+        secret: false,
+    });
+    let id = manager.start(req, None)?;
+    assert_eq!(manager.wait(id).await?.result, JobResult::Succeeded);
+    drop(manager);
+
+    let env = vec![
+        ("NIXDECK_DATA_DIR".into(), data.display().to_string()),
+        (
+            "NIXDECK_SSH_CONFIG".into(),
+            ssh_config.display().to_string(),
+        ),
+        (
+            "NIXDECK_KNOWN_HOSTS".into(),
+            sshd.known_hosts_path.display().to_string(),
+        ),
+        ("GTK_THEME".into(), "Adwaita:dark".into()),
+    ];
+    let mut app = App::start(
+        "daytwo-install",
+        AppOptions {
+            pick_folder: Some(root.clone()),
+            env,
+            window: Some((1024, 700)),
+        },
+    )
+    .await?;
+    app.click("open-repo").await?;
+    click_css(
+        &app,
+        "[data-host=\"db1\"] [data-testid=\"last-job\"] button",
+    )
+    .await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"job-screen\"]",
+        "data-result",
+        "succeeded",
+        30,
+    )
+    .await?;
+    // The comparison arrives once the probe is done: rows for main and its partitions.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let rows = app.find_all_css("[data-testid=\"disk-check-row\"]").await?;
+        if rows.len() == 3 {
+            break;
+        }
+        if Instant::now() > deadline {
+            let err = app
+                .find_all_css("[data-testid=\"disk-check-error\"]")
+                .await?;
+            let why = match err.first() {
+                Some(e) => e.text().await?,
+                None => String::new(),
+            };
+            bail!(
+                "no comparison after the install ({} rows): {why}",
+                rows.len()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let verdict = app.text("disk-check-verdict").await?;
+    assert!(
+        verdict.contains("as the layout says") || verdict.contains("difference"),
+        "{verdict}"
+    );
+    scroll_to(&app, "before-after").await?;
+    app.screenshot("before-after-install").await?;
+    app.stop().await
+}
