@@ -33,9 +33,17 @@ export class FleetStatus {
 
   constructor(private readonly commands: StatusCommands) {}
 
-  /** Reads the status of `repo`'s hosts unless this repository was read already. */
-  ensure(repo: string): void {
+  /** When the last complete run ended (ms since the epoch). */
+  private finishedAt = 0;
+
+  /**
+   * Reads the status of `repo`'s hosts when the dashboard shows it: unless this
+   * repository was read in the last `fresh` ms (coming back from a host or a
+   * job after a while reads again, so a rollback or deploy shows).
+   */
+  ensure(repo: string, fresh = 30_000): void {
     if (this.repo !== repo) void this.refresh(repo);
+    else if (!this.running && Date.now() - this.finishedAt > fresh) void this.refresh(repo);
   }
 
   /** Reads every host's status again; rows replace the old ones as they come. */
@@ -60,6 +68,7 @@ export class FleetStatus {
       this.rows = Object.fromEntries(rows.map((r) => [r.host, r]));
       this.answered = rows.length;
       this.took = Math.round(performance.now() - started);
+      this.finishedAt = Date.now();
     } catch (err) {
       if (run === this.run) this.error = toIpcError(err);
     } finally {

@@ -109,6 +109,9 @@ describe("FleetStatus", () => {
     expect(status.repo).toBe("/b");
     status.ensure("/b");
     expect(calls.length).toBe(2);
+    // Read long enough ago: shown again, it is read again.
+    status.ensure("/b", -1);
+    expect(calls.length).toBe(3);
   });
 
   it("formats uptime in days, hours or minutes", () => {
