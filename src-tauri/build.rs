@@ -63,5 +63,6 @@ fn nixdeck_commands() -> &'static [&'static str] {
         "plan_layout_save",
         "save_layout",
         "disk_check",
+        "disk_check_after_install",
     ]
 }

@@ -72,6 +72,7 @@ pub fn run() -> std::process::ExitCode {
             commands::layout::plan_layout_save,
             commands::layout::save_layout,
             commands::layout::disk_check,
+            commands::layout::disk_check_after_install,
         ])
         .run(tauri::generate_context!());
     match result {

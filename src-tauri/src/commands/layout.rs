@@ -98,3 +98,14 @@ pub async fn disk_check(
 ) -> ApiResult<DiskCheckView> {
     state.api.disk_check(Path::new(&repo), &host, reprobe).await
 }
+
+/// After install job `id`: its host probed again as the install logged in,
+/// its disks beside the layout that was applied.
+#[tauri::command(async)]
+pub async fn disk_check_after_install(
+    state: State<'_, AppState>,
+    id: String,
+) -> ApiResult<DiskCheckView> {
+    let id = nixdeck_api::jobs::parse_job_id(&id)?;
+    state.api.disk_check_after_install(id).await
+}

@@ -4,6 +4,7 @@
 //! The host's probed facts come from the repository's store.
 
 use crate::hosts::host_name;
+use crate::targets::{read_targets, ssh_target};
 use crate::{Api, ApiError, ApiResult};
 use nixdeck_core::disko::changes::{layout_changes, LayoutChanges};
 use nixdeck_core::disko::compare::{compare, DiskCheck};
@@ -12,11 +13,15 @@ use nixdeck_core::disko::templates::{self, TemplateInfo};
 use nixdeck_core::disko::{from_json, render, DiskLayout};
 use nixdeck_core::facts::{BootMode, HostFacts};
 use nixdeck_core::repo::WritePlan;
+use nixdeck_engine::jobs::{JobId, JobKind};
+use nixdeck_engine::probe::{probe, ProbeOptions};
 use nixdeck_engine::repo::{self as engine_repo, Applied, Confirm};
+use nixdeck_engine::runner::JobResult;
+use nixdeck_engine::ssh::{Auth, HostKeyPolicy};
 use nixdeck_engine::{disko_file, facts_store};
 use serde::Serialize;
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use ts_rs::TS;
 
 /// Saving an edited layout of an installed host: the file change (with the
@@ -151,6 +156,47 @@ impl Api {
                     .with_hint("Re-probe the host to read its disks as they are now.")
             })?
         };
+        self.disk_check_view(repo, host, facts).await
+    }
+
+    /// After install job `id` succeeded: probes its host again, logging in as
+    /// the install did (its `-i` key, else the agent's or default keys), and
+    /// compares the disks with the layout that was applied.
+    pub async fn disk_check_after_install(&self, id: JobId) -> ApiResult<DiskCheckView> {
+        let record = self.jobs()?.get(id)?;
+        if record.kind != JobKind::Install || record.result != JobResult::Succeeded {
+            return Err(ApiError::invalid(format!(
+                "job {id} is not a finished install: there is no applied layout to compare"
+            )));
+        }
+        let host = record
+            .hosts
+            .first()
+            .ok_or_else(|| ApiError::invalid(format!("job {id} names no host")))?;
+        let repo = PathBuf::from(&record.cwd);
+        let auth = record
+            .argv
+            .windows(2)
+            .find(|w| w[0] == "-i")
+            .map_or(Auth::Default, |w| Auth::KeyFile(PathBuf::from(&w[1])));
+        let targets = read_targets(&repo).await?;
+        let (_, target) = targets.find(host)?;
+        let facts = probe(
+            &ssh_target(target),
+            &self.connect_options(auth, HostKeyPolicy::Strict),
+            &ProbeOptions::default(),
+        )
+        .await?;
+        facts_store::save(&repo, &host_name(host)?, &facts)?;
+        self.disk_check_view(&repo, host, facts).await
+    }
+
+    async fn disk_check_view(
+        &self,
+        repo: &Path,
+        host: &str,
+        facts: HostFacts,
+    ) -> ApiResult<DiskCheckView> {
         let layout = saved_layout(repo, host).await?.ok_or_else(|| {
             ApiError::invalid(format!("{host} has no disko.nix to compare the disks with"))
         })?;

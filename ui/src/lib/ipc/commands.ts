@@ -94,6 +94,8 @@ export const commands = {
   saveLayout: (repo: string, host: string, layout: LayoutJson, confirm: string[]) =>
     invoke<Applied>("save_layout", { repo, host, layout, confirm }),
   diskCheck: (repo: string, host: string, reprobe: boolean) => invoke<DiskCheckView>("disk_check", { repo, host, reprobe }),
+  /** After install job `id`: its host probed again as the install logged in. */
+  diskCheckAfterInstall: (id: string) => invoke<DiskCheckView>("disk_check_after_install", { id }),
 };
 
 export type Commands = typeof commands;

@@ -134,7 +134,7 @@ export class HostState {
   }
 }
 
-export type DiskCheckCommands = Pick<Commands, "diskCheck">;
+export type DiskCheckCommands = Pick<Commands, "diskCheck" | "diskCheckAfterInstall">;
 
 /**
  * Before and after: the host's disks as probed beside the layout in its
@@ -150,12 +150,17 @@ export class DiskCheckState {
     private readonly commands: DiskCheckCommands,
     readonly repo: string,
     readonly host: string,
+    /** The install job whose host this is: probes log in as it did. */
+    readonly installJob: string | null = null,
   ) {}
 
   async load(reprobe: boolean): Promise<void> {
     this.busy = true;
     try {
-      this.view = await this.commands.diskCheck(this.repo, this.host, reprobe);
+      this.view =
+        reprobe && this.installJob !== null
+          ? await this.commands.diskCheckAfterInstall(this.installJob)
+          : await this.commands.diskCheck(this.repo, this.host, reprobe);
       this.error = null;
     } catch (err) {
       this.error = toIpcError(err);
