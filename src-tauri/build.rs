@@ -52,5 +52,16 @@ fn nixdeck_commands() -> &'static [&'static str] {
         "host_files",
         "check_host_key",
         "replace_host_key",
+        // day two: status, generations, rollback
+        "fleet_status",
+        "host_generations",
+        "start_rollback",
+        "deploy_goal_risks",
+        "deploy_safety",
+        "recheck_node",
+        "plan_layout_save",
+        "save_layout",
+        "disk_check",
+        "disk_check_after_install",
     ]
 }

@@ -62,6 +62,16 @@ pub fn run() -> std::process::ExitCode {
             commands::jobs::start_deploy,
             commands::jobs::install_check,
             commands::jobs::start_install,
+            commands::status::fleet_status,
+            commands::status::host_generations,
+            commands::status::start_rollback,
+            commands::status::deploy_goal_risks,
+            commands::status::deploy_safety,
+            commands::status::recheck_node,
+            commands::layout::plan_layout_save,
+            commands::layout::save_layout,
+            commands::layout::disk_check,
+            commands::layout::disk_check_after_install,
         ])
         .run(tauri::generate_context!());
     match result {

@@ -464,3 +464,69 @@ async fn cli_deploy_records_the_deployed_system_for_the_drift_check() {
     let last = rows[0].last_job.as_ref().expect("the deploy");
     assert_eq!(last.kind, JobKind::Deploy);
 }
+
+/// The deploy safety net, as both front ends get it: started with the deploy,
+/// it checks each node colmena activated; web1 answers (and what it runs is
+/// recorded), db1 (nothing listens on its port) is marked silent, and checking
+/// it again says so again.
+#[tokio::test]
+async fn the_safety_net_checks_each_switched_node_after_a_deploy() {
+    let f = fleet().await;
+    let api = &f.scene.api;
+    let record_file = f.scene.path("argv.record");
+    let id = {
+        let _env = standins(&record_file, "ok").await;
+        std::env::set_var("NIXDECK_STANDIN_NODES", "db1 web1");
+        std::env::set_var("NIXDECK_SAFETY_LIMIT_SECS", "2");
+        let started = api
+            .start_deploy(
+                &DeployRequest {
+                    repo: f.repo.clone(),
+                    filter: Some("db1,web1".into()),
+                    ..DeployRequest::default()
+                },
+                None,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let id = parse_job_id(&started.job_id).unwrap();
+        assert_eq!(api.wait_job(id).await.unwrap().result, JobResult::Succeeded);
+        let report = api
+            .wait_deploy_safety(id, std::time::Duration::from_secs(30))
+            .await
+            .unwrap()
+            .expect("a report");
+        std::env::remove_var("NIXDECK_STANDIN_NODES");
+        std::env::remove_var("NIXDECK_SAFETY_LIMIT_SECS");
+        assert!(!report.checking);
+        assert_eq!(report.limit_secs, 2);
+        let state = |n: &str| {
+            report
+                .nodes
+                .iter()
+                .find(|a| a.node == n)
+                .unwrap_or_else(|| panic!("{n} in {report:?}"))
+                .clone()
+        };
+        assert_eq!(state("web1").state, "answered", "{report:?}");
+        let db = state("db1");
+        assert_eq!(db.state, "silent", "{report:?}");
+        assert!(
+            db.error.as_deref().unwrap().contains("connection refused"),
+            "{db:?}"
+        );
+        assert_eq!(report.recorded, ["web1"]);
+        id
+    };
+    let again = api.recheck_node(id, "db1").await.unwrap();
+    let db = again.nodes.iter().find(|a| a.node == "db1").unwrap();
+    assert_eq!(db.state, "silent");
+    assert!(!db.answered_again);
+    assert!(api.recheck_node(id, "mail1").await.is_err(), "not checked");
+    // What web1 runs was recorded as this deploy's: the drift is measured against it.
+    let rows = api
+        .fleet_status(&f.repo, Some("web1"), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(rows[0].drift.state, "up_to_date", "{:?}", rows[0].drift);
+}

@@ -6,3 +6,5 @@ mod start;
 mod wizard;
 // fleet
 mod fleet;
+// day two
+mod daytwo;

@@ -57,6 +57,9 @@ impl Scene {
             .env("NIXDECK_STANDIN_RECORD", self.record())
             .env("NIXDECK_STANDIN_SCENARIO", scenario)
             .env("NIXDECK_STANDIN_DELAY", "0.01")
+            // The fleet's addresses are TEST-NET ones: the deploy safety net
+            // would wait its full minute for each before `deploy` returns.
+            .env("NIXDECK_SAFETY_LIMIT_SECS", "1")
             .stdin(Stdio::null());
         cmd
     }

@@ -1,9 +1,11 @@
 //! The visual disk editor.
 
 use crate::AppState;
+use nixdeck_api::layouts::{DiskCheckView, LayoutSavePlan};
 use nixdeck_api::ApiResult;
 use nixdeck_core::disko::edit::{LayoutEdit, LayoutView};
 use nixdeck_core::disko::templates::TemplateInfo;
+use nixdeck_engine::repo::Applied;
 use serde_json::Value;
 use std::path::Path;
 use tauri::State;
@@ -56,4 +58,54 @@ pub fn layout_view(
     layout: Value,
 ) -> ApiResult<LayoutView> {
     state.api.layout_view(Path::new(&repo), &host, &layout)
+}
+
+/// Saving an installed host's edited layout: the write and what applying means.
+#[tauri::command(async)]
+pub async fn plan_layout_save(
+    state: State<'_, AppState>,
+    repo: String,
+    host: String,
+    layout: Value,
+) -> ApiResult<LayoutSavePlan> {
+    state
+        .api
+        .plan_layout_save(Path::new(&repo), &host, &layout)
+        .await
+}
+
+#[tauri::command(async)]
+pub async fn save_layout(
+    state: State<'_, AppState>,
+    repo: String,
+    host: String,
+    layout: Value,
+    confirm: Vec<String>,
+) -> ApiResult<Applied> {
+    state
+        .api
+        .save_layout(Path::new(&repo), &host, &layout, &confirm)
+        .await
+}
+
+/// The disks as probed (again, when `reprobe`) beside the host's layout.
+#[tauri::command(async)]
+pub async fn disk_check(
+    state: State<'_, AppState>,
+    repo: String,
+    host: String,
+    reprobe: bool,
+) -> ApiResult<DiskCheckView> {
+    state.api.disk_check(Path::new(&repo), &host, reprobe).await
+}
+
+/// After install job `id`: its host probed again as the install logged in,
+/// its disks beside the layout that was applied.
+#[tauri::command(async)]
+pub async fn disk_check_after_install(
+    state: State<'_, AppState>,
+    id: String,
+) -> ApiResult<DiskCheckView> {
+    let id = nixdeck_api::jobs::parse_job_id(&id)?;
+    state.api.disk_check_after_install(id).await
 }

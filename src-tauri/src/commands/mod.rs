@@ -5,3 +5,4 @@ pub mod hosts;
 pub mod jobs;
 pub mod layout;
 pub mod repo;
+pub mod status;

@@ -103,7 +103,10 @@ impl Api {
         let settings = settings_for(&request.tools).await;
         self.ensure_locked(&settings, &request.repo, &sink).await?;
         let (job, _) = self.deploy_job(request).await?;
-        Ok(self.start_job(job, sink)?.into())
+        let id = self.start_job(job, sink)?;
+        // Once colmena is done, every switched node must answer again.
+        self.safety_net_after(&request.repo, id);
+        Ok(id.into())
     }
 
     /// `nix build` of `host`'s system (the flake locked first when needed).

@@ -4,14 +4,56 @@
 //! The host's probed facts come from the repository's store.
 
 use crate::hosts::host_name;
-use crate::{Api, ApiResult};
+use crate::targets::{read_targets, ssh_target};
+use crate::{Api, ApiError, ApiResult};
+use nixdeck_core::disko::changes::{layout_changes, LayoutChanges};
+use nixdeck_core::disko::compare::{compare, DiskCheck};
 use nixdeck_core::disko::edit::{self, LayoutEdit, LayoutView};
 use nixdeck_core::disko::templates::{self, TemplateInfo};
-use nixdeck_core::disko::{from_json, DiskLayout};
+use nixdeck_core::disko::{from_json, render, DiskLayout};
 use nixdeck_core::facts::{BootMode, HostFacts};
+use nixdeck_core::repo::WritePlan;
+use nixdeck_engine::jobs::{JobId, JobKind};
+use nixdeck_engine::probe::{probe, ProbeOptions};
+use nixdeck_engine::repo::{self as engine_repo, Applied, Confirm};
+use nixdeck_engine::runner::JobResult;
+use nixdeck_engine::ssh::{Auth, HostKeyPolicy};
 use nixdeck_engine::{disko_file, facts_store};
+use serde::Serialize;
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use ts_rs::TS;
+
+/// Saving an edited layout of an installed host: the file change (with the
+/// hand-edit protection's pending changes) and what applying it means.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LayoutSavePlan {
+    /// The write of `hosts/<host>/disko.nix`.
+    pub plan: WritePlan,
+    /// Paths whose text nixdeck did not write (hand edits): saved only when confirmed.
+    pub pending: Vec<String>,
+    /// The edited layout against the saved one.
+    pub changes: LayoutChanges,
+}
+
+/// The disks as probed beside the layout in `disko.nix` (before and after an install).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DiskCheckView {
+    /// When the disks were probed, seconds since the Unix epoch.
+    pub probed_at: u64,
+    /// The layout in plain words.
+    pub summary: Vec<String>,
+    /// Disk by disk, partition by partition.
+    pub check: DiskCheck,
+    /// One sentence: all as laid out, or how many differences.
+    pub verdict: String,
+}
+
+fn disko_rel(host: &str) -> String {
+    format!("hosts/{host}/disko.nix")
+}
 
 fn facts_of(repo: &Path, host: &str) -> ApiResult<Option<HostFacts>> {
     Ok(facts_store::load(repo, &host_name(host)?))
@@ -19,6 +61,18 @@ fn facts_of(repo: &Path, host: &str) -> ApiResult<Option<HostFacts>> {
 
 fn layout_of(value: &Value) -> ApiResult<DiskLayout> {
     Ok(from_json(value)?)
+}
+
+/// The layout in `hosts/<host>/disko.nix`, evaluated, when there is one.
+async fn saved_layout(repo: &Path, host: &str) -> ApiResult<Option<DiskLayout>> {
+    host_name(host)?;
+    let file = repo.join("hosts").join(host).join("disko.nix");
+    if !file.is_file() {
+        return Ok(None);
+    }
+    Ok(Some(
+        disko_file::load(&file, &disko_file::LoadOptions::for_file(&file)).await?,
+    ))
 }
 
 impl Api {
@@ -45,12 +99,119 @@ impl Api {
     /// The layout in `hosts/<host>/disko.nix`, when the repository has one.
     pub async fn layout_from_repo(&self, repo: &Path, host: &str) -> ApiResult<Option<LayoutView>> {
         let facts = facts_of(repo, host)?;
-        let file = repo.join("hosts").join(host).join("disko.nix");
-        if !file.is_file() {
+        let Some(layout) = saved_layout(repo, host).await? else {
             return Ok(None);
-        }
-        let layout = disko_file::load(&file, &disko_file::LoadOptions::for_file(&file)).await?;
+        };
         Ok(Some(edit::view(&layout, facts.as_ref())))
+    }
+
+    /// What saving the edited `layout` as the host's `disko.nix` would write
+    /// (hand-edited text is pending until confirmed) and what applying it
+    /// means for the installed host.
+    pub async fn plan_layout_save(
+        &self,
+        repo: &Path,
+        host: &str,
+        layout: &Value,
+    ) -> ApiResult<LayoutSavePlan> {
+        host_name(host)?;
+        let edited = layout_of(layout)?;
+        let saved = saved_layout(repo, host).await?.unwrap_or_default();
+        let plan = engine_repo::plan_write(repo, &[(disko_rel(host), render(&edited))])?;
+        Ok(LayoutSavePlan {
+            pending: plan.pending().iter().map(|c| c.path.clone()).collect(),
+            plan,
+            changes: layout_changes(&saved, &edited),
+        })
+    }
+
+    /// Writes the edited `layout` as `hosts/<host>/disko.nix`; text nixdeck did
+    /// not write (a hand edit) is replaced only when its path is in `confirm`.
+    pub async fn save_layout(
+        &self,
+        repo: &Path,
+        host: &str,
+        layout: &Value,
+        confirm: &[String],
+    ) -> ApiResult<Applied> {
+        host_name(host)?;
+        let edited = layout_of(layout)?;
+        let plan = engine_repo::plan_write(repo, &[(disko_rel(host), render(&edited))])?;
+        Ok(engine_repo::apply_plan(repo, &plan, &Confirm::Paths(confirm.to_vec())).await?)
+    }
+
+    /// The host's disks as last probed (probed again first when `reprobe`)
+    /// beside the layout in its `disko.nix`, differences called out.
+    pub async fn disk_check(
+        &self,
+        repo: &Path,
+        host: &str,
+        reprobe: bool,
+    ) -> ApiResult<DiskCheckView> {
+        let facts = if reprobe {
+            self.reprobe_host(repo, host).await?
+        } else {
+            facts_of(repo, host)?.ok_or_else(|| {
+                ApiError::invalid(format!("{host} has no probed disks yet"))
+                    .with_hint("Re-probe the host to read its disks as they are now.")
+            })?
+        };
+        self.disk_check_view(repo, host, facts).await
+    }
+
+    /// After install job `id` succeeded: probes its host again, logging in as
+    /// the install did (its `-i` key, else the agent's or default keys), and
+    /// compares the disks with the layout that was applied.
+    pub async fn disk_check_after_install(&self, id: JobId) -> ApiResult<DiskCheckView> {
+        let record = self.jobs()?.get(id)?;
+        if record.kind != JobKind::Install || record.result != JobResult::Succeeded {
+            return Err(ApiError::invalid(format!(
+                "job {id} is not a finished install: there is no applied layout to compare"
+            )));
+        }
+        let host = record
+            .hosts
+            .first()
+            .ok_or_else(|| ApiError::invalid(format!("job {id} names no host")))?;
+        let repo = PathBuf::from(&record.cwd);
+        let auth = record
+            .argv
+            .windows(2)
+            .find(|w| w[0] == "-i")
+            .map_or(Auth::Default, |w| Auth::KeyFile(PathBuf::from(&w[1])));
+        let targets = read_targets(&repo).await?;
+        let (_, target) = targets.find(host)?;
+        let facts = probe(
+            &ssh_target(target),
+            &self.connect_options(auth, HostKeyPolicy::Strict),
+            &ProbeOptions::default(),
+        )
+        .await?;
+        facts_store::save(&repo, &host_name(host)?, &facts)?;
+        self.disk_check_view(&repo, host, facts).await
+    }
+
+    async fn disk_check_view(
+        &self,
+        repo: &Path,
+        host: &str,
+        facts: HostFacts,
+    ) -> ApiResult<DiskCheckView> {
+        let layout = saved_layout(repo, host).await?.ok_or_else(|| {
+            ApiError::invalid(format!("{host} has no disko.nix to compare the disks with"))
+        })?;
+        let check = compare(&layout, &facts);
+        let verdict = match check.differences.len() {
+            0 => "The disks are as the layout says.".to_string(),
+            1 => "One difference between the layout and the disks.".to_string(),
+            n => format!("{n} differences between the layout and the disks."),
+        };
+        Ok(DiskCheckView {
+            probed_at: facts.probed_at,
+            summary: nixdeck_core::disko::summary(&layout, Some(&facts)).lines(),
+            check,
+            verdict,
+        })
     }
 
     /// Applies one edit and answers with the new view.

@@ -45,6 +45,24 @@ pub struct SshFiles {
     pub ssh_config: Option<PathBuf>,
 }
 
+impl SshFiles {
+    /// The files named by `NIXDECK_KNOWN_HOSTS` and `NIXDECK_SSH_CONFIG`, as
+    /// `NIXDECK_DATA_DIR` names the data directory: the window has no
+    /// `--known-hosts`, and OpenSSH's `ssh` (rollback) finds `~/.ssh` through
+    /// the password database, not `$HOME`, so a separate setup needs these.
+    pub fn from_env() -> Self {
+        let path = |name: &str| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        Self {
+            known_hosts: path("NIXDECK_KNOWN_HOSTS"),
+            ssh_config: path("NIXDECK_SSH_CONFIG"),
+        }
+    }
+}
+
 impl Api {
     /// Opens nixdeck's state in `data_dir`. A job store that cannot be opened is
     /// reported on first use, so the rest of the app still works.
@@ -90,8 +108,9 @@ impl Api {
 
     /// Opens the state in nixdeck's one data directory
     /// ([`nixdeck_engine::paths::data_dir`]).
+    /// The SSH files come from the environment ([`SshFiles::from_env`]).
     pub fn open_default() -> Self {
-        Self::open(&nixdeck_engine::paths::data_dir())
+        Self::open(&nixdeck_engine::paths::data_dir()).with_ssh_files(SshFiles::from_env())
     }
 
     /// Where this nixdeck keeps its state.

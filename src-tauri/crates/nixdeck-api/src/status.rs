@@ -12,10 +12,12 @@ use nixdeck_core::tools::rollback::{check_rollback, RollbackTo, SshClientOptions
 use nixdeck_core::tools::safety::goal_risk;
 use nixdeck_engine::jobs::{requests, JobId, JobKind, JobManager};
 use nixdeck_engine::runner::JobResult;
+use nixdeck_engine::safety::{self as engine_safety, Answer};
+use nixdeck_engine::ssh::SshTarget;
 use nixdeck_engine::ssh::{Auth, ConnectOptions, HostKeyPolicy};
 use nixdeck_engine::status::{self as engine, FlakeEvalError, StatusError};
-use serde::Serialize;
-use std::path::Path;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -29,6 +31,187 @@ const FLAKE_EVAL_LIMIT: Duration = Duration::from_secs(20);
 
 /// `nix eval` is heavy (memory, CPU); the SSH probes are not.
 const FLAKE_EVALS_AT_ONCE: usize = 2;
+
+/// How long a node colmena switched has to accept an SSH login again.
+/// `NIXDECK_SAFETY_LIMIT_SECS` changes it (a slow network, a test).
+fn answer_limit() -> Duration {
+    std::env::var("NIXDECK_SAFETY_LIMIT_SECS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|s: &u64| *s > 0)
+        .map_or(Duration::from_secs(60), Duration::from_secs)
+}
+
+/// How long "Check again" waits for a node that did not answer.
+const RECHECK_LIMIT: Duration = Duration::from_secs(10);
+
+/// One node after a deploy: did it answer over SSH?
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeAnswer {
+    /// The node (host) name.
+    pub node: String,
+    /// `checking`, `answered`, `silent` (no answer within the limit) or
+    /// `refused` (it answered, but refused the host key or the login).
+    pub state: String,
+    /// Milliseconds after the check began that it answered.
+    pub after_ms: Option<u64>,
+    /// Why it did not answer, in words.
+    pub error: Option<String>,
+    /// It did not answer at first and answered a later check: offer the rollback.
+    pub answered_again: bool,
+}
+
+/// The deploy safety net's findings for one deploy job.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SafetyReport {
+    /// The deploy job.
+    pub job_id: String,
+    /// The repository it deployed from.
+    #[ts(type = "string")]
+    pub repo: PathBuf,
+    /// Still checking.
+    pub checking: bool,
+    /// How long each node had, in seconds.
+    pub limit_secs: u64,
+    /// The nodes colmena activated, in the job's order.
+    pub nodes: Vec<NodeAnswer>,
+    /// Nodes whose running system was recorded as nixdeck's deploy (for drift).
+    pub recorded: Vec<String>,
+}
+
+/// Where a job's safety report is kept: beside the job store, by job id.
+fn report_path(data_dir: &Path, id: JobId) -> PathBuf {
+    data_dir.join("safety").join(format!("{id}.json"))
+}
+
+fn save_report(data_dir: &Path, id: JobId, report: &SafetyReport) -> ApiResult<()> {
+    let path = report_path(data_dir, id);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let text = serde_json::to_string_pretty(report)
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    // Written whole then renamed: a reader never sees half a report.
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(())
+}
+
+fn node_answer(node: &str, answer: Result<Answer, nixdeck_engine::ssh::SshError>) -> NodeAnswer {
+    let mut out = NodeAnswer {
+        node: node.to_string(),
+        state: String::new(),
+        after_ms: None,
+        error: None,
+        answered_again: false,
+    };
+    match answer {
+        Ok(Answer::Answered { after }) => {
+            out.state = "answered".into();
+            out.after_ms = Some(u64::try_from(after.as_millis()).unwrap_or(u64::MAX));
+        }
+        Ok(Answer::Silent { tries, last_error }) => {
+            out.state = "silent".into();
+            out.error = Some(format!("no SSH login in {tries} tries: {last_error}"));
+        }
+        Err(e) => {
+            out.state = "refused".into();
+            out.error = Some(e.to_string());
+        }
+    }
+    out
+}
+
+/// What the safety net needs, owned, so that it can run after the deploy
+/// job ends without holding on to the [`Api`].
+struct SafetyNet {
+    data_dir: PathBuf,
+    jobs: JobManager,
+    connect: ConnectOptions,
+}
+
+impl SafetyNet {
+    async fn run(&self, repo: &Path, id: JobId) -> ApiResult<SafetyReport> {
+        let record = self.jobs.get(id)?;
+        if record.kind != JobKind::Deploy || record.result != JobResult::Succeeded {
+            return Err(ApiError::invalid(format!(
+                "job {id} is not a successful deploy: the safety net checks nodes after colmena switched them"
+            )));
+        }
+        let nodes = engine_safety::nodes_to_check(&record)?;
+        let limit = answer_limit();
+        let mut report = SafetyReport {
+            job_id: id.to_string(),
+            repo: repo.to_path_buf(),
+            checking: true,
+            limit_secs: limit.as_secs(),
+            nodes: nodes
+                .iter()
+                .map(|n| NodeAnswer {
+                    node: n.clone(),
+                    state: "checking".into(),
+                    after_ms: None,
+                    error: None,
+                    answered_again: false,
+                })
+                .collect(),
+            recorded: Vec::new(),
+        };
+        save_report(&self.data_dir, id, &report)?;
+        let targets = read_targets(repo).await?;
+        let mut set = JoinSet::new();
+        for (index, node) in nodes.iter().enumerate() {
+            let target: Option<SshTarget> = targets.find(node).ok().map(|(_, t)| ssh_target(t));
+            let connect = self.connect.clone();
+            let node = node.clone();
+            set.spawn(async move {
+                let answer = match target {
+                    Some(t) => node_answer(
+                        &node,
+                        engine_safety::check_answers(&t, &connect, limit).await,
+                    ),
+                    None => NodeAnswer {
+                        node: node.clone(),
+                        state: "refused".into(),
+                        after_ms: None,
+                        error: Some(format!("{node} is not a host of the repository any more")),
+                        answered_again: false,
+                    },
+                };
+                (index, answer)
+            });
+        }
+        while let Some(joined) = set.join_next().await {
+            if let Ok((index, answer)) = joined {
+                report.nodes[index] = answer;
+                save_report(&self.data_dir, id, &report)?;
+            }
+        }
+        // What the nodes that answered run now is what this deploy put there.
+        for answer in report.nodes.iter().filter(|a| a.state == "answered") {
+            let Ok((_, target)) = targets.find(&answer.node) else {
+                continue;
+            };
+            let recorded = engine::record_deployed_system(
+                &self.jobs,
+                Some(id),
+                &answer.node,
+                &ssh_target(target),
+                &self.connect,
+            )
+            .await;
+            if recorded.is_ok() {
+                report.recorded.push(answer.node.clone());
+            }
+        }
+        report.checking = false;
+        save_report(&self.data_dir, id, &report)?;
+        Ok(report)
+    }
+}
 
 /// One host of the fleet view.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -82,6 +265,8 @@ pub struct DriftView {
     pub state: String,
     /// In words (`changed outside nixdeck`, `unknown (…)`).
     pub label: String,
+    /// The verdict alone, for a narrow column (`unknown`, without the why).
+    pub short: String,
     /// A sentence on what it means and what it was measured against.
     pub explanation: String,
     /// `flake` or `last_deploy`, when known.
@@ -163,7 +348,12 @@ fn drift_view(verdict: nixdeck_core::status::DriftVerdict) -> DriftView {
         Drift::ChangedOutside => "changed_outside",
         Drift::Unknown(_) => "unknown",
     };
+    let short = match &verdict.drift {
+        Drift::Unknown(_) => "unknown".to_string(),
+        other => other.label(),
+    };
     DriftView {
+        short,
         state: state.into(),
         label: verdict.drift.label(),
         explanation: verdict.explanation,
@@ -296,16 +486,22 @@ impl Api {
                 repo.to_path_buf(),
             );
             set.spawn(async move {
-                let status = async {
+                let status = {
                     // The semaphores are never closed, so acquiring only waits.
                     let _slot = probes.acquire_owned().await.ok();
                     engine::status(&ssh_target(&target), &connect).await
                 };
-                let flake = async {
+                // Only a host that answered has a system to compare: an
+                // unreachable one is reported at once instead of queueing
+                // behind the (slow, two at a time) evaluations — in a
+                // 100-host fleet of which most are down that is the
+                // difference between seconds and minutes.
+                let flake = if status.is_ok() {
                     let _slot = evals.acquire_owned().await.ok();
                     engine::flake_toplevel(&tools, &repo, &target.name, FLAKE_EVAL_LIMIT).await
+                } else {
+                    Err(FlakeEvalError::Skipped("the host did not answer"))
                 };
-                let (status, flake) = tokio::join!(status, flake);
                 let row = host_row(&target.name, &status, &flake, jobs.as_ref());
                 on_each(&row);
                 (index, row)
@@ -416,6 +612,111 @@ impl Api {
             }
         }
         Ok(recorded)
+    }
+
+    fn safety_net(&self) -> ApiResult<SafetyNet> {
+        Ok(SafetyNet {
+            data_dir: self.data_dir.clone(),
+            jobs: self.jobs()?.clone(),
+            connect: self.status_connect(),
+        })
+    }
+
+    /// The deploy safety net for job `id` (a deploy that succeeded): each node
+    /// colmena activated must accept an SSH login again within a limit (60 s;
+    /// `NIXDECK_SAFETY_LIMIT_SECS`); the system each answering node runs is
+    /// recorded as this deploy's (the drift check's fallback). The report is
+    /// kept with the job, so the job screen and `nixdeck deploy` show it.
+    pub async fn deploy_safety_net(&self, repo: &Path, id: JobId) -> ApiResult<SafetyReport> {
+        self.safety_net()?.run(repo, id).await
+    }
+
+    /// Runs [`Api::deploy_safety_net`] once job `id` ends, if it succeeded, in
+    /// the background: how a deploy started from any front end gets it.
+    pub(crate) fn safety_net_after(&self, repo: &Path, id: JobId) {
+        let Ok(net) = self.safety_net() else {
+            return;
+        };
+        let repo = repo.to_path_buf();
+        tokio::spawn(async move {
+            if let Ok(outcome) = net.jobs.wait(id).await {
+                if outcome.result == JobResult::Succeeded {
+                    // Its errors are in the report (or there is none to show).
+                    let _ = net.run(&repo, id).await;
+                }
+            }
+        });
+    }
+
+    /// The safety report of job `id`, when its safety net has run or runs.
+    pub fn deploy_safety(&self, id: JobId) -> ApiResult<Option<SafetyReport>> {
+        let path = report_path(&self.data_dir, id);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return Ok(None);
+        };
+        serde_json::from_str(&text).map(Some).map_err(|e| {
+            ApiError::new(
+                ErrorCode::Internal,
+                format!("{} could not be read: {e}", path.display()),
+            )
+        })
+    }
+
+    /// Waits (up to `limit`) for job `id`'s safety report to be complete.
+    pub async fn wait_deploy_safety(
+        &self,
+        id: JobId,
+        limit: Duration,
+    ) -> ApiResult<Option<SafetyReport>> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let report = self.deploy_safety(id)?;
+            let job_done = self
+                .jobs()?
+                .get(id)
+                .map(|r| r.result != JobResult::Running)
+                .unwrap_or(true);
+            match &report {
+                Some(r) if !r.checking => return Ok(report),
+                None if job_done && self.jobs()?.get(id)?.result != JobResult::Succeeded => {
+                    return Ok(None)
+                }
+                _ => {}
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Ok(report);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Checks `node` of deploy job `id` again (for up to 10 s); a node that
+    /// did not answer and answers now is marked so the rollback is offered.
+    pub async fn recheck_node(&self, id: JobId, node: &str) -> ApiResult<SafetyReport> {
+        let mut report = self
+            .deploy_safety(id)?
+            .ok_or_else(|| ApiError::invalid(format!("job {id} has no safety check to repeat")))?;
+        let index = report
+            .nodes
+            .iter()
+            .position(|n| n.node == node)
+            .ok_or_else(|| ApiError::invalid(format!("{node} was not checked after job {id}")))?;
+        let target = find_target(&report.repo, node).await?;
+        let was = report.nodes[index].state.clone();
+        let mut answer = node_answer(
+            node,
+            engine_safety::check_answers(
+                &ssh_target(&target),
+                &self.status_connect(),
+                RECHECK_LIMIT,
+            )
+            .await,
+        );
+        answer.answered_again =
+            answer.state == "answered" && (was != "answered" || report.nodes[index].answered_again);
+        report.nodes[index] = answer;
+        save_report(&self.data_dir, id, &report)?;
+        Ok(report)
     }
 
     /// What each deploy goal risks, in the order the deploy panel offers them.

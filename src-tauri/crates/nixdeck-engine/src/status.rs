@@ -143,6 +143,9 @@ pub enum FlakeEvalError {
     Failed(String),
     #[error("nix eval printed {0:?}, which is not a store path")]
     NotAStorePath(String),
+    /// Not evaluated, and why (the host did not answer: nothing to compare).
+    #[error("not evaluated: {0}")]
+    Skipped(&'static str),
 }
 
 /// The store path `host`'s system would have if built from the flake in

@@ -13,6 +13,10 @@ state: string,
  */
 label: string, 
 /**
+ * The verdict alone, for a narrow column (`unknown`, without the why).
+ */
+short: string, 
+/**
  * A sentence on what it means and what it was measured against.
  */
 explanation: string, 

@@ -2,7 +2,7 @@
 // (see src-tauri/src/commands/), typed on both sides: answers with the types
 // generated from Rust (../bindings), arguments with ./types.
 import { Channel, invoke } from "@tauri-apps/api/core";
-import type { Applied, DoctorReport, Explanation, HostFacts, JobEvent, JobRecord, LayoutEdit, LayoutView, RecentRepo, RepoView, SystemConfig, TemplateInfo, WritePlan } from "../bindings";
+import type { Applied, DiskCheckView, DoctorReport, Explanation, GenerationsView, LayoutSavePlan, SafetyReport, GoalRisk, HostFacts, HostRow, JobEvent, JobRecord, LayoutEdit, LayoutView, RecentRepo, RepoView, SystemConfig, TemplateInfo, WritePlan } from "../bindings";
 import type { ConfigPreview, DeployPreview, FieldProblem, HardwareStatus, HostFiles, HostKeyCheck, HostReview, InstallCheck, KeyOffer, LayoutJson, NewHost, ProbeOutcome, ProbeRequest, StartedJob } from "./types";
 
 export const commands = {
@@ -73,6 +73,28 @@ export const commands = {
   checkHostKey: (repo: string, host: string) => invoke<HostKeyCheck>("check_host_key", { repo, host }),
   replaceHostKey: (repo: string, host: string, fingerprint: string) =>
     invoke<HostKeyCheck>("replace_host_key", { repo, host, fingerprint }),
+  // day two: status, generations, rollback
+  /** Status of the hosts `filter` selects (all when null); `onRow` gets each row as its host answers. */
+  fleetStatus: (repo: string, filter: string | null, onRow: (row: HostRow) => void): Promise<HostRow[]> => {
+    const channel = new Channel<HostRow>();
+    channel.onmessage = onRow;
+    return invoke<HostRow[]>("fleet_status", { repo, filter, onRow: channel });
+  },
+  hostGenerations: (repo: string, host: string) => invoke<GenerationsView>("host_generations", { repo, host }),
+  /** `to`: a generation number, or null for the previous one. */
+  startRollback: (repo: string, host: string, to: number | null, confirm: string) =>
+    invoke<StartedJob>("start_rollback", { repo, host, to, confirm }),
+  deployGoalRisks: () => invoke<GoalRisk[]>("deploy_goal_risks"),
+  deploySafety: (id: string) => invoke<SafetyReport | null>("deploy_safety", { id }),
+  recheckNode: (id: string, node: string) => invoke<SafetyReport>("recheck_node", { id, node }),
+  // an installed host's layout: edit and save, before/after
+  planLayoutSave: (repo: string, host: string, layout: LayoutJson) =>
+    invoke<LayoutSavePlan>("plan_layout_save", { repo, host, layout }),
+  saveLayout: (repo: string, host: string, layout: LayoutJson, confirm: string[]) =>
+    invoke<Applied>("save_layout", { repo, host, layout, confirm }),
+  diskCheck: (repo: string, host: string, reprobe: boolean) => invoke<DiskCheckView>("disk_check", { repo, host, reprobe }),
+  /** After install job `id`: its host probed again as the install logged in. */
+  diskCheckAfterInstall: (id: string) => invoke<DiskCheckView>("disk_check_after_install", { id }),
 };
 
 export type Commands = typeof commands;

@@ -10,7 +10,8 @@ export const sessionContext = defineContext<SessionState>("SessionState");
 export const navContext = defineContext<NavState>("NavState");
 
 // fleet
-import type { FleetState } from "./fleet.svelte";
+import type { FleetState, FleetStatus } from "./fleet.svelte";
 import type { JobHistory } from "./jobs.svelte";
 export const fleetContext = defineContext<FleetState>("FleetState");
+export const statusContext = defineContext<FleetStatus>("FleetStatus");
 export const historyContext = defineContext<JobHistory>("JobHistory");

@@ -3,13 +3,94 @@
 // rules live in Rust; this class only builds the filter text from clicks).
 import type { Commands } from "../ipc/commands";
 import { toIpcError } from "../ipc/errors";
-import type { ApiError, HostSummary } from "../bindings";
+import type { ApiError, GoalRisk, HostRow, HostSummary } from "../bindings";
 import type { DeployPreview } from "../ipc/types";
 
 export const GOALS = ["switch", "boot", "test", "dry-activate", "build", "push"] as const;
 export type Goal = (typeof GOALS)[number];
 
-export type FleetCommands = Pick<Commands, "previewDeploy" | "startDeploy" | "startValidate">;
+export type FleetCommands = Pick<Commands, "previewDeploy" | "startDeploy" | "startValidate" | "deployGoalRisks">;
+export type StatusCommands = Pick<Commands, "fleetStatus">;
+
+/**
+ * The dashboard's live status: one row per host as its host answers (the
+ * backend probes a bounded pool in parallel and sends each row on a channel).
+ * A refresh started later wins; rows of an older run or another repository
+ * are dropped.
+ */
+export class FleetStatus {
+  /** Rows by host name, of the repository in `repo`. */
+  rows = $state.raw<Record<string, HostRow>>({});
+  /** The repository the rows belong to. */
+  repo = $state<string | null>(null);
+  running = $state(false);
+  error = $state.raw<ApiError | null>(null);
+  /** How many rows have arrived in the current run. */
+  answered = $state(0);
+  /** Milliseconds the last complete run took, for the person (and the e2e figures). */
+  took = $state<number | null>(null);
+  private run = 0;
+
+  constructor(private readonly commands: StatusCommands) {}
+
+  /** When the last complete run ended (ms since the epoch). */
+  private finishedAt = 0;
+
+  /**
+   * Reads the status of `repo`'s hosts when the dashboard shows it: unless this
+   * repository was read in the last `fresh` ms (coming back from a host or a
+   * job after a while reads again, so a rollback or deploy shows).
+   */
+  ensure(repo: string, fresh = 30_000): void {
+    if (this.repo !== repo) void this.refresh(repo);
+    else if (!this.running && Date.now() - this.finishedAt > fresh) void this.refresh(repo);
+  }
+
+  /** Reads every host's status again; rows replace the old ones as they come. */
+  async refresh(repo: string): Promise<void> {
+    const run = ++this.run;
+    if (this.repo !== repo) this.rows = {};
+    this.repo = repo;
+    this.running = true;
+    this.error = null;
+    this.answered = 0;
+    this.took = null;
+    const started = performance.now();
+    const add = (row: HostRow) => {
+      if (run !== this.run) return;
+      this.rows = { ...this.rows, [row.host]: row };
+      this.answered++;
+    };
+    try {
+      const rows = await this.commands.fleetStatus(repo, null, add);
+      if (run !== this.run) return;
+      // The final answer is complete even if a channel message was lost.
+      this.rows = Object.fromEntries(rows.map((r) => [r.host, r]));
+      this.answered = rows.length;
+      this.took = Math.round(performance.now() - started);
+      this.finishedAt = Date.now();
+    } catch (err) {
+      if (run === this.run) this.error = toIpcError(err);
+    } finally {
+      if (run === this.run) this.running = false;
+    }
+  }
+
+  row(host: string): HostRow | null {
+    return this.rows[host] ?? null;
+  }
+}
+
+/** "3 d 2 h", "5 h 12 min", "4 min": how long a machine has been up. */
+export function formatUptime(secs: number | null): string {
+  if (secs === null) return "—";
+  const d = Math.floor(secs / 86400);
+  const h = Math.floor((secs % 86400) / 3600);
+  const m = Math.floor((secs % 3600) / 60);
+  if (d > 0) return `${d} d ${h} h`;
+  if (h > 0) return `${h} h ${m} min`;
+  return `${m} min`;
+}
 
 export class FleetState {
   /** Hosts ticked in the table. */
@@ -22,11 +103,27 @@ export class FleetState {
   preview = $state.raw<DeployPreview | null>(null);
   error = $state.raw<ApiError | null>(null);
   busy = $state(false);
+  /** What each goal risks, in the backend's words (loaded once). */
+  risks = $state.raw<GoalRisk[]>([]);
 
   constructor(
     private readonly commands: FleetCommands,
     private readonly repo: () => string | null,
   ) {}
+
+  /** The backend's sentence on what `goal` risks. */
+  risk(goal: string): string | null {
+    return this.risks.find((r) => r.goal === goal)?.risk ?? null;
+  }
+
+  async loadRisks(): Promise<void> {
+    if (this.risks.length) return;
+    try {
+      this.risks = await this.commands.deployGoalRisks();
+    } catch (err) {
+      this.error = toIpcError(err);
+    }
+  }
 
   /** The `--on` filter the clicks make: `@tag`, or the picked names joined by commas. */
   get filter(): string {

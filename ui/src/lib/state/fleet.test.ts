@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { FleetState, type FleetCommands } from "./fleet.svelte";
-import type { HostSummary } from "../bindings";
+import { FleetState, FleetStatus, formatUptime, type FleetCommands } from "./fleet.svelte";
+import type { HostRow, HostSummary } from "../bindings";
 
 function fleet(select: (filter: string) => string[]) {
   const calls: string[] = [];
@@ -14,6 +14,7 @@ function fleet(select: (filter: string) => string[]) {
     },
     startDeploy: async () => ({ jobId: "7" }),
     startValidate: async () => ({ jobId: "8" }),
+    deployGoalRisks: async () => [{ goal: "switch", risk: "switches now" }],
   };
   return { state: new FleetState(commands, () => "/repo"), calls };
 }
@@ -57,5 +58,66 @@ describe("FleetState", () => {
       { tag: "prod", count: 1 },
       { tag: "web", count: 2 },
     ]);
+  });
+});
+
+describe("FleetStatus", () => {
+  const row = (host: string, reachable: boolean) =>
+    ({ host, reachable, drift: { state: "unknown", label: "unknown", short: "unknown", explanation: "", basis: null } }) as HostRow;
+
+  it("shows each row as it arrives, then the complete answer", async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const status = new FleetStatus({
+      fleetStatus: async (_repo, _filter, onRow) => {
+        onRow(row("web1", true));
+        await gate;
+        onRow(row("db1", false));
+        return [row("db1", false), row("web1", true)];
+      },
+    });
+    const done = status.refresh("/repo");
+    expect(status.running).toBe(true);
+    expect(status.row("web1")?.reachable).toBe(true);
+    expect(status.row("db1")).toBeNull();
+    expect(status.answered).toBe(1);
+    release();
+    await done;
+    expect(status.running).toBe(false);
+    expect(status.row("db1")?.reachable).toBe(false);
+    expect(status.answered).toBe(2);
+    expect(status.took).not.toBeNull();
+  });
+
+  it("drops rows of an older run and of another repository", async () => {
+    const calls: ((r: HostRow) => void)[] = [];
+    const finish: (() => void)[] = [];
+    const status = new FleetStatus({
+      fleetStatus: (_repo, _filter, onRow) => {
+        calls.push(onRow);
+        return new Promise((resolve) => finish.push(() => resolve([])));
+      },
+    });
+    const first = status.refresh("/a");
+    const second = status.refresh("/b");
+    calls[0]?.(row("old", true));
+    expect(status.row("old")).toBeNull();
+    calls[1]?.(row("new", true));
+    expect(status.row("new")).not.toBeNull();
+    finish.forEach((f) => f());
+    await Promise.all([first, second]);
+    expect(status.repo).toBe("/b");
+    status.ensure("/b");
+    expect(calls.length).toBe(2);
+    // Read long enough ago: shown again, it is read again.
+    status.ensure("/b", -1);
+    expect(calls.length).toBe(3);
+  });
+
+  it("formats uptime in days, hours or minutes", () => {
+    expect(formatUptime(93784)).toBe("1 d 2 h");
+    expect(formatUptime(3 * 3600 + 120)).toBe("3 h 2 min");
+    expect(formatUptime(59)).toBe("0 min");
+    expect(formatUptime(null)).toBe("—");
   });
 });

@@ -63,17 +63,45 @@ pub async fn run(args: DeployArgs) -> anyhow::Result<ExitCode> {
     let id = nixdeck_api::jobs::parse_job_id(&started.job_id)?;
     let code = jobrun::follow(&api, started).await?;
     if code == ExitCode::SUCCESS {
-        // What the hosts run now is what nixdeck put there: the drift check
-        // falls back on it when the flake cannot be evaluated.
-        match api.record_deployed_systems(&repo, id).await {
-            Ok(hosts) if !hosts.is_empty() => {
-                eprintln!(
-                    "nixdeck: recorded the deployed system of {}",
-                    hosts.join(", ")
-                )
+        // The API's safety net (started with the deploy, as in the window):
+        // every switched node must answer over SSH again; what each runs now
+        // is recorded for the drift check. A silent node is reported, not an
+        // exit status: colmena's deploy itself succeeded.
+        eprintln!("nixdeck: checking that the switched hosts answer over SSH…");
+        match api
+            .wait_deploy_safety(id, std::time::Duration::from_secs(600))
+            .await
+        {
+            Ok(Some(report)) => {
+                for node in &report.nodes {
+                    match node.state.as_str() {
+                        "answered" => eprintln!(
+                            "nixdeck: {} answers again ({:.1} s)",
+                            node.node,
+                            node.after_ms.unwrap_or(0) as f64 / 1000.0
+                        ),
+                        _ => {
+                            eprintln!(
+                                "nixdeck: {} did NOT answer within {} s: {}\n  When it answers again: nixdeck rollback {} {} --confirm {}",
+                                node.node,
+                                report.limit_secs,
+                                node.error.as_deref().unwrap_or("?"),
+                                repo.display(),
+                                node.node,
+                                node.node
+                            )
+                        }
+                    }
+                }
+                if !report.recorded.is_empty() {
+                    eprintln!(
+                        "nixdeck: recorded the deployed system of {}",
+                        report.recorded.join(", ")
+                    );
+                }
             }
-            Ok(_) => {}
-            Err(e) => eprintln!("nixdeck: the deployed systems were not recorded: {e}"),
+            Ok(None) => {}
+            Err(e) => eprintln!("nixdeck: the safety check did not run: {e}"),
         }
     }
     Ok(code)

@@ -3,6 +3,7 @@
 //! it does, print templates.
 
 use anyhow::{bail, Context};
+use nixdeck_api::repos::repo_dir;
 use nixdeck_core::disko::{self, templates, DiskLayout, Severity};
 use nixdeck_core::facts::{BootMode, HostFacts};
 use nixdeck_engine::disko_file::{self, LoadOptions};
@@ -46,6 +47,33 @@ pub enum LayoutCommand {
         #[arg(long)]
         facts: Option<PathBuf>,
         /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// What applying FILE as HOST's layout would mean for the installed host: a
+    /// reinstall that erases its disks, or additions disko can make in place.
+    Changes {
+        /// The repository (the flake's directory).
+        dir: PathBuf,
+        /// The host whose `hosts/<host>/disko.nix` is the layout it has now.
+        host: String,
+        /// The edited layout: `.json` or `.nix`.
+        file: PathBuf,
+        /// Print the verdict as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The host's disks as probed beside its `disko.nix`, differences called out;
+    /// exits 1 when there are any.
+    Check {
+        /// The repository (the flake's directory).
+        dir: PathBuf,
+        /// The host.
+        host: String,
+        /// Probe the host over SSH first (else the last probe is used).
+        #[arg(long)]
+        reprobe: bool,
+        /// Print the comparison as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -125,6 +153,59 @@ pub async fn run(command: LayoutCommand) -> anyhow::Result<ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&summary)?);
             } else {
                 print!("{summary}");
+            }
+        }
+        LayoutCommand::Changes {
+            dir,
+            host,
+            file,
+            json,
+        } => {
+            let repo = repo_dir(&dir)?;
+            let layout = disko::to_json(&load(&file).await?);
+            let plan = super::jobrun::api()
+                .plan_layout_save(&repo, &host, &layout)
+                .await?;
+            let changes = plan.changes;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&changes)?);
+            } else {
+                println!("{}", changes.statement);
+                for c in &changes.changes {
+                    println!("  {} {}", if c.erases { "!" } else { "+" }, c.text);
+                }
+                if let Some(how) = &changes.how {
+                    println!("{how}");
+                }
+            }
+        }
+        LayoutCommand::Check {
+            dir,
+            host,
+            reprobe,
+            json,
+        } => {
+            let repo = repo_dir(&dir)?;
+            let view = super::jobrun::api()
+                .disk_check(&repo, &host, reprobe)
+                .await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&view)?);
+            } else {
+                println!("{}", view.verdict);
+                for r in &view.check.rows {
+                    let name = match &r.partition {
+                        Some(p) => format!("  {p}"),
+                        None => r.disk.clone(),
+                    };
+                    println!("{name:<14} layout: {:<28} found: {}", r.expected, r.found);
+                    for d in &r.differences {
+                        println!("{:<14} ! {d}", "");
+                    }
+                }
+            }
+            if !view.check.differences.is_empty() {
+                return Ok(ExitCode::from(1));
             }
         }
         LayoutCommand::Template {

@@ -21,6 +21,8 @@
 
 #![warn(missing_docs)]
 
+pub mod changes;
+pub mod compare;
 pub mod edit;
 mod error;
 mod import;
