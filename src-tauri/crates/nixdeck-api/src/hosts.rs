@@ -9,7 +9,8 @@ use nixdeck_core::disko::{self, from_json};
 use nixdeck_core::facts::HostFacts;
 use nixdeck_core::preflight::{self, DiskIdentity, Preflight};
 use nixdeck_core::repo::{
-    names, render_configuration, Deployment, HostName, HostSpec, SystemConfig, Tag, WritePlan,
+    names, render_configuration, Deployment, HostName, HostSpec, SeenChange, SystemConfig, Tag,
+    WritePlan,
 };
 use nixdeck_core::review::{review_gate, ReviewGate};
 use nixdeck_core::tools::plan::{self as toolplan, HostTarget, InstallOptions};
@@ -106,6 +107,10 @@ pub struct HostReview {
     /// What stands between this review and the install, in words.
     #[serde(flatten)]
     pub gate: ReviewGate,
+    /// Each file in `to_confirm` as shown here (its text on disk and the proposal,
+    /// by hash): the window sends back the ones the person confirmed, so a file
+    /// edited again after this review is refused rather than overwritten unseen.
+    pub seen: Vec<SeenChange>,
 }
 
 impl NewHost {
@@ -234,6 +239,7 @@ impl Api {
         let summary = disko::summary(&layout, facts.as_ref()).lines();
         Ok(HostReview {
             gate: review_gate(&preflight, &layout_diagnostics, &plan),
+            seen: plan.seen(),
             plan,
             command: command.to_string(),
             erase,
@@ -244,16 +250,21 @@ impl Api {
     }
 
     /// Writes the new host's files. Files a person edited (or nixdeck did not
-    /// write) are replaced only when their path is in `confirm`; otherwise nothing
-    /// is written and the error lists them.
-    pub async fn write_new_host(&self, host: &NewHost, confirm: &[String]) -> ApiResult<Applied> {
+    /// write) are replaced only when `confirm` holds them as the person saw them
+    /// on review ([`HostReview::seen`]): a file edited again since, or a proposal
+    /// that changed, is refused and nothing is written.
+    pub async fn write_new_host(
+        &self,
+        host: &NewHost,
+        confirm: &[SeenChange],
+    ) -> ApiResult<Applied> {
         let facts = facts_store::load(Path::new(&host.repo), &host.config.host_name);
         let spec = host.spec(facts.as_ref())?;
         let plan = host.plan(&spec)?;
         Ok(engine_repo::apply_plan(
             Path::new(&host.repo),
             &plan,
-            &Confirm::Paths(confirm.to_vec()),
+            &Confirm::Seen(confirm.to_vec()),
         )
         .await?)
     }
