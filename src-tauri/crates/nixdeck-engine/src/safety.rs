@@ -127,6 +127,7 @@ mod tests {
             reason: None,
             log_path: log.display().to_string(),
             lines: 0,
+            detached_pid: None,
         }
     }
 
