@@ -26,6 +26,7 @@ async fn fleet_repo(root: &Path) -> Result<()> {
     ] {
         let mut spec = HostSpec::new(HostName::new(name)?, address);
         spec.deployment.tags = vec![Tag::new(tag)?];
+        spec.config.authorized_keys = vec![nixdeck_tests::operator_key()];
         spec.disko = Some("{ disko.devices = { }; }\n".into());
         repo::add_host(root, &spec, &Confirm::Nothing).await?;
     }
@@ -413,6 +414,7 @@ async fn reprobe_then_preflight_in_the_install_dialog() -> Result<()> {
     repo::init_repo(&root, &FlakeSpec::default(), &Confirm::Nothing).await?;
     let mut spec = HostSpec::new(HostName::new("box")?, "127.0.0.1");
     spec.deployment.target_port = sshd.port;
+    spec.config.authorized_keys = vec![nixdeck_tests::operator_key()];
     spec.disko = Some(
         r#"{
   disko.devices.disk.main = {
@@ -825,5 +827,146 @@ async fn removing_a_host_asks_for_hand_edited_files() -> Result<()> {
     assert!(!root.join("hosts/db1").exists(), "hosts/db1 was removed");
     assert!(root.join("hosts/web1/configuration.nix").exists());
     app.screenshot("after-remove").await?;
+    app.stop().await
+}
+
+/// A reinstall rewrote db1's committed hardware-configuration.nix: the host page
+/// shows what changed, as a diff, before it offers the commit, and commits on request.
+#[tokio::test]
+async fn a_rewritten_hardware_configuration_is_shown_as_a_diff_before_the_commit() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("infra");
+    fleet_repo(&root).await?;
+    let identity = [
+        ("GIT_AUTHOR_NAME", "Test"),
+        ("GIT_AUTHOR_EMAIL", "test@example.org"),
+        ("GIT_COMMITTER_NAME", "Test"),
+        ("GIT_COMMITTER_EMAIL", "test@example.org"),
+    ];
+    let hardware = root.join("hosts/db1/hardware-configuration.nix");
+    std::fs::write(
+        &hardware,
+        "{ ... }:\n{\n  boot.initrd.availableKernelModules = [ \"ahci\" ];\n}\n",
+    )?;
+    for args in [
+        &["add", "-A"][..],
+        &["commit", "-q", "-m", "first install of db1"][..],
+    ] {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(&root)
+            .envs(identity)
+            .output()?;
+        anyhow::ensure!(out.status.success(), "git {args:?}: {out:?}");
+    }
+    // The reinstall's nixos-generate-config found other hardware.
+    std::fs::write(
+        &hardware,
+        "{ ... }:\n{\n  boot.initrd.availableKernelModules = [ \"nvme\" \"xhci_pci\" ];\n}\n",
+    )?;
+    let data = tmp.path().join("data");
+    let mut env = app_env(&data);
+    env.extend(identity.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let mut app = App::start(
+        "hardware-diff",
+        AppOptions {
+            pick_folder: Some(root.clone()),
+            env,
+            ..Default::default()
+        },
+    )
+    .await?;
+    open_repo(&app).await?;
+    click_css(&app, "[data-host=\"db1\"] [data-testid=\"open-host\"]").await?;
+    let diff = app.text("hardware-diff").await?;
+    assert!(
+        diff.contains("-  boot.initrd.availableKernelModules = [ \"ahci\" ];")
+            && diff.contains("+  boot.initrd.availableKernelModules = [ \"nvme\" \"xhci_pci\" ];"),
+        "{diff}"
+    );
+    app.screenshot("hardware-diff").await?;
+    app.click("host-commit-hardware").await?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !app
+        .find_all_css("[data-testid=\"hardware-change\"]")
+        .await?
+        .is_empty()
+    {
+        anyhow::ensure!(Instant::now() < deadline, "the commit offer stayed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let log = std::process::Command::new("git")
+        .args(["log", "-1", "--format=%s"])
+        .current_dir(&root)
+        .output()?;
+    assert_eq!(
+        String::from_utf8_lossy(&log.stdout).trim(),
+        "add hardware configuration for db1"
+    );
+    app.stop().await
+}
+
+/// Closing the window while a job runs asks first (the close is held), and
+/// "Cancel" stops the job, which ends recorded as cancelled, then the app exits.
+#[tokio::test]
+async fn closing_the_window_during_a_job_asks_and_cancel_ends_it() -> Result<()> {
+    use nixdeck_engine::runner::JobResult;
+
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("infra");
+    fleet_repo(&root).await?;
+    let data = tmp.path().join("data");
+    let mut env = app_env(&data);
+    // Slow stand-in output: the deploy runs long enough to close the window on it.
+    env.retain(|(k, _)| k != "NIXDECK_STANDIN_DELAY");
+    env.push(("NIXDECK_STANDIN_DELAY".into(), "1".into()));
+    let mut app = App::start(
+        "close-during-install",
+        AppOptions {
+            pick_folder: Some(root.clone()),
+            env,
+            ..Default::default()
+        },
+    )
+    .await?;
+    open_repo(&app).await?;
+    click_css(&app, "[data-testid=\"tag-chip\"][data-tag=\"web\"]").await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"deploy-selected\"]",
+        "data-hosts",
+        "web1,web2",
+    )
+    .await?;
+    app.click("start-deploy").await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"job-screen\"]",
+        "data-result",
+        "running",
+    )
+    .await?;
+    let id: i64 = attr(&app, "[data-testid=\"job-screen\"]", "data-job")
+        .await?
+        .unwrap_or_default()
+        .parse()?;
+
+    app.request_close()?;
+    app.find("close-dialog").await?;
+    let jobs = app.text("close-jobs").await?;
+    assert!(jobs.contains(&format!("job #{id}")), "{jobs}");
+    app.screenshot("close-during-install").await?;
+    app.click("close-cancel").await?;
+
+    // The app cancels the job, waits for it, and exits; the store says how it ended.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let record = loop {
+        let record = JobManager::open(&data)?.get(id)?;
+        if record.result != JobResult::Running || Instant::now() > deadline {
+            break record;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(record.result, JobResult::Cancelled, "{record:?}");
     app.stop().await
 }

@@ -3,6 +3,7 @@ import type { Diagnostic } from "./Diagnostic";
 import type { ErasedDisk } from "./ErasedDisk";
 import type { Preflight } from "./Preflight";
 import type { PreflightFinding } from "./PreflightFinding";
+import type { SeenChange } from "./SeenChange";
 import type { WritePlan } from "./WritePlan";
 
 /**
@@ -33,6 +34,12 @@ layoutDiagnostics: Array<Diagnostic>,
  * What the disks will hold, in plain words, one line per disk and group.
  */
 summary: Array<string>, 
+/**
+ * Each file in `to_confirm` as shown here (its text on disk and the proposal,
+ * by hash): the window sends back the ones the person confirmed, so a file
+ * edited again after this review is refused rather than overwritten unseen.
+ */
+seen: Array<SeenChange>, 
 /**
  * What blocks the install whatever the person ticks, one sentence each:
  * preflight errors, then the layout's errors.

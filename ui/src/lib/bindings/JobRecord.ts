@@ -17,4 +17,10 @@ started_at: number, ended_at: number | null, exit_code: number | null, signal: n
 /**
  * Lines of output (known once finished).
  */
-lines: number, };
+lines: number, 
+/**
+ * While `running`: the pid of its tool when the nixdeck that started it has
+ * ended and the tool runs on (the person left it running): shown as "still
+ * running (pid N)", it keeps its hosts locked and can be cancelled here.
+ */
+detached_pid: number | null, };

@@ -3,11 +3,11 @@
 import type { Commands } from "../ipc/commands";
 import { toIpcError } from "../ipc/errors";
 import type { ApiError, HostFacts, JobRecord } from "../bindings";
-import type { HostFiles, InstallCheck } from "../ipc/types";
+import type { HardwareStatus, HostFiles, InstallCheck } from "../ipc/types";
 
 export type HostCommands = Pick<
   Commands,
-  "hostFacts" | "hostFiles" | "installCheck" | "listJobs" | "reprobeHost" | "startInstall" | "startValidate"
+  "hostFacts" | "hostFiles" | "installCheck" | "listJobs" | "reprobeHost" | "startInstall" | "startValidate" | "hardwareStatus" | "commitHardwareConfig"
 >;
 
 export class HostState {
@@ -18,6 +18,8 @@ export class HostState {
   jobs = $state.raw<JobRecord[]>([]);
   error = $state.raw<ApiError | null>(null);
   busy = $state<string | null>(null);
+  /** hardware-configuration.nix against git: a reinstall's rewrite shows as a diff before the commit. */
+  hardware = $state.raw<HardwareStatus | null>(null);
 
   constructor(
     private readonly commands: HostCommands,
@@ -36,6 +38,7 @@ export class HostState {
       this.commands.listJobs(this.name).then((jobs) => (this.jobs = jobs.filter((j) => j.cwd === this.repo)), fail),
       this.commands.hostFiles(this.repo, this.name).then((files) => (this.files = files), fail),
       this.loadCheck(),
+      this.commands.hardwareStatus(this.repo, this.name).then((h) => (this.hardware = h), fail),
     ]);
   }
 
@@ -52,6 +55,11 @@ export class HostState {
   /** Warning rules the user must acknowledge before installing. */
   get warnings(): string[] {
     return [...new Set((this.check?.preflight.findings ?? []).filter((f) => f.severity === "warning").map((f) => f.rule))];
+  }
+
+  /** The check says nobody could log in after the install (the person may override). */
+  get lockedOut(): boolean {
+    return this.check?.login.kind === "locked";
   }
 
   get blocked(): boolean {
@@ -73,11 +81,18 @@ export class HostState {
     return id;
   }
 
+  /** Commits hardware-configuration.nix as shown in `hardware.diff`. */
+  async commitHardware(): Promise<void> {
+    await this.step("commit-hardware", async () => {
+      this.hardware = await this.commands.commitHardwareConfig(this.repo, this.name);
+    });
+  }
+
   /** Re-install: the typed name and acknowledged warnings, checked again by the backend. */
-  async install(confirm: string, acknowledged: string[]): Promise<string | null> {
+  async install(confirm: string, acknowledged: string[], allowLockout = false): Promise<string | null> {
     let id: string | null = null;
     await this.step("install", async () => {
-      id = (await this.commands.startInstall({ repo: this.repo, host: this.name, confirm, acknowledged })).jobId;
+      id = (await this.commands.startInstall({ repo: this.repo, host: this.name, confirm, acknowledged, allowLockout })).jobId;
     });
     return id;
   }

@@ -236,7 +236,9 @@ export class WizardState {
     if (!this.canInstall) return null;
     let jobId: string | null = null;
     await this.run(async () => {
-      const applied = await this.api.writeNewHost(this.newHost(), this.confirmed);
+      // The confirmations as the person saw them: a file edited again since is refused.
+      const seen = (this.review?.seen ?? []).filter((s) => this.confirmed.includes(s.path));
+      const applied = await this.api.writeNewHost(this.newHost(), seen);
       this.installed = applied.written;
       // The facts the person saw on review: the install re-checks the disks against them.
       if (this.probe.facts) await this.api.recordHostFacts(this.repo, this.hostName, this.probe.facts);
@@ -248,6 +250,24 @@ export class WizardState {
         confirm: this.typedName,
         acknowledged: this.acknowledged,
         identityFile: this.newHost().identityFile,
+      });
+      jobId = started.jobId;
+    });
+    return jobId;
+  }
+
+  /** After a `lockout` refusal (the files are written): the person says they can log
+   *  in another way, and the install is asked for again with that override. */
+  async installAllowingLockout(): Promise<string | null> {
+    let jobId: string | null = null;
+    await this.run(async () => {
+      const started = await this.api.startInstall({
+        repo: this.repo,
+        host: this.hostName,
+        confirm: this.typedName,
+        acknowledged: this.acknowledged,
+        identityFile: this.newHost().identityFile,
+        allowLockout: true,
       });
       jobId = started.jobId;
     });

@@ -32,6 +32,7 @@ const review: HostReview = {
   blockers: [],
   toAcknowledge: [{ rule: "memory_low", severity: "warning", message: "little memory" }],
   toConfirm: ["hosts/web/disko.nix"],
+  seen: [{ path: "hosts/web/disko.nix", currentHash: "h", proposedHash: "p" }],
 };
 
 function api() {
@@ -148,7 +149,7 @@ describe("WizardState", () => {
     w.typedName = "web";
     expect(w.canInstall).toBe(true);
     expect(await w.install()).toBe("job-1");
-    expect(a.writeNewHost).toHaveBeenCalledWith(w.newHost(), ["hosts/web/disko.nix"]);
+    expect(a.writeNewHost).toHaveBeenCalledWith(w.newHost(), [{ path: "hosts/web/disko.nix", currentHash: "h", proposedHash: "p" }]);
     expect(a.recordHostFacts).toHaveBeenCalledWith("/r", "web", w.probe.facts);
     expect(a.startInstall).toHaveBeenCalledWith({
       repo: "/r",
