@@ -101,3 +101,55 @@ async fn the_configuration_preview_reports_a_bad_field() {
         .problem
         .is_some());
 }
+
+/// A hand-edit confirmation is bound to the text the person saw on review: a
+/// file edited again after the review is refused (with a hint to review again)
+/// rather than overwritten unseen, and nothing is written; the fresh review's
+/// confirmation goes through.
+#[tokio::test]
+async fn a_file_edited_again_after_the_review_is_not_overwritten_unseen() {
+    let scene = Scene::new();
+    let root = scene.repo().await;
+    let host = new_host(&root, "web-1", None, "/dev/disk/by-id/virtio-web1");
+    scene.api.write_new_host(&host, &[]).await.expect("write");
+    let config = root.join("hosts/web-1/configuration.nix");
+    let mine = std::fs::read_to_string(&config).unwrap() + "\n# mine\n";
+    std::fs::write(&config, &mine).unwrap();
+
+    // The wizard runs again with a package more: the review shows the edited file.
+    let mut again = host.clone();
+    again.config.packages.push("htop".into());
+    let review = scene.api.review_new_host(&again).await.expect("review");
+    assert_eq!(review.gate.to_confirm, ["hosts/web-1/configuration.nix"]);
+    assert_eq!(review.seen.len(), 1);
+
+    // Edited once more after the review, then confirmed as seen before.
+    let later = mine.clone() + "# and more\n";
+    std::fs::write(&config, &later).unwrap();
+    let err = scene
+        .api
+        .write_new_host(&again, &review.seen)
+        .await
+        .expect_err("edited after the review");
+    assert_eq!(err.code, ErrorCode::Conflict, "{err:?}");
+    assert!(
+        err.hint
+            .as_deref()
+            .unwrap_or("")
+            .contains("Review the differences again"),
+        "{err:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        later,
+        "nothing written"
+    );
+
+    let fresh = scene.api.review_new_host(&again).await.expect("review");
+    scene
+        .api
+        .write_new_host(&again, &fresh.seen)
+        .await
+        .expect("confirmed as seen now");
+    assert!(std::fs::read_to_string(&config).unwrap().contains("htop"));
+}
