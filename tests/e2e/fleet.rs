@@ -469,6 +469,7 @@ async fn reprobe_then_preflight_in_the_install_dialog() -> Result<()> {
     std::fs::create_dir_all(home.join(".ssh"))?;
     std::fs::copy(&sshd.user_key_path, home.join(".ssh/id_ed25519"))?;
     std::fs::copy(&sshd.known_hosts_path, home.join(".ssh/known_hosts"))?;
+    nixdeck_tests::give_operator_key(&home);
     let data = tmp.path().join("data");
     let mut env = app_env(&data);
     env.push(("HOME".into(), home.display().to_string()));
@@ -968,5 +969,106 @@ async fn closing_the_window_during_a_job_asks_and_cancel_ends_it() -> Result<()>
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert_eq!(record.result, JobResult::Cancelled, "{record:?}");
+    app.stop().await
+}
+
+/// "Leave it running": the app exits, the tool goes on without it (its output
+/// still reaches the job's log), and a later nixdeck sees the job running with
+/// the tool's pid, keeps the hosts locked, and can cancel it.
+#[tokio::test]
+async fn a_job_left_running_outlives_the_window_and_a_later_nixdeck_cancels_it() -> Result<()> {
+    use nixdeck_engine::runner::JobResult;
+
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("infra");
+    fleet_repo(&root).await?;
+    let data = tmp.path().join("data");
+    let mut env = app_env(&data);
+    env.retain(|(k, _)| k != "NIXDECK_STANDIN_DELAY");
+    env.push(("NIXDECK_STANDIN_DELAY".into(), "1".into()));
+    let app = App::start(
+        "leave-running",
+        AppOptions {
+            pick_folder: Some(root.clone()),
+            env,
+            ..Default::default()
+        },
+    )
+    .await?;
+    open_repo(&app).await?;
+    click_css(&app, "[data-testid=\"tag-chip\"][data-tag=\"web\"]").await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"deploy-selected\"]",
+        "data-hosts",
+        "web1,web2",
+    )
+    .await?;
+    app.click("start-deploy").await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"job-screen\"]",
+        "data-result",
+        "running",
+    )
+    .await?;
+    let id: i64 = attr(&app, "[data-testid=\"job-screen\"]", "data-job")
+        .await?
+        .unwrap_or_default()
+        .parse()?;
+    app.request_close()?;
+    app.find("close-dialog").await?;
+    app.click("close-leave").await?;
+
+    // The app is gone; the job runs on with its tool, shown by its pid.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (manager, pid) = loop {
+        let manager = JobManager::open(&data)?;
+        let record = manager.get(id)?;
+        if let Some(pid) = record.detached_pid {
+            break (manager, pid);
+        }
+        anyhow::ensure!(Instant::now() < deadline, "never detached: {record:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(manager.get(id)?.result, JobResult::Running);
+    let log = std::path::PathBuf::from(manager.get(id)?.log_path);
+    let lines_then = std::fs::read_to_string(&log)?.lines().count();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let lines_now = std::fs::read_to_string(&log)?.lines().count();
+    assert!(
+        lines_now > lines_then,
+        "the tool's output still reaches the log ({lines_then} → {lines_now})"
+    );
+    // Its hosts stay locked.
+    let settings = ToolSettings {
+        flakes_enabled: true,
+        ..ToolSettings::default()
+    };
+    let web1 = HostTarget {
+        name: "web1".into(),
+        address: "192.0.2.11".into(),
+        user: "root".into(),
+        port: None,
+        tags: vec!["web".into()],
+        build_on_target: false,
+    };
+    let busy = manager.start(
+        requests::install_request(&settings, &root, &web1, &InstallOptions::default(), None)?,
+        None,
+    );
+    assert!(
+        matches!(busy, Err(nixdeck_engine::jobs::JobError::HostBusy { .. })),
+        "{:?}",
+        busy.map(|_| ())
+    );
+    manager.cancel(id)?;
+    let record = manager.get(id)?;
+    assert_eq!(record.result, JobResult::Cancelled, "{record:?}");
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+            || std::fs::read_to_string(format!("/proc/{pid}/stat"))?.contains(") Z"),
+        "the tool was stopped"
+    );
     app.stop().await
 }

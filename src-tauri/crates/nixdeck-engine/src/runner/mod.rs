@@ -289,6 +289,16 @@ impl Run {
         let pipes: Vec<std::os::fd::OwnedFd> =
             std::mem::take(&mut *self.inner.pipes.lock().unwrap_or_else(|e| e.into_inner()));
         for pipe in pipes {
+            // tokio made the pipe non-blocking (a flag of the pipe, shared by both
+            // descriptors): `cat` needs it blocking, or it ends at the first EAGAIN.
+            let fd = std::os::fd::AsRawFd::as_raw_fd(&pipe);
+            // SAFETY: fcntl on a descriptor this function owns; no memory is passed.
+            unsafe {
+                let flags = libc::fcntl(fd, libc::F_GETFL);
+                if flags >= 0 {
+                    libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
+                }
+            }
             let log = std::fs::OpenOptions::new()
                 .append(true)
                 .open(&self.inner.log_path)?;
