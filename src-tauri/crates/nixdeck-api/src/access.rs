@@ -72,8 +72,27 @@ impl Api {
         user: &str,
         extra_key: Option<&Path>,
     ) -> ApiResult<Access> {
+        self.login_after_writing(repo, host, user, extra_key, None)
+            .await
+    }
+
+    /// [`Api::login_after`] as it will be once `configuration` (the text the
+    /// wizard is about to write as `hosts/<host>/configuration.nix`) is written.
+    pub(crate) async fn login_after_writing(
+        &self,
+        repo: &Path,
+        host: &str,
+        user: &str,
+        extra_key: Option<&Path>,
+        configuration: Option<&str>,
+    ) -> ApiResult<Access> {
         host_name(host)?;
-        let files = config_files(repo, host);
+        let mut files = config_files(repo, host);
+        if let Some(text) = configuration {
+            let path = format!("hosts/{host}/configuration.nix");
+            files.retain(|(p, _)| *p != path);
+            files.insert(0, (path, text.to_string()));
+        }
         let config: Vec<ConfigFile<'_>> = files
             .iter()
             .map(|(path, text)| ConfigFile { path, text })

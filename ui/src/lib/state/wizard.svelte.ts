@@ -77,6 +77,8 @@ export class WizardState {
   /** Paths of files that need a go-ahead (edited by hand) that the person confirmed. */
   confirmed = $state<string[]>([]);
   typedName = $state("");
+  /** The person says they can log in another way when the review finds nobody could. */
+  allowLockout = $state(false);
   installed = $state.raw<string[] | null>(null);
 
   constructor(
@@ -215,6 +217,7 @@ export class WizardState {
     const out = [...r.blockers];
     for (const f of r.toAcknowledge) if (!this.acknowledged.includes(f.rule)) out.push(`acknowledge: ${f.message}`);
     for (const p of r.toConfirm) if (!this.confirmed.includes(p)) out.push(`confirm the change to ${p}`);
+    if (r.login.kind === "locked" && !this.allowLockout) out.push("nobody could log in afterwards: add your key, or tick that you can log in another way");
     return out;
   }
 
@@ -250,6 +253,7 @@ export class WizardState {
         confirm: this.typedName,
         acknowledged: this.acknowledged,
         identityFile: this.newHost().identityFile,
+        allowLockout: this.review?.login.kind === "locked" && this.allowLockout,
       });
       jobId = started.jobId;
     });
