@@ -1072,3 +1072,59 @@ async fn a_job_left_running_outlives_the_window_and_a_later_nixdeck_cancels_it()
     );
     app.stop().await
 }
+
+/// No lockout in the window: a deploy to hosts that authorize none of the
+/// operator's keys is refused with the fix; ticking "I can log in another way"
+/// and deploying again goes on.
+#[tokio::test]
+async fn a_deploy_that_would_lock_the_operator_out_asks_for_the_override() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("infra");
+    fleet_repo(&root).await?;
+    // web1 authorizes someone else's key only.
+    let config = root.join("hosts/web1/configuration.nix");
+    let text = std::fs::read_to_string(&config)?;
+    std::fs::write(
+        &config,
+        text.replace(
+            &nixdeck_tests::operator_key(),
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBb9J5f0Q4ZJmYl1kN9X2pV7q8WcYt3eR6uH0sDgLmQa someone@else",
+        ),
+    )?;
+    let data = tmp.path().join("data");
+    let mut app = App::start(
+        "deploy-lockout",
+        AppOptions {
+            pick_folder: Some(root.clone()),
+            env: app_env(&data),
+            ..Default::default()
+        },
+    )
+    .await?;
+    open_repo(&app).await?;
+    click_css(&app, "[data-testid=\"tag-chip\"][data-tag=\"web\"]").await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"deploy-selected\"]",
+        "data-hosts",
+        "web1,web2",
+    )
+    .await?;
+    app.click("start-deploy").await?;
+    let error = app.text("deploy-error").await?;
+    assert!(
+        error.contains("web1") && error.contains("could not log in"),
+        "{error}"
+    );
+    app.screenshot("deploy-lockout").await?;
+    app.click("allow-lockout").await?;
+    app.click("start-deploy").await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"job-screen\"]",
+        "data-result",
+        "succeeded",
+    )
+    .await?;
+    app.stop().await
+}

@@ -130,7 +130,7 @@ impl Api {
         match &access {
             Access::Locked { reason, fix } if !allow_lockout => Err(ApiError::new(
                 ErrorCode::Lockout,
-                format!("after {action} {host}, you could not log in to it as {user}: {reason}"),
+                format!("{action} {host} would lock you out (as {user}): {reason}"),
             )
             .with_hint(format!(
                 "To fix it, {fix}. If you will log in another way (a console, keys the build fetches), \
