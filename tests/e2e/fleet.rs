@@ -907,20 +907,55 @@ async fn a_rewritten_hardware_configuration_is_shown_as_a_diff_before_the_commit
     app.stop().await
 }
 
-/// Closing the window while a job runs asks first (the close is held), and
-/// "Cancel" stops the job, which ends recorded as cancelled, then the app exits.
+/// Closing the window while an install runs asks first (the close is held), and
+/// "Cancel the install" stops it (its process group), the job ends recorded as
+/// cancelled, then the app exits. The install is started in the window on a
+/// real sshd (the re-probe matches the disks) with the stand-in nixos-anywhere
+/// hanging while it formats.
 #[tokio::test]
-async fn closing_the_window_during_a_job_asks_and_cancel_ends_it() -> Result<()> {
+async fn closing_the_window_during_an_install_asks_and_cancel_ends_it() -> Result<()> {
     use nixdeck_engine::runner::JobResult;
+    use nixdeck_tests::sshd::{Sshd, SshdOptions};
 
+    let sshd = Sshd::start(SshdOptions::default());
     let tmp = tempfile::tempdir()?;
     let root = tmp.path().join("infra");
-    fleet_repo(&root).await?;
+    repo::init_repo(&root, &FlakeSpec::default(), &Confirm::Nothing).await?;
+    let mut spec = HostSpec::new(HostName::new("box")?, "127.0.0.1");
+    spec.deployment.target_port = sshd.port;
+    spec.config.authorized_keys = vec![nixdeck_tests::operator_key()];
+    // A layout this machine passes preflight with (BIOS: GPT with a BIOS boot
+    // partition); the stand-in installs nothing.
+    spec.disko = Some(
+        r#"{
+  disko.devices.disk.main = {
+    type = "disk";
+    device = "/dev/vda";
+    content = {
+      type = "gpt";
+      partitions = {
+        boot = { size = "1M"; type = "EF02"; };
+        ESP = { size = "512M"; type = "EF00"; content = { type = "filesystem"; format = "vfat"; mountpoint = "/boot"; }; };
+        root = { size = "100%"; content = { type = "filesystem"; format = "ext4"; mountpoint = "/"; }; };
+      };
+    };
+  };
+}
+"#
+        .into(),
+    );
+    repo::add_host(&root, &spec, &Confirm::Nothing).await?;
+    std::fs::write(root.join("flake.lock"), "{}\n")?;
+
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(home.join(".ssh"))?;
+    std::fs::copy(&sshd.user_key_path, home.join(".ssh/id_ed25519"))?;
+    std::fs::copy(&sshd.known_hosts_path, home.join(".ssh/known_hosts"))?;
+    nixdeck_tests::give_operator_key(&home);
     let data = tmp.path().join("data");
     let mut env = app_env(&data);
-    // Slow stand-in output: the deploy runs long enough to close the window on it.
-    env.retain(|(k, _)| k != "NIXDECK_STANDIN_DELAY");
-    env.push(("NIXDECK_STANDIN_DELAY".into(), "1".into()));
+    env.push(("HOME".into(), home.display().to_string()));
+    env.push(("NIXDECK_STANDIN_SCENARIO".into(), "hang-disko".into()));
     let mut app = App::start(
         "close-during-install",
         AppOptions {
@@ -931,15 +966,30 @@ async fn closing_the_window_during_a_job_asks_and_cancel_ends_it() -> Result<()>
     )
     .await?;
     open_repo(&app).await?;
-    click_css(&app, "[data-testid=\"tag-chip\"][data-tag=\"web\"]").await?;
-    wait_attr(
-        &app,
-        "[data-testid=\"deploy-selected\"]",
-        "data-hosts",
-        "web1,web2",
-    )
-    .await?;
-    app.click("start-deploy").await?;
+    click_css(&app, "[data-host=\"box\"] [data-testid=\"open-host\"]").await?;
+    app.click("reprobe").await?;
+    app.find("host-disks").await?;
+    app.click("reinstall").await?;
+    app.find("reinstall-dialog").await?;
+    // The check may take a moment; then acknowledge this machine's warnings.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while app
+        .find_all_css("[data-testid=\"reinstall-dialog\"] .argv")
+        .await?
+        .is_empty()
+    {
+        anyhow::ensure!(Instant::now() < deadline, "the install check never came");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let errors = app
+        .find_all_css("[data-testid=\"preflight-error\"]")
+        .await?;
+    anyhow::ensure!(errors.is_empty(), "preflight blocks the install");
+    for ack in app.find_all_css("[data-testid=\"ack-warning\"]").await? {
+        ack.click().await?;
+    }
+    app.find("confirm-host").await?.send_keys("box").await?;
+    app.click("start-install").await?;
     wait_attr(
         &app,
         "[data-testid=\"job-screen\"]",
@@ -951,15 +1001,22 @@ async fn closing_the_window_during_a_job_asks_and_cancel_ends_it() -> Result<()>
         .await?
         .unwrap_or_default()
         .parse()?;
+    // It reached the disks (and hangs there).
+    app.wait_text("log-view", |t| t.contains("Formatting"))
+        .await?;
 
     app.request_close()?;
     app.find("close-dialog").await?;
     let jobs = app.text("close-jobs").await?;
-    assert!(jobs.contains(&format!("job #{id}")), "{jobs}");
+    assert!(
+        jobs.contains(&format!("install of box (job #{id})")),
+        "{jobs}"
+    );
+    assert_eq!(app.text("close-cancel").await?, "Cancel the install");
     app.screenshot("close-during-install").await?;
     app.click("close-cancel").await?;
 
-    // The app cancels the job, waits for it, and exits; the store says how it ended.
+    // The app cancels the install, waits for it, and exits; the store says how it ended.
     let deadline = Instant::now() + Duration::from_secs(30);
     let record = loop {
         let record = JobManager::open(&data)?.get(id)?;
