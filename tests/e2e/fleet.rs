@@ -3,7 +3,7 @@
 //! host's history with their logs; a failed install shows its failing step.
 
 use crate::harness::{App, AppOptions};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use nixdeck_core::repo::{FlakeSpec, HostName, HostSpec, Tag};
 use nixdeck_core::tools::plan::{EnvVar, HostTarget, InstallOptions, ToolSettings};
 use nixdeck_engine::jobs::{requests, JobManager};
@@ -1042,7 +1042,7 @@ async fn a_job_left_running_outlives_the_window_and_a_later_nixdeck_cancels_it()
     let data = tmp.path().join("data");
     let mut env = app_env(&data);
     env.retain(|(k, _)| k != "NIXDECK_STANDIN_DELAY");
-    env.push(("NIXDECK_STANDIN_DELAY".into(), "1".into()));
+    env.push(("NIXDECK_STANDIN_DELAY".into(), "3".into()));
     let app = App::start(
         "leave-running",
         AppOptions {
@@ -1091,7 +1091,7 @@ async fn a_job_left_running_outlives_the_window_and_a_later_nixdeck_cancels_it()
     assert_eq!(manager.get(id)?.result, JobResult::Running);
     let log = std::path::PathBuf::from(manager.get(id)?.log_path);
     let lines_then = std::fs::read_to_string(&log)?.lines().count();
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    tokio::time::sleep(Duration::from_secs(7)).await;
     let lines_now = std::fs::read_to_string(&log)?.lines().count();
     assert!(
         lines_now > lines_then,
@@ -1119,15 +1119,55 @@ async fn a_job_left_running_outlives_the_window_and_a_later_nixdeck_cancels_it()
         "{:?}",
         busy.map(|_| ())
     );
-    manager.cancel(id)?;
-    let record = manager.get(id)?;
+    drop(manager);
+    app.stop().await?;
+
+    // A later nixdeck: the job page says the job still runs, by its pid, and
+    // cancels it (pid and start time checked by the engine).
+    let mut later = App::start(
+        "leave-running-later",
+        AppOptions {
+            pick_folder: Some(root.clone()),
+            env: app_env(&data),
+            ..Default::default()
+        },
+    )
+    .await?;
+    open_repo(&later).await?;
+    click_css(
+        &later,
+        "[data-host=\"web1\"] [data-testid=\"last-job\"] button",
+    )
+    .await?;
+    later
+        .wait_text("job-result", |t| {
+            t.contains(&format!("Still running (pid {pid})"))
+        })
+        .await?;
+    later.screenshot("still-running").await?;
+    later
+        .click("cancel-job")
+        .await
+        .context("the Cancel button")?;
+    later
+        .click("confirm-cancel")
+        .await
+        .context("the confirmation")?;
+    wait_attr(
+        &later,
+        "[data-testid=\"job-screen\"]",
+        "data-result",
+        "cancelled",
+    )
+    .await?;
+    let record = JobManager::open(&data)?.get(id)?;
     assert_eq!(record.result, JobResult::Cancelled, "{record:?}");
     assert!(
         !std::path::Path::new(&format!("/proc/{pid}")).exists()
             || std::fs::read_to_string(format!("/proc/{pid}/stat"))?.contains(") Z"),
         "the tool was stopped"
     );
-    app.stop().await
+    later.stop().await
 }
 
 /// No lockout in the window: a deploy to hosts that authorize none of the
