@@ -66,10 +66,34 @@ fn merge(into: &mut LayoutNeeds, more: LayoutNeeds) {
 /// Whether `text` (a Nix file) defines disko devices: `disko.devices` written
 /// as a path, or a `devices` set under a `disko` attribute.
 pub fn defines_devices(text: &str) -> bool {
-    let compact: String = text.split_whitespace().collect();
+    let compact: String = without_comments(text).split_whitespace().collect();
     compact.contains("disko.devices")
         || (compact.contains("disko={") && compact.contains("devices"))
         || compact.contains("disko.devices=")
+}
+
+/// `text` without Nix comments (`# …` to the end of the line, `/* … */`), so a
+/// comment that mentions `disko.devices` does not count as defining devices.
+fn without_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("/*") {
+        out.push_str(&rest[..at]);
+        rest = rest[at + 2..]
+            .find("*/")
+            .map_or("", |end| &rest[at + 2 + end + 2..]);
+    }
+    out.push_str(rest);
+    out.lines()
+        .map(|line| {
+            let cut = line
+                .char_indices()
+                .find(|&(i, c)| c == '#' && (i == 0 || line[..i].ends_with(char::is_whitespace)))
+                .map_or(line.len(), |(i, _)| i);
+            &line[..cut]
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The path literals (`./x.nix`, `../modules`) written in `text`.
@@ -140,7 +164,7 @@ pub fn host_files(repo: &Path, host: &str) -> Vec<(PathBuf, String)> {
             continue;
         };
         let dir = path.parent().unwrap_or(&root).to_path_buf();
-        for literal in path_literals(&text) {
+        for literal in path_literals(&without_comments(&text)) {
             let target = dir.join(&literal);
             let is_nix = target.extension().is_some_and(|e| e == "nix") || target.is_dir();
             if is_nix {
@@ -227,6 +251,9 @@ mod tests {
             "{ disko = {\n  devices = { disk.x = { }; };\n}; }"
         ));
         assert!(!defines_devices("{ imports = [ ./disko.nix ]; }"));
+        assert!(!defines_devices(
+            "{\n  # disko.devices live in ./disko.nix\n  /* disko.devices = x; */ imports = [ ./disko.nix ];\n}"
+        ));
     }
 
     #[test]
