@@ -46,6 +46,7 @@ fn nixdeck_commands() -> &'static [&'static str] {
         "host_facts",
         "install_check",
         "start_install",
+        "close_app",
         "hardware_status",
         "commit_hardware_config",
         "reprobe_host",

@@ -1,4 +1,5 @@
-//! What only a desktop has: native file dialogs and notifications.
+//! What only a desktop has: native file dialogs, notifications, and the
+//! question asked when the window closes while an install or deploy runs.
 
 use nixdeck_engine::runner::{EventSink, JobEvent};
 use std::path::PathBuf;
@@ -90,4 +91,54 @@ fn notify(app: &tauri::AppHandle, what: &str, result: &str, took: Duration) {
         .title(format!("{what}: {result}"))
         .body(format!("nixdeck: the job ran for {} s.", took.as_secs()))
         .show();
+}
+
+/// Closing the window while an install, deploy or rollback runs here: the close
+/// is held and the window asked (event `close-requested` with the jobs), so the
+/// person chooses to cancel them, leave them running, or stay.
+pub fn on_window_event(window: &tauri::Window, event: &tauri::WindowEvent) {
+    use std::sync::atomic::Ordering;
+    use tauri::{Emitter, Manager};
+    let tauri::WindowEvent::CloseRequested { api, .. } = event else {
+        return;
+    };
+    let state = window.state::<crate::AppState>();
+    if state.closing.load(Ordering::SeqCst) {
+        return;
+    }
+    let running = state.api.jobs_running_here().unwrap_or_default();
+    if running.is_empty() {
+        return;
+    }
+    api.prevent_close();
+    // Should the window not hear it, it stays open: nothing is left unsupervised.
+    let _ = window.emit("close-requested", running);
+}
+
+/// The answer to the close dialog: `cancel` stops every job running here and
+/// waits for it, `leave` lets them run on without nixdeck (recorded with their
+/// pid, hosts kept locked); then the app exits. Another answer is refused.
+#[tauri::command(async)]
+pub async fn close_app(
+    app: tauri::AppHandle,
+    state: tauri::State<'_, crate::AppState>,
+    choice: String,
+) -> nixdeck_api::ApiResult<()> {
+    use std::sync::atomic::Ordering;
+    match choice.as_str() {
+        "cancel" => {
+            state.api.cancel_jobs_running_here().await?;
+        }
+        "leave" => {
+            state.api.leave_jobs_running()?;
+        }
+        other => {
+            return Err(nixdeck_api::ApiError::invalid(format!(
+                "`{other}` is not an answer to the close dialog: use cancel or leave"
+            )))
+        }
+    }
+    state.closing.store(true, Ordering::SeqCst);
+    app.exit(0);
+    Ok(())
 }

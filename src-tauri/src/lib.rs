@@ -10,6 +10,9 @@ use nixdeck_api::Api;
 /// The app's one managed state.
 pub struct AppState {
     api: Api,
+    /// Set once the person has answered the close dialog: the next close
+    /// request goes through.
+    closing: std::sync::atomic::AtomicBool,
 }
 
 /// Opens the main window and runs until it is closed.
@@ -21,7 +24,9 @@ pub fn run() -> std::process::ExitCode {
         .plugin(tauri_plugin_notification::init())
         .manage(AppState {
             api: Api::open_default(),
+            closing: std::sync::atomic::AtomicBool::new(false),
         })
+        .on_window_event(desktop::on_window_event)
         .invoke_handler(tauri::generate_handler![
             desktop::pick_folder,
             desktop::pick_file,
@@ -72,6 +77,7 @@ pub fn run() -> std::process::ExitCode {
             commands::layout::save_layout,
             commands::layout::disk_check,
             commands::layout::disk_check_after_install,
+            desktop::close_app,
         ])
         .run(tauri::generate_context!());
     match result {

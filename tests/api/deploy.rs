@@ -94,3 +94,57 @@ async fn a_deploy_locks_the_flake_first_then_runs_colmena() {
     assert_eq!(runs[0][1..], ["flake", "lock"]);
     assert!(runs[1].iter().any(|a| a == "--on=@web"), "{:?}", runs[1]);
 }
+
+/// No lockout: when the fleet's configuration authorizes none of the operator's
+/// keys, a deploy that activates is refused naming the host and the fix, and
+/// nothing runs; a build activates nothing and goes on, and so does a deploy
+/// the person allows (`allow_lockout`).
+#[tokio::test]
+async fn a_deploy_that_would_lock_the_operator_out_is_refused() {
+    let scene = Scene::new();
+    let root = fleet(&scene);
+    std::fs::write(root.join("flake.lock"), "{}\n").unwrap();
+    let access = root.join("modules/access.nix");
+    let text = std::fs::read_to_string(&access).unwrap();
+    let foreign = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBb9J5f0Q4ZJmYl1kN9X2pV7q8WcYt3eR6uH0sDgLmQa someone@else";
+    std::fs::write(
+        &access,
+        text.replace(&nixdeck_tests::operator_key(), foreign),
+    )
+    .unwrap();
+    let record = scene.path("argv.record");
+    let _env = standins(&record, "ok").await;
+
+    let err = scene
+        .api
+        .start_deploy(&request(&root, "@web"), None)
+        .await
+        .expect_err("locked out");
+    assert_eq!(err.code, ErrorCode::Lockout, "{err:?}");
+    assert!(
+        err.message.contains("deploying to web1") && err.message.contains("as root"),
+        "{}",
+        err.message
+    );
+    let hint = err.hint.unwrap_or_default();
+    assert!(
+        hint.contains("authorizedKeys.keys in hosts/web1/configuration.nix"),
+        "{hint}"
+    );
+    assert!(invocations(&record).is_empty(), "nothing may run");
+
+    let mut build = request(&root, "@web");
+    build.goal = Some("build".into());
+    let mut knowing = request(&root, "@web");
+    knowing.allow_lockout = true;
+    for req in [build, knowing] {
+        let started = scene
+            .api
+            .start_deploy(&req, None)
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let id = nixdeck_api::jobs::parse_job_id(&started.job_id).unwrap();
+        let outcome = scene.api.wait_job(id).await.unwrap();
+        assert_eq!(outcome.result, JobResult::Succeeded, "{outcome:?}");
+    }
+}

@@ -35,6 +35,7 @@ async fn the_hardware_configuration_is_made_known_to_git_and_committed_alone() {
         .await
         .unwrap();
     assert!(committed.tracked && !committed.uncommitted, "{committed:?}");
+    assert!(committed.diff.is_empty(), "{committed:?}");
     let log = std::process::Command::new("git")
         .args(["log", "--format=%s", "--name-only", "-1"])
         .current_dir(&root)
@@ -112,5 +113,43 @@ async fn a_changed_host_key_is_shown_then_replaced_only_as_confirmed() {
     assert!(
         !text.contains(&format!("[127.0.0.1]:{} {}", sshd.port, public_key(&old))),
         "{text}"
+    );
+}
+
+/// A reinstall rewrites a committed hardware-configuration.nix: the status
+/// carries the diff from what is committed, shown before the commit is offered.
+#[tokio::test]
+async fn a_rewritten_hardware_configuration_comes_with_its_diff() {
+    let scene = Scene::new();
+    let root = scene.repo().await;
+    let host = new_host(&root, "web-1", None, "/dev/vda");
+    scene.api.write_new_host(&host, &[]).await.unwrap();
+    let file = root.join("hosts/web-1/hardware-configuration.nix");
+    std::fs::write(
+        &file,
+        "{ ... }:\n{\n  boot.kernelModules = [ \"kvm-intel\" ];\n}\n",
+    )
+    .unwrap();
+    scene
+        .api
+        .commit_hardware_config(&root, "web-1")
+        .await
+        .unwrap();
+    std::fs::write(
+        &file,
+        "{ ... }:\n{\n  boot.kernelModules = [ \"kvm-amd\" ];\n}\n",
+    )
+    .unwrap();
+    let status = scene.api.hardware_status(&root, "web-1").await.unwrap();
+    assert!(status.uncommitted, "{status:?}");
+    assert!(
+        status
+            .diff
+            .contains("-  boot.kernelModules = [ \"kvm-intel\" ];")
+            && status
+                .diff
+                .contains("+  boot.kernelModules = [ \"kvm-amd\" ];"),
+        "{}",
+        status.diff
     );
 }

@@ -28,8 +28,10 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 /// Process-wide settings every test here shares: the stand-ins first on PATH
-/// (the product looks tools up on PATH and never knows), quick stand-ins, and a
-/// git identity for commits.
+/// (the product looks tools up on PATH and never knows), quick stand-ins, a
+/// git identity for commits, and a HOME whose `~/.ssh` holds the operator's
+/// public key (the one the fixture fleets and [`new_host`] authorize, so the
+/// check that nobody is locked out finds a way in).
 fn environment() {
     static DONE: OnceLock<()> = OnceLock::new();
     DONE.get_or_init(|| {
@@ -40,6 +42,9 @@ fn environment() {
         );
         std::env::set_var("PATH", path);
         std::env::set_var("NIXDECK_STANDIN_DELAY", "0.01");
+        let home = std::env::temp_dir().join(format!("nixdeck-api-home-{}", std::process::id()));
+        nixdeck_tests::give_operator_key(&home);
+        std::env::set_var("HOME", &home);
         for (k, v) in [
             ("GIT_AUTHOR_NAME", "nixdeck tests"),
             ("GIT_AUTHOR_EMAIL", "tests@nixdeck.invalid"),
@@ -106,6 +111,7 @@ fn new_host(repo: &Path, name: &str, sshd: Option<&Sshd>, disk: &str) -> NewHost
     }
     let mut config = SystemConfig::new(HostName::new(name).expect("host name"));
     config.boot_mode = BootMode::Bios;
+    config.authorized_keys = vec![nixdeck_tests::operator_key()];
     let layout = instantiate("ext4", &[disk.to_string()], BootMode::Bios).expect("template");
     NewHost {
         repo: repo.to_string_lossy().into_owned(),

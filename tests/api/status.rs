@@ -429,6 +429,8 @@ async fn cli_deploy_records_the_deployed_system_for_the_drift_check() {
     std::fs::create_dir_all(home.join(".ssh")).unwrap();
     std::fs::copy(&f.ssh_config, home.join(".ssh/config")).unwrap();
     std::fs::copy(&f.sshd.known_hosts_path, home.join(".ssh/known_hosts")).unwrap();
+    // The operator's key, which the fleet authorizes (no lockout).
+    nixdeck_tests::give_operator_key(&home);
     let data = f.scene.path("data");
     let record_file = f.scene.path("argv.record");
     let out = {

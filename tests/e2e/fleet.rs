@@ -3,7 +3,7 @@
 //! host's history with their logs; a failed install shows its failing step.
 
 use crate::harness::{App, AppOptions};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use nixdeck_core::repo::{FlakeSpec, HostName, HostSpec, Tag};
 use nixdeck_core::tools::plan::{EnvVar, HostTarget, InstallOptions, ToolSettings};
 use nixdeck_engine::jobs::{requests, JobManager};
@@ -26,6 +26,7 @@ async fn fleet_repo(root: &Path) -> Result<()> {
     ] {
         let mut spec = HostSpec::new(HostName::new(name)?, address);
         spec.deployment.tags = vec![Tag::new(tag)?];
+        spec.config.authorized_keys = vec![nixdeck_tests::operator_key()];
         spec.disko = Some("{ disko.devices = { }; }\n".into());
         repo::add_host(root, &spec, &Confirm::Nothing).await?;
     }
@@ -421,6 +422,7 @@ async fn reprobe_then_preflight_in_the_install_dialog() -> Result<()> {
     repo::init_repo(&root, &FlakeSpec::default(), &Confirm::Nothing).await?;
     let mut spec = HostSpec::new(HostName::new("box")?, "127.0.0.1");
     spec.deployment.target_port = sshd.port;
+    spec.config.authorized_keys = vec![nixdeck_tests::operator_key()];
     spec.disko = Some(
         r#"{
   disko.devices.disk.main = {
@@ -475,6 +477,7 @@ async fn reprobe_then_preflight_in_the_install_dialog() -> Result<()> {
     std::fs::create_dir_all(home.join(".ssh"))?;
     std::fs::copy(&sshd.user_key_path, home.join(".ssh/id_ed25519"))?;
     std::fs::copy(&sshd.known_hosts_path, home.join(".ssh/known_hosts"))?;
+    nixdeck_tests::give_operator_key(&home);
     let data = tmp.path().join("data");
     let mut env = app_env(&data);
     env.push(("HOME".into(), home.display().to_string()));
@@ -833,5 +836,404 @@ async fn removing_a_host_asks_for_hand_edited_files() -> Result<()> {
     assert!(!root.join("hosts/db1").exists(), "hosts/db1 was removed");
     assert!(root.join("hosts/web1/configuration.nix").exists());
     app.screenshot("after-remove").await?;
+    app.stop().await
+}
+
+/// A reinstall rewrote db1's committed hardware-configuration.nix: the host page
+/// shows what changed, as a diff, before it offers the commit, and commits on request.
+#[tokio::test]
+async fn a_rewritten_hardware_configuration_is_shown_as_a_diff_before_the_commit() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("infra");
+    fleet_repo(&root).await?;
+    let identity = [
+        ("GIT_AUTHOR_NAME", "Test"),
+        ("GIT_AUTHOR_EMAIL", "test@example.org"),
+        ("GIT_COMMITTER_NAME", "Test"),
+        ("GIT_COMMITTER_EMAIL", "test@example.org"),
+    ];
+    let hardware = root.join("hosts/db1/hardware-configuration.nix");
+    std::fs::write(
+        &hardware,
+        "{ ... }:\n{\n  boot.initrd.availableKernelModules = [ \"ahci\" ];\n}\n",
+    )?;
+    for args in [
+        &["add", "-A"][..],
+        &["commit", "-q", "-m", "first install of db1"][..],
+    ] {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(&root)
+            .envs(identity)
+            .output()?;
+        anyhow::ensure!(out.status.success(), "git {args:?}: {out:?}");
+    }
+    // The reinstall's nixos-generate-config found other hardware.
+    std::fs::write(
+        &hardware,
+        "{ ... }:\n{\n  boot.initrd.availableKernelModules = [ \"nvme\" \"xhci_pci\" ];\n}\n",
+    )?;
+    let data = tmp.path().join("data");
+    let mut env = app_env(&data);
+    env.extend(identity.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let mut app = App::start(
+        "hardware-diff",
+        AppOptions {
+            pick_folder: Some(root.clone()),
+            env,
+            ..Default::default()
+        },
+    )
+    .await?;
+    open_repo(&app).await?;
+    click_css(&app, "[data-host=\"db1\"] [data-testid=\"open-host\"]").await?;
+    let diff = app.text("hardware-diff").await?;
+    assert!(
+        diff.contains("-  boot.initrd.availableKernelModules = [ \"ahci\" ];")
+            && diff.contains("+  boot.initrd.availableKernelModules = [ \"nvme\" \"xhci_pci\" ];"),
+        "{diff}"
+    );
+    app.screenshot("hardware-diff").await?;
+    app.click("host-commit-hardware").await?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !app
+        .find_all_css("[data-testid=\"hardware-change\"]")
+        .await?
+        .is_empty()
+    {
+        anyhow::ensure!(Instant::now() < deadline, "the commit offer stayed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let log = std::process::Command::new("git")
+        .args(["log", "-1", "--format=%s"])
+        .current_dir(&root)
+        .output()?;
+    assert_eq!(
+        String::from_utf8_lossy(&log.stdout).trim(),
+        "add hardware configuration for db1"
+    );
+    app.stop().await
+}
+
+/// Closing the window while an install runs asks first (the close is held), and
+/// "Cancel the install" stops it (its process group), the job ends recorded as
+/// cancelled, then the app exits. The install is started in the window on a
+/// real sshd (the re-probe matches the disks) with the stand-in nixos-anywhere
+/// hanging while it formats.
+#[tokio::test]
+async fn closing_the_window_during_an_install_asks_and_cancel_ends_it() -> Result<()> {
+    use nixdeck_engine::runner::JobResult;
+    use nixdeck_tests::sshd::{Sshd, SshdOptions};
+
+    let sshd = Sshd::start(SshdOptions::default());
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("infra");
+    repo::init_repo(&root, &FlakeSpec::default(), &Confirm::Nothing).await?;
+    let mut spec = HostSpec::new(HostName::new("box")?, "127.0.0.1");
+    spec.deployment.target_port = sshd.port;
+    spec.config.authorized_keys = vec![nixdeck_tests::operator_key()];
+    // A layout this machine passes preflight with (BIOS: GPT with a BIOS boot
+    // partition); the stand-in installs nothing.
+    spec.disko = Some(
+        r#"{
+  disko.devices.disk.main = {
+    type = "disk";
+    device = "/dev/vda";
+    content = {
+      type = "gpt";
+      partitions = {
+        boot = { size = "1M"; type = "EF02"; };
+        ESP = { size = "512M"; type = "EF00"; content = { type = "filesystem"; format = "vfat"; mountpoint = "/boot"; }; };
+        root = { size = "100%"; content = { type = "filesystem"; format = "ext4"; mountpoint = "/"; }; };
+      };
+    };
+  };
+}
+"#
+        .into(),
+    );
+    repo::add_host(&root, &spec, &Confirm::Nothing).await?;
+    std::fs::write(root.join("flake.lock"), "{}\n")?;
+
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(home.join(".ssh"))?;
+    std::fs::copy(&sshd.user_key_path, home.join(".ssh/id_ed25519"))?;
+    std::fs::copy(&sshd.known_hosts_path, home.join(".ssh/known_hosts"))?;
+    nixdeck_tests::give_operator_key(&home);
+    let data = tmp.path().join("data");
+    let mut env = app_env(&data);
+    env.push(("HOME".into(), home.display().to_string()));
+    env.push(("NIXDECK_STANDIN_SCENARIO".into(), "hang-disko".into()));
+    let mut app = App::start(
+        "close-during-install",
+        AppOptions {
+            pick_folder: Some(root.clone()),
+            env,
+            ..Default::default()
+        },
+    )
+    .await?;
+    open_repo(&app).await?;
+    click_css(&app, "[data-host=\"box\"] [data-testid=\"open-host\"]").await?;
+    app.click("reprobe").await?;
+    app.find("host-disks").await?;
+    app.click("reinstall").await?;
+    app.find("reinstall-dialog").await?;
+    // The check may take a moment; then acknowledge this machine's warnings.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while app
+        .find_all_css("[data-testid=\"reinstall-dialog\"] .argv")
+        .await?
+        .is_empty()
+    {
+        anyhow::ensure!(Instant::now() < deadline, "the install check never came");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let errors = app
+        .find_all_css("[data-testid=\"preflight-error\"]")
+        .await?;
+    anyhow::ensure!(errors.is_empty(), "preflight blocks the install");
+    for ack in app.find_all_css("[data-testid=\"ack-warning\"]").await? {
+        ack.click().await?;
+    }
+    app.find("confirm-host").await?.send_keys("box").await?;
+    app.click("start-install").await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"job-screen\"]",
+        "data-result",
+        "running",
+    )
+    .await?;
+    let id: i64 = attr(&app, "[data-testid=\"job-screen\"]", "data-job")
+        .await?
+        .unwrap_or_default()
+        .parse()?;
+    // It reached the disks (and hangs there).
+    app.wait_text("log-view", |t| t.contains("Formatting"))
+        .await?;
+
+    app.request_close()?;
+    app.find("close-dialog").await?;
+    let jobs = app.text("close-jobs").await?;
+    assert!(
+        jobs.contains(&format!("install of box (job #{id})")),
+        "{jobs}"
+    );
+    assert_eq!(app.text("close-cancel").await?, "Cancel the install");
+    app.screenshot("close-during-install").await?;
+    // The app exits on this answer, maybe before WebDriver has replied to the
+    // click: what the store says afterwards is the test.
+    let _ = app.click("close-cancel").await;
+
+    // The app cancels the install, waits for it, and exits; the store says how it ended.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let record = loop {
+        let record = JobManager::open(&data)?.get(id)?;
+        if record.result != JobResult::Running || Instant::now() > deadline {
+            break record;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(record.result, JobResult::Cancelled, "{record:?}");
+    app.stop().await
+}
+
+/// "Leave it running": the app exits, the tool goes on without it (its output
+/// still reaches the job's log), and a later nixdeck sees the job running with
+/// the tool's pid, keeps the hosts locked, and can cancel it.
+#[tokio::test]
+async fn a_job_left_running_outlives_the_window_and_a_later_nixdeck_cancels_it() -> Result<()> {
+    use nixdeck_engine::runner::JobResult;
+
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("infra");
+    fleet_repo(&root).await?;
+    let data = tmp.path().join("data");
+    let mut env = app_env(&data);
+    env.retain(|(k, _)| k != "NIXDECK_STANDIN_DELAY");
+    env.push(("NIXDECK_STANDIN_DELAY".into(), "3".into()));
+    let app = App::start(
+        "leave-running",
+        AppOptions {
+            pick_folder: Some(root.clone()),
+            env,
+            ..Default::default()
+        },
+    )
+    .await?;
+    open_repo(&app).await?;
+    click_css(&app, "[data-testid=\"tag-chip\"][data-tag=\"web\"]").await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"deploy-selected\"]",
+        "data-hosts",
+        "web1,web2",
+    )
+    .await?;
+    app.click("start-deploy").await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"job-screen\"]",
+        "data-result",
+        "running",
+    )
+    .await?;
+    let id: i64 = attr(&app, "[data-testid=\"job-screen\"]", "data-job")
+        .await?
+        .unwrap_or_default()
+        .parse()?;
+    app.request_close()?;
+    app.find("close-dialog").await?;
+    // The app exits on this answer, maybe before WebDriver has replied to the
+    // click: what the store says afterwards is the test.
+    let _ = app.click("close-leave").await;
+
+    // The app is gone; the job runs on with its tool, shown by its pid.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (manager, pid) = loop {
+        let manager = JobManager::open(&data)?;
+        let record = manager.get(id)?;
+        if let Some(pid) = record.detached_pid {
+            break (manager, pid);
+        }
+        anyhow::ensure!(Instant::now() < deadline, "never detached: {record:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(manager.get(id)?.result, JobResult::Running);
+    let log = std::path::PathBuf::from(manager.get(id)?.log_path);
+    let lines_then = std::fs::read_to_string(&log)?.lines().count();
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    let lines_now = std::fs::read_to_string(&log)?.lines().count();
+    assert!(
+        lines_now > lines_then,
+        "the tool's output still reaches the log ({lines_then} → {lines_now})"
+    );
+    // Its hosts stay locked.
+    let settings = ToolSettings {
+        flakes_enabled: true,
+        ..ToolSettings::default()
+    };
+    let web1 = HostTarget {
+        name: "web1".into(),
+        address: "192.0.2.11".into(),
+        user: "root".into(),
+        port: None,
+        tags: vec!["web".into()],
+        build_on_target: false,
+    };
+    let busy = manager.start(
+        requests::install_request(&settings, &root, &web1, &InstallOptions::default(), None)?,
+        None,
+    );
+    assert!(
+        matches!(busy, Err(nixdeck_engine::jobs::JobError::HostBusy { .. })),
+        "{:?}",
+        busy.map(|_| ())
+    );
+    drop(manager);
+    app.stop().await?;
+
+    // A later nixdeck: the job page says the job still runs, by its pid, and
+    // cancels it (pid and start time checked by the engine).
+    let mut later = App::start(
+        "leave-running-later",
+        AppOptions {
+            pick_folder: Some(root.clone()),
+            env: app_env(&data),
+            ..Default::default()
+        },
+    )
+    .await?;
+    open_repo(&later).await?;
+    click_css(
+        &later,
+        "[data-host=\"web1\"] [data-testid=\"last-job\"] button",
+    )
+    .await?;
+    later
+        .wait_text("job-result", |t| {
+            t.contains(&format!("Still running (pid {pid})"))
+        })
+        .await?;
+    later.screenshot("still-running").await?;
+    later
+        .click("cancel-job")
+        .await
+        .context("the Cancel button")?;
+    later
+        .click("confirm-cancel")
+        .await
+        .context("the confirmation")?;
+    wait_attr(
+        &later,
+        "[data-testid=\"job-screen\"]",
+        "data-result",
+        "cancelled",
+    )
+    .await?;
+    let record = JobManager::open(&data)?.get(id)?;
+    assert_eq!(record.result, JobResult::Cancelled, "{record:?}");
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+            || std::fs::read_to_string(format!("/proc/{pid}/stat"))?.contains(") Z"),
+        "the tool was stopped"
+    );
+    later.stop().await
+}
+
+/// No lockout in the window: a deploy to hosts that authorize none of the
+/// operator's keys is refused with the fix; ticking "I can log in another way"
+/// and deploying again goes on.
+#[tokio::test]
+async fn a_deploy_that_would_lock_the_operator_out_asks_for_the_override() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("infra");
+    fleet_repo(&root).await?;
+    // web1 authorizes someone else's key only.
+    let config = root.join("hosts/web1/configuration.nix");
+    let text = std::fs::read_to_string(&config)?;
+    std::fs::write(
+        &config,
+        text.replace(
+            &nixdeck_tests::operator_key(),
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBb9J5f0Q4ZJmYl1kN9X2pV7q8WcYt3eR6uH0sDgLmQa someone@else",
+        ),
+    )?;
+    let data = tmp.path().join("data");
+    let mut app = App::start(
+        "deploy-lockout",
+        AppOptions {
+            pick_folder: Some(root.clone()),
+            env: app_env(&data),
+            ..Default::default()
+        },
+    )
+    .await?;
+    open_repo(&app).await?;
+    click_css(&app, "[data-testid=\"tag-chip\"][data-tag=\"web\"]").await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"deploy-selected\"]",
+        "data-hosts",
+        "web1,web2",
+    )
+    .await?;
+    app.click("start-deploy").await?;
+    let error = app.text("deploy-error").await?;
+    assert!(
+        error.contains("web1") && error.contains("could not log in"),
+        "{error}"
+    );
+    app.screenshot("deploy-lockout").await?;
+    app.click("allow-lockout").await?;
+    app.click("start-deploy").await?;
+    wait_attr(
+        &app,
+        "[data-testid=\"job-screen\"]",
+        "data-result",
+        "succeeded",
+    )
+    .await?;
     app.stop().await
 }

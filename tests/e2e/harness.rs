@@ -25,6 +25,8 @@ pub struct App {
     shot: usize,
     driver: Child,
     xvfb: Child,
+    /// The X display (`:91`) the app runs on.
+    display: String,
 }
 
 /// Options the test sets before the app starts.
@@ -128,6 +130,9 @@ impl App {
         let (xvfb, display) = start_xvfb()?;
         let data_dir = tempfile::tempdir()?;
         let home = tempfile::tempdir()?;
+        // The operator's public key, which the test fleets authorize: nixdeck refuses
+        // a deploy or install that would leave nobody able to log in.
+        nixdeck_tests::give_operator_key(home.path());
         let port = free_port()?;
         let native_port = free_port()?;
 
@@ -196,6 +201,7 @@ impl App {
             shot: 0,
             driver,
             xvfb,
+            display: display.clone(),
         };
         if let Some((w, h)) = options.window {
             app.client.set_window_size(w, h).await?;
@@ -205,6 +211,73 @@ impl App {
 
     fn css(testid: &str) -> String {
         format!("[data-testid=\"{testid}\"]")
+    }
+
+    /// Asks the app's window to close as a window manager does when its close
+    /// button is pressed (a `WM_DELETE_WINDOW` message): the app decides what
+    /// happens, as it would for a person.
+    pub fn request_close(&self) -> Result<()> {
+        use x11_dl::xlib;
+        let x = xlib::Xlib::open().context("libX11 (Debian libx11-6)")?;
+        let display = std::ffi::CString::new(self.display.clone())?;
+        // SAFETY: Xlib calls on a display this function opens and closes; every
+        // pointer passed is to a local that outlives the call.
+        unsafe {
+            let dpy = (x.XOpenDisplay)(display.as_ptr());
+            if dpy.is_null() {
+                bail!("cannot open X display {}", self.display);
+            }
+            let protocols = (x.XInternAtom)(dpy, c"WM_PROTOCOLS".as_ptr(), 0);
+            let delete = (x.XInternAtom)(dpy, c"WM_DELETE_WINDOW".as_ptr(), 0);
+            let mut stack = vec![(x.XDefaultRootWindow)(dpy)];
+            let mut sent = 0;
+            while let Some(window) = stack.pop() {
+                let mut name: *mut std::os::raw::c_char = std::ptr::null_mut();
+                if (x.XFetchName)(dpy, window, &mut name) != 0 && !name.is_null() {
+                    let title = std::ffi::CStr::from_ptr(name)
+                        .to_string_lossy()
+                        .into_owned();
+                    (x.XFree)(name.cast());
+                    if title == "nixdeck" {
+                        let mut event: xlib::XEvent = std::mem::zeroed();
+                        event.client_message.type_ = xlib::ClientMessage;
+                        event.client_message.window = window;
+                        event.client_message.message_type = protocols;
+                        event.client_message.format = 32;
+                        event.client_message.data.set_long(0, delete as i64);
+                        event
+                            .client_message
+                            .data
+                            .set_long(1, xlib::CurrentTime as i64);
+                        (x.XSendEvent)(dpy, window, 0, xlib::NoEventMask, &mut event);
+                        sent += 1;
+                        continue;
+                    }
+                }
+                let (mut root, mut parent) = (0, 0);
+                let mut children: *mut xlib::Window = std::ptr::null_mut();
+                let mut count = 0u32;
+                if (x.XQueryTree)(
+                    dpy,
+                    window,
+                    &mut root,
+                    &mut parent,
+                    &mut children,
+                    &mut count,
+                ) != 0
+                    && !children.is_null()
+                {
+                    stack.extend(std::slice::from_raw_parts(children, count as usize));
+                    (x.XFree)(children.cast());
+                }
+            }
+            (x.XFlush)(dpy);
+            (x.XCloseDisplay)(dpy);
+            if sent == 0 {
+                bail!("no window titled nixdeck on {}", self.display);
+            }
+        }
+        Ok(())
     }
 
     /// Waits until an element with `data-testid` is present and returns it.

@@ -30,6 +30,7 @@ impl Scene {
         let tmp = tempfile::tempdir().unwrap();
         copy_dir(&fixture("jobs/fleet"), &tmp.path().join("repo"));
         std::fs::write(tmp.path().join("repo/flake.lock"), "{}\n").unwrap();
+        nixdeck_tests::give_operator_key(&tmp.path().join("home"));
         Self { tmp }
     }
     fn repo(&self) -> PathBuf {
@@ -54,6 +55,9 @@ impl Scene {
                 ),
             )
             .env("NIXDECK_DATA_DIR", self.data())
+            // The operator's key, which the fleet authorizes: no deploy here locks anyone out.
+            .env("HOME", self.tmp.path().join("home"))
+            .env_remove("SSH_AUTH_SOCK")
             .env("NIXDECK_STANDIN_RECORD", self.record())
             .env("NIXDECK_STANDIN_SCENARIO", scenario)
             .env("NIXDECK_STANDIN_DELAY", "0.01")
@@ -665,6 +669,65 @@ fn deploy_runs_colmena_on_the_selection() {
     assert!(stderr(&none).contains("selects no host"));
 }
 
+/// No lockout, from the command line: with no key of the operator's authorized,
+/// `nixdeck deploy` and `nixdeck install` refuse, naming the host and what to
+/// add, and nothing runs; `--allow-lockout` goes on.
+#[test]
+fn the_cli_refuses_to_lock_the_operator_out() {
+    let s = Scene::new();
+    let repo = s.repo();
+    let dir = repo.to_str().unwrap();
+    // The operator's HOME holds another key than the one the fleet authorizes.
+    let ssh = s.tmp.path().join("home/.ssh");
+    std::fs::remove_file(ssh.join("id_ed25519.pub")).unwrap();
+    std::fs::write(
+        ssh.join("other.pub"),
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBb9J5f0Q4ZJmYl1kN9X2pV7q8WcYt3eR6uH0sDgLmQa me@elsewhere\n",
+    )
+    .unwrap();
+    let deploy = s.run("ok", &["deploy", dir, "--on", "db1", "--flakes", "yes"]);
+    assert!(!deploy.status.success(), "{}", stdout(&deploy));
+    let err = stderr(&deploy);
+    assert!(err.contains("db1") && err.contains("as admin"), "{err}");
+    assert!(err.contains("add your public key"), "{err}");
+    assert!(err.contains("--allow-lockout"), "{err}");
+    let install = s.run(
+        "ok",
+        &[
+            "install",
+            dir,
+            "web1",
+            "--no-preflight",
+            "--confirm",
+            "web1",
+            "--flakes",
+            "yes",
+        ],
+    );
+    assert!(!install.status.success(), "{}", stdout(&install));
+    let err = stderr(&install);
+    assert!(
+        err.contains("installing web1") && err.contains("as root"),
+        "{err}"
+    );
+    assert!(s.invocations().is_empty(), "nothing may run");
+
+    let allowed = s.run(
+        "ok",
+        &[
+            "deploy",
+            dir,
+            "--on",
+            "db1",
+            "--flakes",
+            "yes",
+            "--allow-lockout",
+        ],
+    );
+    assert!(allowed.status.success(), "{}", stderr(&allowed));
+    assert_eq!(s.invocations().len(), 1);
+}
+
 #[test]
 fn luks_passphrase_stays_out_of_argv_log_store_and_process_list() {
     let s = Scene::new();
@@ -764,7 +827,7 @@ fn luks_passphrase_stays_out_of_argv_log_store_and_process_list() {
 }
 
 #[test]
-fn a_job_of_a_crashed_nixdeck_is_interrupted() {
+fn a_job_of_a_crashed_nixdeck_runs_on_with_its_tool_then_is_interrupted() {
     let s = Scene::new();
     let repo = s.repo();
     let mut child = s
@@ -804,13 +867,44 @@ fn a_job_of_a_crashed_nixdeck_is_interrupted() {
     // The crash: no chance to clean up.
     child.kill().unwrap();
     child.wait().unwrap();
+    // The tool outlived the crash: while that process (pid and start time)
+    // lives, the job is running without its nixdeck, shown with the tool's pid
+    // and still holding its host.
+    let groups = standin_groups(&s.record());
+    assert!(!groups.is_empty(), "the stand-in outlived the crash");
     let jobs = json(&s.run("ok", &["jobs", "list", "--json"]));
-    assert_eq!(jobs[0]["result"], "interrupted");
-    // The tool outlived the crash; dropping the scene stops it.
-    assert!(
-        !standin_groups(&s.record()).is_empty(),
-        "the stand-in outlived the crash"
+    assert_eq!(jobs[0]["result"], "running", "{jobs}");
+    let pid = jobs[0]["detached_pid"].as_i64().expect("the tool's pid");
+    assert!(groups.contains(&(pid as i32)), "{pid} in {groups:?}");
+    let again = s.run(
+        "ok",
+        &[
+            "install",
+            repo.to_str().unwrap(),
+            "db1",
+            "--no-preflight",
+            "--confirm",
+            "db1",
+            "--flakes",
+            "yes",
+        ],
     );
+    assert!(!again.status.success());
+    assert!(stderr(&again).contains("busy"), "{}", stderr(&again));
+    // Once the tool has ended, how the job ended is unknown: interrupted.
+    for pgid in groups {
+        // SAFETY: plain syscall; the group is the stand-in this test started.
+        unsafe { libc::kill(-pgid, libc::SIGKILL) };
+    }
+    let start = Instant::now();
+    loop {
+        let jobs = json(&s.run("ok", &["jobs", "list", "--json"]));
+        if jobs[0]["result"] == "interrupted" {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "{jobs}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 // ---------------------------------------------------------------- engine

@@ -76,3 +76,20 @@ pub fn group_members(pgid: i32) -> Vec<i32> {
     }
     out
 }
+
+/// The public key of the person the tests play (`tests/fixtures/keys/operator.pub`;
+/// its private half was thrown away): the fixture fleets authorize it, so nixdeck's
+/// check that a deploy leaves a way in finds it in the tests' HOME.
+pub fn operator_key() -> String {
+    std::fs::read_to_string(fixture("keys/operator.pub"))
+        .expect("the operator key fixture")
+        .trim()
+        .to_string()
+}
+
+/// Makes `home` a HOME whose `~/.ssh/id_ed25519.pub` is the operator's key.
+pub fn give_operator_key(home: &std::path::Path) {
+    let ssh = home.join(".ssh");
+    std::fs::create_dir_all(&ssh).expect("create ~/.ssh");
+    std::fs::write(ssh.join("id_ed25519.pub"), operator_key() + "\n").expect("write the key");
+}

@@ -7,7 +7,7 @@ use nixdeck_api::hosts::{ConfigPreview, FieldProblem, HostReview, IdentityInput,
 use nixdeck_api::probe::{ProbeOutcome, ProbeRequest};
 use nixdeck_api::ApiResult;
 use nixdeck_core::facts::HostFacts;
-use nixdeck_core::repo::{RepoView, SystemConfig, WritePlan};
+use nixdeck_core::repo::{RepoView, SeenChange, SystemConfig, WritePlan};
 use nixdeck_engine::repo::{Applied, Confirm};
 use nixdeck_engine::ssh::keys::LocalKey;
 use std::path::Path;
@@ -46,7 +46,7 @@ pub async fn review_new_host(state: State<'_, AppState>, host: NewHost) -> ApiRe
 pub async fn write_new_host(
     state: State<'_, AppState>,
     host: NewHost,
-    confirm: Vec<String>,
+    confirm: Vec<SeenChange>,
 ) -> ApiResult<Applied> {
     state.api.write_new_host(&host, &confirm).await
 }
@@ -65,10 +65,11 @@ pub async fn remove_host(
     state: State<'_, AppState>,
     repo: String,
     host: String,
-    confirmed: Vec<String>,
+    confirmed: Vec<SeenChange>,
 ) -> ApiResult<RepoView> {
     let repo = Path::new(&repo);
-    let confirm = Confirm::Paths(confirmed);
+    // Bound to the text the person saw in the plan, not to the path alone.
+    let confirm = Confirm::Seen(confirmed);
     state.api.remove_host(repo, &host, &confirm).await?;
     state.api.read_repo(repo).await
 }

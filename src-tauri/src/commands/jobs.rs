@@ -93,6 +93,8 @@ pub async fn preview_deploy(
     state.api.preview_deploy(&request).await
 }
 
+// The window names each argument; a struct would only move the list.
+#[allow(clippy::too_many_arguments)]
 #[tauri::command(async)]
 pub async fn start_deploy(
     app: tauri::AppHandle,
@@ -102,9 +104,11 @@ pub async fn start_deploy(
     goal: Option<String>,
     build_on_target: bool,
     reboot: bool,
+    allow_lockout: Option<bool>,
 ) -> ApiResult<StartedJob> {
     let sink = notify_when_done(&app, format!("Redeploy {filter}"));
-    let request = deploy_request(repo, filter, goal, build_on_target, reboot);
+    let mut request = deploy_request(repo, filter, goal, build_on_target, reboot);
+    request.allow_lockout = allow_lockout.unwrap_or(false);
     state.api.start_deploy(&request, Some(sink)).await
 }
 
@@ -130,6 +134,8 @@ pub async fn install_check(
     state.api.install_check(&request, false).await
 }
 
+// The window names each argument; a struct would only move the list.
+#[allow(clippy::too_many_arguments)]
 #[tauri::command(async)]
 pub async fn start_install(
     app: tauri::AppHandle,
@@ -139,9 +145,11 @@ pub async fn start_install(
     confirm: String,
     acknowledged: Vec<String>,
     identity_file: Option<String>,
+    allow_lockout: Option<bool>,
 ) -> ApiResult<StartedJob> {
     let sink = notify_when_done(&app, format!("Install {host}"));
-    let request = install_request(repo, host, identity_file);
+    let mut request = install_request(repo, host, identity_file);
+    request.allow_lockout = allow_lockout.unwrap_or(false);
     let api = &state.api;
     api.start_install(&request, &confirm, &acknowledged, None, false, Some(sink))
         .await

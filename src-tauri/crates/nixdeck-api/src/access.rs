@@ -1,11 +1,12 @@
 //! No lockout: whether the person will be able to log in once a host's
 //! configuration runs (a key this machine holds is authorized for the target user
 //! and sshd is on), read from the host's configuration files. Install and deploy
-//! do not refuse on it yet (issue 14): the test fleets first need keys that the
-//! tests' HOME holds.
+//! refuse a configuration that would lock the person out ([`Api::require_login`]),
+//! unless they say they know better (`allow_lockout`: the window's checkbox, the
+//! command line's `--allow-lockout`).
 
 use crate::hosts::host_name;
-use crate::{Api, ApiResult};
+use crate::{Api, ApiError, ApiResult, ErrorCode};
 use nixdeck_core::repo::access::{self, Access, ConfigFile};
 use nixdeck_engine::ssh::keys;
 use std::path::{Path, PathBuf};
@@ -71,8 +72,27 @@ impl Api {
         user: &str,
         extra_key: Option<&Path>,
     ) -> ApiResult<Access> {
+        self.login_after_writing(repo, host, user, extra_key, None)
+            .await
+    }
+
+    /// [`Api::login_after`] as it will be once `configuration` (the text the
+    /// wizard is about to write as `hosts/<host>/configuration.nix`) is written.
+    pub(crate) async fn login_after_writing(
+        &self,
+        repo: &Path,
+        host: &str,
+        user: &str,
+        extra_key: Option<&Path>,
+        configuration: Option<&str>,
+    ) -> ApiResult<Access> {
         host_name(host)?;
-        let files = config_files(repo, host);
+        let mut files = config_files(repo, host);
+        if let Some(text) = configuration {
+            let path = format!("hosts/{host}/configuration.nix");
+            files.retain(|(p, _)| *p != path);
+            files.insert(0, (path, text.to_string()));
+        }
         let config: Vec<ConfigFile<'_>> = files
             .iter()
             .map(|(path, text)| ConfigFile { path, text })
@@ -90,5 +110,33 @@ impl Api {
             }
         }
         Ok(access::login_after(&config, user, &local))
+    }
+}
+
+impl Api {
+    /// [`Api::login_after`], refusing when the host would be [`Access::Locked`]
+    /// (unless `allow_lockout`): `action` says what would lock it (`installing`,
+    /// `deploying`). An unsure answer lets it go on, as the review shows it.
+    pub(crate) async fn require_login(
+        &self,
+        repo: &Path,
+        host: &str,
+        user: &str,
+        extra_key: Option<&Path>,
+        action: &str,
+        allow_lockout: bool,
+    ) -> ApiResult<Access> {
+        let access = self.login_after(repo, host, user, extra_key).await?;
+        match &access {
+            Access::Locked { reason, fix } if !allow_lockout => Err(ApiError::new(
+                ErrorCode::Lockout,
+                format!("{action} {host} would lock you out (as {user}): {reason}"),
+            )
+            .with_hint(format!(
+                "To fix it, {fix}. If you will log in another way (a console, keys the build fetches), \
+                 tick \"I can log in another way\" in the window or pass --allow-lockout on the command line."
+            ))),
+            _ => Ok(access),
+        }
     }
 }

@@ -32,6 +32,10 @@ pub struct DeployRequest {
     /// How to run the tools.
     #[serde(default)]
     pub tools: ToolChoice,
+    /// Deploy even to hosts whose configuration would not let this machine log
+    /// in afterwards (the window's "I can log in another way", `--allow-lockout`).
+    #[serde(default)]
+    pub allow_lockout: bool,
 }
 
 /// The hosts a filter selects, in the repository's order, and the command that
@@ -99,7 +103,25 @@ impl Api {
     pub async fn start_deploy(&self, request: &DeployRequest, sink: Sink) -> ApiResult<StartedJob> {
         // Planned once to refuse a bad selection before anything runs, and again
         // after the lock: which colmena runs depends on what flake.lock pins.
-        self.deploy_job(request).await?;
+        let (_, targets) = self.deploy_job(request).await?;
+        // A goal that activates nothing (`build`, `push`) cannot lock anyone out.
+        let activates = !matches!(
+            request.options()?.goal,
+            Some(DeployGoal::Build | DeployGoal::Push | DeployGoal::DryActivate)
+        );
+        if activates {
+            for target in &targets {
+                self.require_login(
+                    &request.repo,
+                    &target.name,
+                    &target.user,
+                    None,
+                    "deploying to",
+                    request.allow_lockout,
+                )
+                .await?;
+            }
+        }
         let settings = settings_for(&request.tools).await;
         self.ensure_locked(&settings, &request.repo, &sink).await?;
         let (job, _) = self.deploy_job(request).await?;

@@ -28,6 +28,9 @@ pub enum ErrorCode {
     Conflict,
     /// The job was cancelled.
     Cancelled,
+    /// After this install or deploy nobody this machine speaks for could log in
+    /// to the host; the request may be repeated with `allow_lockout`.
+    Lockout,
     /// The repository, host, file or job does not exist.
     NotFound,
     /// A fault of nixdeck or its surroundings (a store that cannot be opened).
@@ -197,6 +200,10 @@ impl From<nixdeck_engine::jobs::JobError> for ApiError {
             E::NotRunningHere(_) => (
                 ErrorCode::Conflict,
                 Some("Only the nixdeck that started a job can cancel it."),
+            ),
+            E::HoldsSecrets(_) => (
+                ErrorCode::Conflict,
+                Some("Cancel the job, or stay until it ends."),
             ),
             E::Run(RunError::ToolMissing { .. }) => (
                 ErrorCode::ToolMissing,

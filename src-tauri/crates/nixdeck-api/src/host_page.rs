@@ -38,6 +38,10 @@ pub struct HardwareStatus {
     pub tracked: bool,
     /// It has changes not committed yet.
     pub uncommitted: bool,
+    /// What those changes are (a reinstall rewrites the file): the unified diff
+    /// from the committed text to the file on disk, shown before the commit is
+    /// offered; empty when nothing is uncommitted.
+    pub diff: String,
 }
 
 /// What the host presents now against what known_hosts records.
@@ -118,9 +122,16 @@ impl Api {
                 .await
                 .map_err(git_error)?;
         }
+        let uncommitted = git::has_uncommitted(repo, &path).await.map_err(git_error)?;
+        let diff = if uncommitted {
+            git::diff_head(repo, &path).await?
+        } else {
+            String::new()
+        };
         Ok(HardwareStatus {
             tracked: git::is_tracked(repo, &path).await.map_err(git_error)?,
-            uncommitted: git::has_uncommitted(repo, &path).await.map_err(git_error)?,
+            uncommitted,
+            diff,
             path,
             exists,
         })

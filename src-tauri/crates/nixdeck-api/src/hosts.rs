@@ -8,11 +8,14 @@ use crate::{Api, ApiError, ApiResult};
 use nixdeck_core::disko::{self, from_json};
 use nixdeck_core::facts::HostFacts;
 use nixdeck_core::preflight::{self, DiskIdentity, Preflight};
+use nixdeck_core::repo::access::Access;
 use nixdeck_core::repo::{
-    names, render_configuration, Deployment, HostName, HostSpec, SystemConfig, Tag, WritePlan,
+    names, render_configuration, ChangeAction, Deployment, HostName, HostSpec, SeenChange,
+    SystemConfig, Tag, WritePlan,
 };
 use nixdeck_core::review::{review_gate, ReviewGate};
 use nixdeck_core::tools::plan::{self as toolplan, HostTarget, InstallOptions};
+use nixdeck_engine::disk_sources::{self, DiskSource};
 use nixdeck_engine::facts_store;
 use nixdeck_engine::repo::{self as engine_repo, Applied, Confirm};
 use nixdeck_engine::ssh::keys::{self, LocalKey};
@@ -106,6 +109,18 @@ pub struct HostReview {
     /// What stands between this review and the install, in words.
     #[serde(flatten)]
     pub gate: ReviewGate,
+    /// Every file of the host's configuration that defines disk devices (this
+    /// layout's `disko.nix` first), with the disks each formats: the install
+    /// erases all of them, and `erase` lists them all.
+    pub disk_sources: Vec<DiskSource>,
+    /// Whether the deploy user can log in once the new system runs; when
+    /// `locked`, the install is refused unless the person says they can log in
+    /// another way (`allowLockout`).
+    pub login: Access,
+    /// Each file in `to_confirm` as shown here (its text on disk and the proposal,
+    /// by hash): the window sends back the ones the person confirmed, so a file
+    /// edited again after this review is refused rather than overwritten unseen.
+    pub seen: Vec<SeenChange>,
 }
 
 impl NewHost {
@@ -218,7 +233,10 @@ impl Api {
             ..InstallOptions::default()
         };
         let command = toolplan::install_command(&crate::jobs::settings().await, &target, &options)?;
-        let needs = disko::layout_needs(&layout);
+        // Every disk the host's configuration formats, not only this layout's.
+        let disks =
+            disk_sources::host_disks(Path::new(&host.repo), spec.name.as_str(), &layout).await;
+        let needs = disks.needs;
         let (erase, preflight) = match &facts {
             Some(facts) => (
                 needs
@@ -231,9 +249,27 @@ impl Api {
             None => (Vec::new(), Preflight::default()),
         };
         let layout_diagnostics = disko::validate(&layout, facts.as_ref());
+        // Read as it will be: with the configuration.nix this plan writes, if any.
+        let config_path = format!("hosts/{}/configuration.nix", spec.name);
+        let proposed = plan.changes.iter().find_map(|c| match &c.action {
+            ChangeAction::Write { content } if c.path == config_path => Some(content.as_str()),
+            _ => None,
+        });
+        let login = self
+            .login_after_writing(
+                Path::new(&host.repo),
+                spec.name.as_str(),
+                &spec.deployment.target_user,
+                host.identity_file.as_deref().map(Path::new),
+                proposed,
+            )
+            .await?;
         let summary = disko::summary(&layout, facts.as_ref()).lines();
         Ok(HostReview {
             gate: review_gate(&preflight, &layout_diagnostics, &plan),
+            seen: plan.seen(),
+            login,
+            disk_sources: disks.sources,
             plan,
             command: command.to_string(),
             erase,
@@ -244,16 +280,21 @@ impl Api {
     }
 
     /// Writes the new host's files. Files a person edited (or nixdeck did not
-    /// write) are replaced only when their path is in `confirm`; otherwise nothing
-    /// is written and the error lists them.
-    pub async fn write_new_host(&self, host: &NewHost, confirm: &[String]) -> ApiResult<Applied> {
+    /// write) are replaced only when `confirm` holds them as the person saw them
+    /// on review ([`HostReview::seen`]): a file edited again since, or a proposal
+    /// that changed, is refused and nothing is written.
+    pub async fn write_new_host(
+        &self,
+        host: &NewHost,
+        confirm: &[SeenChange],
+    ) -> ApiResult<Applied> {
         let facts = facts_store::load(Path::new(&host.repo), &host.config.host_name);
         let spec = host.spec(facts.as_ref())?;
         let plan = host.plan(&spec)?;
         Ok(engine_repo::apply_plan(
             Path::new(&host.repo),
             &plan,
-            &Confirm::Paths(confirm.to_vec()),
+            &Confirm::Seen(confirm.to_vec()),
         )
         .await?)
     }

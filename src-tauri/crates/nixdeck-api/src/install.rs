@@ -8,7 +8,9 @@ use crate::jobs::{settings_for, Sink, StartedJob, ToolChoice};
 use crate::targets::{read_targets, ssh_target};
 use crate::{Api, ApiError, ApiResult};
 use nixdeck_core::preflight::{DiskIdentity, IdentityChange, Preflight, Rule};
+use nixdeck_core::repo::access::Access;
 use nixdeck_core::tools::plan::{self, HostTarget, InstallOptions};
+use nixdeck_engine::disk_sources::DiskSource;
 use nixdeck_engine::facts_store;
 use nixdeck_engine::install::{self, Reprobe};
 use nixdeck_engine::jobs::requests::{self, LuksPassphrase};
@@ -49,6 +51,9 @@ pub struct InstallRequest {
     /// it is now and say so (the command line, which has no review step), rather
     /// than refuse until it is probed (the window).
     pub check_unconfirmed_target: bool,
+    /// Install even though the configuration would not let this machine log in
+    /// afterwards (the window's "I can log in another way", `--allow-lockout`).
+    pub allow_lockout: bool,
 }
 
 /// The checks before an install, as the review, the host page and the command line show them.
@@ -61,6 +66,11 @@ pub struct InstallCheck {
     pub confirmed: Vec<DiskIdentity>,
     /// Differences found by a fresh probe (only when a re-probe was asked).
     pub changes: Vec<IdentityChange>,
+    /// Every file of the host's configuration that defines disk devices, with
+    /// the disks each formats; a file that could not be evaluated says why.
+    pub disk_sources: Vec<DiskSource>,
+    /// Whether the deploy user can log in once the installed system runs.
+    pub login: Access,
     /// The command line that will run (secrets redacted).
     pub argv: Vec<String>,
     /// Things to know about how the checks ran.
@@ -83,8 +93,12 @@ pub struct InstallPlan {
 const SECRET_FILE: &str = "<temporary 0600 file>";
 
 /// The host to install: the repository's colmena node with the overrides on
-/// top, or (for a host the flake does not deploy yet) the overrides alone.
-async fn install_target(request: &InstallRequest) -> ApiResult<(HostTarget, Option<String>)> {
+/// top, or (for a host the flake does not deploy yet) the overrides alone; its
+/// `system`; and the user colmena deploys as afterwards (the overrides are for
+/// the system nixos-anywhere logs in to, not the installed one).
+async fn install_target(
+    request: &InstallRequest,
+) -> ApiResult<(HostTarget, Option<String>, String)> {
     host_name(&request.host)?;
     let o = &request.overrides;
     let found = match read_targets(&request.repo).await {
@@ -96,6 +110,9 @@ async fn install_target(request: &InstallRequest) -> ApiResult<(HostTarget, Opti
         Err(e) if o.address.is_none() => return Err(e),
         Err(_) => None,
     };
+    let deploy_user = found
+        .as_ref()
+        .map_or_else(|| "root".to_string(), |(t, _)| t.user.clone());
     let (mut target, system) = match (found, &o.address) {
         (Some(found), _) => found,
         (None, Some(address)) => (
@@ -128,7 +145,7 @@ async fn install_target(request: &InstallRequest) -> ApiResult<(HostTarget, Opti
     if o.port.is_some() {
         target.port = o.port.filter(|p| *p != 22);
     }
-    Ok((target, system))
+    Ok((target, system, deploy_user))
 }
 
 /// Rule ids as typed (`memory_low`), checked.
@@ -152,7 +169,7 @@ impl Api {
         request: &InstallRequest,
         luks_remote_path: Option<&str>,
     ) -> ApiResult<InstallPlan> {
-        let (target, _) = install_target(request).await?;
+        let (target, _, _) = install_target(request).await?;
         let mut options = request.options.clone();
         if let Some(remote) = luks_remote_path {
             options.disk_encryption_keys.push(plan::DiskEncryptionKey {
@@ -177,7 +194,7 @@ impl Api {
         request: &InstallRequest,
         reprobe: bool,
     ) -> ApiResult<InstallCheck> {
-        let (target, system) = install_target(request).await?;
+        let (target, system, deploy_user) = install_target(request).await?;
         let name = host_name(&request.host)?;
         let ssh = ssh_target(&target);
         // The re-probe logs in as nixos-anywhere will: with the key given by `-i`, if any.
@@ -224,12 +241,37 @@ impl Api {
                 install::check(&request.repo, &request.host, system.as_deref(), &now, None).await?
             }
         };
+        let unevaluated: Vec<String> = check
+            .disk_sources
+            .iter()
+            .filter_map(|s| s.error.as_ref().map(|e| format!("{} ({e})", s.file)))
+            .collect();
+        if !unevaluated.is_empty() {
+            notes.push(format!(
+                "the configuration could not be evaluated here: these files define disk devices (found by a text scan of the host's imports) but their disko.devices could not be read on their own, so their disks are not listed or re-checked: {}",
+                unevaluated.join("; ")
+            ));
+        }
+        let login = self
+            .login_after(
+                &request.repo,
+                &request.host,
+                &deploy_user,
+                request
+                    .options
+                    .identity_file
+                    .as_deref()
+                    .map(std::path::Path::new),
+            )
+            .await?;
         let settings = settings_for(&request.tools).await;
         let argv = plan::install_command(&settings, &target, &request.options)?.redacted_argv();
         Ok(InstallCheck {
             preflight: check.preflight,
             confirmed: check.confirmed,
             changes: check.changes,
+            disk_sources: check.disk_sources,
+            login,
             argv,
             notes,
         })
@@ -263,10 +305,26 @@ impl Api {
                 preflight: check.preflight,
                 confirmed: check.confirmed,
                 changes: check.changes,
+                disk_sources: check.disk_sources,
             }
             .may_start(&request.host, &acknowledged)?;
         }
-        let (target, _) = install_target(request).await?;
+        let (target, _, deploy_user) = install_target(request).await?;
+        // Read from the repository alone (also with `skip_checks`): an install that
+        // locks the person out of the machine it just erased is never useful.
+        self.require_login(
+            &request.repo,
+            &request.host,
+            &deploy_user,
+            request
+                .options
+                .identity_file
+                .as_deref()
+                .map(std::path::Path::new),
+            "installing",
+            request.allow_lockout,
+        )
+        .await?;
         let settings = settings_for(&request.tools).await;
         self.ensure_locked(&settings, &request.repo, &sink).await?;
         let job = requests::install_request(

@@ -150,6 +150,39 @@ impl Api {
         Ok(self.jobs()?.cancel(id)?)
     }
 
+    /// The installs, deploys and rollbacks running in this nixdeck now: what
+    /// closing the window would leave unsupervised (the window asks first).
+    pub fn jobs_running_here(&self) -> ApiResult<Vec<JobRecord>> {
+        let jobs = self.jobs()?;
+        jobs.running_here()
+            .into_iter()
+            .map(|id| Ok(jobs.get(id)?))
+            .collect()
+    }
+
+    /// Closing with jobs running, "cancel": every job running here is cancelled
+    /// (its process group TERM, then KILL) and waited for.
+    pub async fn cancel_jobs_running_here(&self) -> ApiResult<Vec<JobId>> {
+        let jobs = self.jobs()?;
+        let ids = jobs.running_here();
+        for id in &ids {
+            // One that ended meanwhile is fine: it is recorded as it ended.
+            let _ = jobs.cancel(*id);
+        }
+        for id in &ids {
+            jobs.wait(*id).await?;
+        }
+        Ok(ids)
+    }
+
+    /// Closing with jobs running, "leave it running": their tools outlive this
+    /// nixdeck and stay recorded as running (see [`JobManager::leave_running`]).
+    ///
+    /// [`JobManager::leave_running`]: nixdeck_engine::jobs::JobManager::leave_running
+    pub fn leave_jobs_running(&self) -> ApiResult<Vec<JobId>> {
+        Ok(self.jobs()?.leave_running()?)
+    }
+
     /// Waits until job `id` has ended; its outcome.
     pub async fn wait_job(&self, id: JobId) -> ApiResult<Outcome> {
         Ok(self.jobs()?.wait(id).await?)

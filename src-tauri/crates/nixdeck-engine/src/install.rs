@@ -3,10 +3,10 @@
 //! layout, then a fresh probe in which every disk the layout erases must still be the
 //! disk that was confirmed (stable name, serial, model, size).
 
+use crate::disk_sources::{self, DiskSource};
 use crate::disko_file::{self, DiskoFileError, LoadOptions};
 use crate::probe::{self, ProbeError, ProbeOptions};
 use crate::ssh::{ConnectOptions, SshTarget};
-use nixdeck_core::disko::layout_needs;
 use nixdeck_core::facts::HostFacts;
 use nixdeck_core::preflight::{
     self, DiskIdentity, IdentityChange, Preflight, PreflightError, Rule,
@@ -24,6 +24,9 @@ pub struct InstallCheck {
     pub confirmed: Vec<DiskIdentity>,
     /// Differences a fresh probe found (empty when no probe was asked for).
     pub changes: Vec<IdentityChange>,
+    /// Every file of the host's configuration that defines disk devices, with the
+    /// disks each formats (`hosts/<host>/disko.nix` first).
+    pub disk_sources: Vec<DiskSource>,
 }
 
 /// Why the checks could not run, or why the install may not start.
@@ -47,9 +50,10 @@ pub struct Reprobe<'a> {
     pub connect: &'a ConnectOptions,
 }
 
-/// Runs preflight for `host` of `repo` on `confirmed_facts` and its
-/// `hosts/<host>/disko.nix`; with `reprobe`, probes the target again and compares
-/// every disk the layout erases.
+/// Runs preflight for `host` of `repo` on `confirmed_facts` and every disk its
+/// configuration formats (`hosts/<host>/disko.nix` and any other file of the host's
+/// configuration that defines `disko.devices`, see [`disk_sources`]); with
+/// `reprobe`, probes the target again and compares every one of those disks.
 pub async fn check(
     repo: &Path,
     host: &str,
@@ -59,7 +63,8 @@ pub async fn check(
 ) -> Result<InstallCheck, InstallCheckError> {
     let disko = repo.join("hosts").join(host).join("disko.nix");
     let layout = disko_file::load(&disko, &LoadOptions::for_file(&disko)).await?;
-    let needs = layout_needs(&layout);
+    let disks = disk_sources::host_disks(repo, host, &layout).await;
+    let needs = disks.needs;
     let preflight = preflight::check(confirmed_facts, &needs, system);
     let confirmed: Vec<DiskIdentity> = needs
         .disks
@@ -77,6 +82,7 @@ pub async fn check(
         preflight,
         confirmed,
         changes,
+        disk_sources: disks.sources,
     })
 }
 

@@ -2,6 +2,7 @@
 //! remote machine or a process. No GUI types: the app and the CLI both call it.
 
 pub mod atomic;
+pub mod disk_sources;
 pub mod disko_file;
 pub mod doctor;
 pub mod facts_store;

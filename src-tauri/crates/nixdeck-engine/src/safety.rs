@@ -128,6 +128,7 @@ mod tests {
             log_path: log.display().to_string(),
             lines: 0,
             tools: vec![],
+            detached_pid: None,
         }
     }
 

@@ -3,4 +3,4 @@
 /**
  * What kind of failure it is, so a front end can choose how to show it.
  */
-export type ErrorCode = "validation" | "host_key_mismatch" | "host_key_unknown" | "auth_failed" | "unreachable" | "tool_missing" | "process_failed" | "conflict" | "cancelled" | "not_found" | "internal";
+export type ErrorCode = "validation" | "host_key_mismatch" | "host_key_unknown" | "auth_failed" | "unreachable" | "tool_missing" | "process_failed" | "conflict" | "cancelled" | "lockout" | "not_found" | "internal";

@@ -19,4 +19,10 @@ tracked: boolean,
 /**
  * It has changes not committed yet.
  */
-uncommitted: boolean, };
+uncommitted: boolean, 
+/**
+ * What those changes are (a reinstall rewrites the file): the unified diff
+ * from the committed text to the file on disk, shown before the commit is
+ * offered; empty when nothing is uncommitted.
+ */
+diff: string, };

@@ -23,4 +23,10 @@ lines: number,
  * from nix-community/colmena 2025-05-20 (1a2b3c4)". Empty for jobs that
  * run only nix.
  */
-tools: Array<string>, };
+tools: Array<string>, 
+/**
+ * While `running`: the pid of its tool when the nixdeck that started it has
+ * ended and the tool runs on (the person left it running): shown as "still
+ * running (pid N)", it keeps its hosts locked and can be cancelled here.
+ */
+detached_pid: number | null, };

@@ -2,7 +2,8 @@
 // (see src-tauri/src/commands/), typed on both sides: answers with the types
 // generated from Rust (../bindings), arguments with ./types.
 import { Channel, invoke } from "@tauri-apps/api/core";
-import type { Applied, DiskCheckView, DoctorReport, Explanation, GenerationsView, LayoutSavePlan, SafetyReport, GoalRisk, HostFacts, HostRow, JobEvent, JobRecord, LayoutEdit, LayoutView, RecentRepo, RepoView, SystemConfig, TemplateInfo, WritePlan } from "../bindings";
+import { listen } from "@tauri-apps/api/event";
+import type { Applied, DiskCheckView, DoctorReport, Explanation, GenerationsView, LayoutSavePlan, SafetyReport, GoalRisk, HostFacts, HostRow, JobEvent, JobRecord, LayoutEdit, LayoutView, RecentRepo, RepoView, SeenChange, SystemConfig, TemplateInfo, WritePlan } from "../bindings";
 import type { ConfigPreview, DeployPreview, FieldProblem, HardwareStatus, HostFiles, HostKeyCheck, HostReview, InstallCheck, KeyOffer, LayoutJson, NewHost, ProbeOutcome, ProbeRequest, StartedJob } from "./types";
 
 export const commands = {
@@ -20,7 +21,8 @@ export const commands = {
   previewConfiguration: (config: SystemConfig) =>
     invoke<ConfigPreview>("preview_configuration", { config }),
   reviewNewHost: (host: NewHost) => invoke<HostReview>("review_new_host", { host }),
-  writeNewHost: (host: NewHost, confirm: string[]) => invoke<Applied>("write_new_host", { host, confirm }),
+  /** `confirm`: the review's `seen` entries of the files the person confirmed (bound to the text they saw). */
+  writeNewHost: (host: NewHost, confirm: SeenChange[]) => invoke<Applied>("write_new_host", { host, confirm }),
   probeHost: (request: ProbeRequest) => invoke<ProbeOutcome>("probe_host", { request }),
   layoutTemplates: () => invoke<TemplateInfo[]>("layout_templates"),
   layoutFromTemplate: (repo: string, host: string, name: string, disks: string[]) =>
@@ -45,12 +47,18 @@ export const commands = {
     };
   },
   cancelJob: (id: string) => invoke<void>("cancel_job", { id }),
+  /** The window was asked to close while jobs run here (the backend held the close). */
+  onCloseRequested: (handler: (jobs: JobRecord[]) => void): Promise<() => void> =>
+    listen<JobRecord[]>("close-requested", (event) => handler(event.payload)),
+  /** The close dialog's answer: cancel the jobs, or leave them running; then the app exits. */
+  closeApp: (choice: "cancel" | "leave") => invoke<void>("close_app", { choice }),
   explainJob: (id: string) => invoke<Explanation>("explain_job", { id }),
   startValidate: (repo: string, host: string) => invoke<StartedJob>("start_validate", { repo, host }),
   previewDeploy: (repo: string, filter: string, goal: string | null, buildOnTarget: boolean, reboot: boolean) =>
     invoke<DeployPreview>("preview_deploy", { repo, filter, goal, buildOnTarget, reboot }),
-  startDeploy: (repo: string, filter: string, goal: string | null, buildOnTarget: boolean, reboot: boolean) =>
-    invoke<StartedJob>("start_deploy", { repo, filter, goal, buildOnTarget, reboot }),
+  /** `allowLockout`: deploy even where the backend found nobody could log in afterwards (error code `lockout`). */
+  startDeploy: (repo: string, filter: string, goal: string | null, buildOnTarget: boolean, reboot: boolean, allowLockout = false) =>
+    invoke<StartedJob>("start_deploy", { repo, filter, goal, buildOnTarget, reboot, allowLockout }),
   /** The wizard's seam: runs preflight and the disk re-check, then nixos-anywhere. */
   startInstall: (args: {
     repo: string;
@@ -59,7 +67,9 @@ export const commands = {
     acknowledged: string[];
     /** The key the probe logged in with (`-i`), when not the agent's or a default one. */
     identityFile?: string | null;
-  }) => invoke<StartedJob>("start_install", { identityFile: null, ...args }),
+    /** Install even where the backend found nobody could log in afterwards (error code `lockout`). */
+    allowLockout?: boolean;
+  }) => invoke<StartedJob>("start_install", { identityFile: null, allowLockout: false, ...args }),
   recordHostFacts: (repo: string, host: string, facts: unknown) => invoke<void>("record_host_facts", { repo, host, facts }),
   hostFacts: (repo: string, host: string) => invoke<HostFacts | null>("host_facts", { repo, host }),
   installCheck: (repo: string, host: string) => invoke<InstallCheck>("install_check", { repo, host }),
@@ -68,7 +78,7 @@ export const commands = {
   reprobeHost: (repo: string, host: string) => invoke<HostFacts>("reprobe_host", { repo, host }),
   hostFiles: (repo: string, host: string) => invoke<HostFiles>("host_files", { repo, host }),
   planRemoveHost: (repo: string, host: string) => invoke<WritePlan>("plan_remove_host", { repo, host }),
-  removeHost: (repo: string, host: string, confirmed: string[]) =>
+  removeHost: (repo: string, host: string, confirmed: SeenChange[]) =>
     invoke<RepoView>("remove_host", { repo, host, confirmed }),
   checkHostKey: (repo: string, host: string) => invoke<HostKeyCheck>("check_host_key", { repo, host }),
   replaceHostKey: (repo: string, host: string, fingerprint: string) =>

@@ -188,11 +188,12 @@ export class FleetState {
     }
   }
 
-  /** Starts the redeploy; the job's id to open. */
-  async deploy(): Promise<string | null> {
+  /** Starts the redeploy; the job's id to open. `allowLockout`: the person said they
+   *  can log in another way after the backend refused with code `lockout`. */
+  async deploy(allowLockout = false): Promise<string | null> {
     const repo = this.repo();
     if (!repo || !this.preview) return null;
-    return this.run(() => this.commands.startDeploy(repo, this.filter, this.goal, this.buildOnTarget, this.reboot));
+    return this.run(() => this.commands.startDeploy(repo, this.filter, this.goal, this.buildOnTarget, this.reboot, allowLockout));
   }
 
   async validate(host: string): Promise<string | null> {

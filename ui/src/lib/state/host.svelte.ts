@@ -3,7 +3,7 @@
 import type { Commands } from "../ipc/commands";
 import { toIpcError } from "../ipc/errors";
 import type { ApiError, Applied, DiskCheckView, GenerationsView, HostFacts, JobRecord, LayoutSavePlan } from "../bindings";
-import type { HostFiles, InstallCheck, LayoutJson } from "../ipc/types";
+import type { HardwareStatus, HostFiles, InstallCheck, LayoutJson } from "../ipc/types";
 
 export type HostCommands = Pick<
   Commands,
@@ -16,6 +16,8 @@ export type HostCommands = Pick<
   | "startValidate"
   | "hostGenerations"
   | "startRollback"
+  | "hardwareStatus"
+  | "commitHardwareConfig"
 >;
 
 export class HostState {
@@ -30,6 +32,8 @@ export class HostState {
   generations = $state.raw<GenerationsView | null>(null);
   generationsError = $state.raw<ApiError | null>(null);
   generationsLoading = $state(false);
+  /** hardware-configuration.nix against git: a reinstall's rewrite shows as a diff before the commit. */
+  hardware = $state.raw<HardwareStatus | null>(null);
 
   constructor(
     private readonly commands: HostCommands,
@@ -49,6 +53,7 @@ export class HostState {
       this.commands.hostFiles(this.repo, this.name).then((files) => (this.files = files), fail),
       this.loadCheck(),
       this.loadGenerations(),
+      this.commands.hardwareStatus(this.repo, this.name).then((h) => (this.hardware = h), fail),
     ]);
   }
 
@@ -93,6 +98,11 @@ export class HostState {
     return [...new Set((this.check?.preflight.findings ?? []).filter((f) => f.severity === "warning").map((f) => f.rule))];
   }
 
+  /** The check says nobody could log in after the install (the person may override). */
+  get lockedOut(): boolean {
+    return this.check?.login.kind === "locked";
+  }
+
   get blocked(): boolean {
     return (this.check?.preflight.findings ?? []).some((f) => f.severity === "error");
   }
@@ -112,11 +122,18 @@ export class HostState {
     return id;
   }
 
+  /** Commits hardware-configuration.nix as shown in `hardware.diff`. */
+  async commitHardware(): Promise<void> {
+    await this.step("commit-hardware", async () => {
+      this.hardware = await this.commands.commitHardwareConfig(this.repo, this.name);
+    });
+  }
+
   /** Re-install: the typed name and acknowledged warnings, checked again by the backend. */
-  async install(confirm: string, acknowledged: string[]): Promise<string | null> {
+  async install(confirm: string, acknowledged: string[], allowLockout = false): Promise<string | null> {
     let id: string | null = null;
     await this.step("install", async () => {
-      id = (await this.commands.startInstall({ repo: this.repo, host: this.name, confirm, acknowledged })).jobId;
+      id = (await this.commands.startInstall({ repo: this.repo, host: this.name, confirm, acknowledged, allowLockout })).jobId;
     });
     return id;
   }

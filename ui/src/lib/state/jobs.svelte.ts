@@ -348,6 +348,8 @@ export class JobView {
     this.cancelling = true;
     try {
       await this.commands.cancelJob(this.id);
+      // A job left running by a closed nixdeck sends no events here: read how it ended.
+      if (this.record?.detached_pid) this.record = await this.commands.getJob(this.id);
     } catch (err) {
       this.error = toIpcError(err);
     } finally {

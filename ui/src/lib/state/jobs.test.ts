@@ -210,7 +210,7 @@ describe("JobView.open", () => {
         explainJob: async () => ({ tool: "nixos-anywhere", outcome: "succeeded", steps: [], last_step: null, nodes: {}, findings: [], exit_status: 0, lines: 1, summary: "ok" }),
         hardwareStatus: async () => {
           hardwareCalls++;
-          return { path: "hosts/db1/hardware-configuration.nix", exists: true, tracked: true, uncommitted: true };
+          return { path: "hosts/db1/hardware-configuration.nix", exists: true, tracked: true, uncommitted: true, diff: "+{ }" };
         },
       },
       "9",

@@ -2,7 +2,7 @@
 // of them a person edited), the person's confirmation, then the removal.
 import type { Commands } from "../ipc/commands";
 import { toIpcError } from "../ipc/errors";
-import type { ApiError, RepoView, WritePlan } from "../bindings";
+import type { ApiError, RepoView, SeenChange, WritePlan } from "../bindings";
 
 export class RemoveHostState {
   plan = $state.raw<WritePlan | null>(null);
@@ -40,13 +40,21 @@ export class RemoveHostState {
     this.confirmed = on ? [...this.confirmed, path] : this.confirmed.filter((p) => p !== path);
   }
 
+  /** The ticked files as the plan showed them (removal only deletes): the backend
+   *  refuses one edited again since, rather than delete text the person never saw. */
+  private seen(): SeenChange[] {
+    return (this.plan?.changes ?? [])
+      .filter((c) => this.confirmed.includes(c.path))
+      .map((c) => ({ path: c.path, currentHash: c.currentHash, proposedHash: null }));
+  }
+
   /** The repository after the removal, or `null` when it failed (see `error`). */
   async remove(): Promise<RepoView | null> {
     if (!this.ready) return null;
     this.busy = true;
     this.error = null;
     try {
-      return await this.api.removeHost(this.repo, this.host, this.confirmed);
+      return await this.api.removeHost(this.repo, this.host, this.seen());
     } catch (err) {
       this.error = toIpcError(err);
       return null;

@@ -29,7 +29,7 @@ describe("RemoveHostState", () => {
     state.toggle("hosts/web/configuration.nix", true);
     expect(state.ready).toBe(true);
     expect(await state.remove()).toBe(view);
-    expect(removeHost).toHaveBeenCalledWith("/r", "web", ["hosts/web/configuration.nix"]);
+    expect(removeHost).toHaveBeenCalledWith("/r", "web", [{ path: "hosts/web/configuration.nix", currentHash: null, proposedHash: null }]);
   });
 
   it("keeps the backend's refusal as an error", async () => {

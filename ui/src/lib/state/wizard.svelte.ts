@@ -77,6 +77,8 @@ export class WizardState {
   /** Paths of files that need a go-ahead (edited by hand) that the person confirmed. */
   confirmed = $state<string[]>([]);
   typedName = $state("");
+  /** The person says they can log in another way when the review finds nobody could. */
+  allowLockout = $state(false);
   installed = $state.raw<string[] | null>(null);
 
   constructor(
@@ -215,6 +217,7 @@ export class WizardState {
     const out = [...r.blockers];
     for (const f of r.toAcknowledge) if (!this.acknowledged.includes(f.rule)) out.push(`acknowledge: ${f.message}`);
     for (const p of r.toConfirm) if (!this.confirmed.includes(p)) out.push(`confirm the change to ${p}`);
+    if (r.login.kind === "locked" && !this.allowLockout) out.push("nobody could log in afterwards: add your key, or tick that you can log in another way");
     return out;
   }
 
@@ -236,7 +239,9 @@ export class WizardState {
     if (!this.canInstall) return null;
     let jobId: string | null = null;
     await this.run(async () => {
-      const applied = await this.api.writeNewHost(this.newHost(), this.confirmed);
+      // The confirmations as the person saw them: a file edited again since is refused.
+      const seen = (this.review?.seen ?? []).filter((s) => this.confirmed.includes(s.path));
+      const applied = await this.api.writeNewHost(this.newHost(), seen);
       this.installed = applied.written;
       // The facts the person saw on review: the install re-checks the disks against them.
       if (this.probe.facts) await this.api.recordHostFacts(this.repo, this.hostName, this.probe.facts);
@@ -248,6 +253,25 @@ export class WizardState {
         confirm: this.typedName,
         acknowledged: this.acknowledged,
         identityFile: this.newHost().identityFile,
+        allowLockout: this.review?.login.kind === "locked" && this.allowLockout,
+      });
+      jobId = started.jobId;
+    });
+    return jobId;
+  }
+
+  /** After a `lockout` refusal (the files are written): the person says they can log
+   *  in another way, and the install is asked for again with that override. */
+  async installAllowingLockout(): Promise<string | null> {
+    let jobId: string | null = null;
+    await this.run(async () => {
+      const started = await this.api.startInstall({
+        repo: this.repo,
+        host: this.hostName,
+        confirm: this.typedName,
+        acknowledged: this.acknowledged,
+        identityFile: this.newHost().identityFile,
+        allowLockout: true,
       });
       jobId = started.jobId;
     });

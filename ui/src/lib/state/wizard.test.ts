@@ -32,6 +32,9 @@ const review: HostReview = {
   blockers: [],
   toAcknowledge: [{ rule: "memory_low", severity: "warning", message: "little memory" }],
   toConfirm: ["hosts/web/disko.nix"],
+  seen: [{ path: "hosts/web/disko.nix", currentHash: "h", proposedHash: "p" }],
+  login: { kind: "open", key: "me" },
+  diskSources: [{ file: "hosts/web/disko.nix", disks: ["/dev/vda"], error: null }],
 };
 
 function api() {
@@ -148,7 +151,7 @@ describe("WizardState", () => {
     w.typedName = "web";
     expect(w.canInstall).toBe(true);
     expect(await w.install()).toBe("job-1");
-    expect(a.writeNewHost).toHaveBeenCalledWith(w.newHost(), ["hosts/web/disko.nix"]);
+    expect(a.writeNewHost).toHaveBeenCalledWith(w.newHost(), [{ path: "hosts/web/disko.nix", currentHash: "h", proposedHash: "p" }]);
     expect(a.recordHostFacts).toHaveBeenCalledWith("/r", "web", w.probe.facts);
     expect(a.startInstall).toHaveBeenCalledWith({
       repo: "/r",
@@ -156,6 +159,7 @@ describe("WizardState", () => {
       confirm: "web",
       acknowledged: ["memory_low"],
       identityFile: null,
+      allowLockout: false,
     });
     expect(w.step).toBe("install");
   });
@@ -173,5 +177,24 @@ describe("WizardState", () => {
     w.typedName = "web";
     expect(await w.install()).toBeNull();
     expect(w.error?.message).toContain("blocked");
+  });
+
+  it("a review that finds nobody could log in blocks until the person says they can", async () => {
+    const a = api();
+    a.reviewNewHost.mockResolvedValue({ ...review, login: { kind: "locked", reason: "no SSH key is authorized for root", fix: "add your public key" } });
+    const w = new WizardState(a, "/r");
+    await toLayout(w);
+    await w.layout.fromTemplate("btrfs", w.probe.chosen);
+    await w.next();
+    await w.next();
+    w.acknowledge("memory_low", true);
+    w.confirm("hosts/web/disko.nix", true);
+    w.typedName = "web";
+    expect(w.canInstall).toBe(false);
+    expect(w.blockers.some((b) => b.includes("nobody could log in"))).toBe(true);
+    w.allowLockout = true;
+    expect(w.canInstall).toBe(true);
+    expect(await w.install()).toBe("job-1");
+    expect(a.startInstall).toHaveBeenCalledWith(expect.objectContaining({ allowLockout: true }));
   });
 });

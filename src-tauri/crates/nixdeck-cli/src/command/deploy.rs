@@ -33,6 +33,10 @@ pub struct DeployChoices {
     /// How many hosts colmena deploys at once.
     #[arg(long)]
     pub parallel: Option<u32>,
+    /// Deploy even when a host's configuration would not let you log in
+    /// afterwards (no key of yours authorized, sshd off).
+    #[arg(long)]
+    pub allow_lockout: bool,
     #[command(flatten)]
     pub tools: ToolArgs,
 }
@@ -47,6 +51,7 @@ impl DeployChoices {
             reboot: self.reboot,
             parallel: self.parallel,
             tools: self.tools.choice(),
+            allow_lockout: self.allow_lockout,
         }
     }
 }

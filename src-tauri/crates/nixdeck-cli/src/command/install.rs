@@ -39,6 +39,10 @@ pub struct CheckArgs {
     /// the layout names.
     #[arg(long)]
     pub no_preflight: bool,
+    /// Install even when the host's configuration would not let you log in
+    /// afterwards (no key of yours authorized for the deploy user, sshd off).
+    #[arg(long)]
+    pub allow_lockout: bool,
 }
 
 /// The install's choices, shared with `nixdeck plan install`.
@@ -142,6 +146,7 @@ impl InstallChoices {
             // The command line has no review step: without confirmed facts it
             // checks the target as it is now, and says so.
             check_unconfirmed_target: true,
+            allow_lockout: false,
         }
     }
 }
@@ -149,9 +154,10 @@ impl InstallChoices {
 pub async fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
     let repo = repo_dir(&args.dir)?;
     let api = jobrun::api();
-    let request = args
+    let mut request = args
         .choices
         .request(&repo, &args.host, args.checks.known_hosts.clone());
+    request.allow_lockout = args.checks.allow_lockout;
     let confirm = args.confirm.as_deref().unwrap_or_default();
     if confirm != args.host {
         anyhow::bail!(

@@ -182,7 +182,7 @@ impl FileChange {
 /// hash of its text on disk then, and the hash of the text nixdeck proposed. A
 /// confirmation covers a change only while both still hold, so a file edited again
 /// after review (or a proposal that changed) is never written unseen.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SeenChange {
     pub path: String,

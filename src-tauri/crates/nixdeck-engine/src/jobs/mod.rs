@@ -105,6 +105,10 @@ pub struct JobRecord {
     /// from nix-community/colmena 2025-05-20 (1a2b3c4)". Empty for jobs that
     /// run only nix.
     pub tools: Vec<String>,
+    /// While `running`: the pid of its tool when the nixdeck that started it has
+    /// ended and the tool runs on (the person left it running): shown as "still
+    /// running (pid N)", it keeps its hosts locked and can be cancelled here.
+    pub detached_pid: Option<i32>,
 }
 
 /// Why a job operation failed.
@@ -123,6 +127,8 @@ pub enum JobError {
     HostBusy { host: String, job: JobId },
     #[error("job {0} is not running in this nixdeck")]
     NotRunningHere(JobId),
+    #[error("job {0} holds secrets (a passphrase file or a password) that only this nixdeck can keep out of logs and remove afterwards, so it cannot be left running without it")]
+    HoldsSecrets(JobId),
     #[error(transparent)]
     Run(#[from] RunError),
     #[error("could not read the log of job {id}: {source}")]
@@ -163,8 +169,16 @@ pub struct JobRequest {
     pub tools: Vec<String>,
 }
 
+/// Time between SIGTERM and SIGKILL when cancelling a job that runs on after
+/// the nixdeck that started it ended.
+const CANCEL_GRACE: Duration = Duration::from_secs(5);
+
 struct Running {
     run: Run,
+    /// It holds secrets (files, or values redacted from its output): it must
+    /// not outlive this nixdeck, whose redaction and clean-up it needs.
+    secrets: bool,
+    kind: JobKind,
     /// Set once the outcome is in the store.
     recorded: watch::Receiver<Option<Outcome>>,
 }
@@ -219,6 +233,8 @@ impl JobManager {
             tools: request.tools.clone(),
         })?;
         let id = record.id;
+        let has_secrets =
+            !request.secret_files.is_empty() || request.command.env.iter().any(|v| v.secret);
         let mut spec = RunSpec::new(&request.command, &request.cwd, Path::new(&record.log_path));
         spec.stall_after = request.stall_after;
         spec.grace = request.grace;
@@ -236,11 +252,16 @@ impl JobManager {
                 return Err(err.into());
             }
         };
+        // The tool's pid and start time, so that a job left running when nixdeck
+        // closes is still known (and locked, and cancellable) afterwards.
+        guard(&self.inner.store).set_child(id, run.pgid())?;
         let (recorded_tx, recorded) = watch::channel(None);
         guard(&self.inner.running).insert(
             id,
             Running {
                 run: run.clone(),
+                secrets: has_secrets,
+                kind: request.kind,
                 recorded,
             },
         );
@@ -312,7 +333,10 @@ impl JobManager {
                 Ok(())
             }
             None => {
-                self.get(id)?;
+                // A job whose nixdeck was closed while its tool runs on.
+                if guard(&self.inner.store).cancel_detached(id, CANCEL_GRACE)? {
+                    return Ok(());
+                }
                 Err(JobError::NotRunningHere(id))
             }
         }
@@ -341,6 +365,39 @@ impl JobManager {
             reason: record.reason,
             lines: record.lines,
         })
+    }
+
+    /// The installs, deploys and rollbacks this nixdeck runs now: what closing
+    /// the window would leave unsupervised.
+    pub fn running_here(&self) -> Vec<JobId> {
+        let mut ids: Vec<JobId> = guard(&self.inner.running)
+            .iter()
+            .filter(|(_, r)| r.kind.is_exclusive())
+            .map(|(id, _)| *id)
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Lets every job running here outlive this nixdeck (the person chose to
+    /// leave it running as the window closes): each tool gets a relay for its
+    /// output ([`Run::relay_after_exit`]) and stays recorded as running, so a
+    /// later nixdeck shows it by its pid, keeps its hosts locked and can cancel it.
+    /// Refused, with nothing changed, when a job holds secrets (a LUKS passphrase
+    /// file, a password): those need this nixdeck to redact and remove them.
+    pub fn leave_running(&self) -> Result<Vec<JobId>, JobError> {
+        let running = guard(&self.inner.running);
+        if let Some((id, _)) = running.iter().find(|(_, r)| r.secrets) {
+            return Err(JobError::HoldsSecrets(*id));
+        }
+        let mut ids = Vec::new();
+        for (id, r) in running.iter() {
+            r.run
+                .relay_after_exit()
+                .map_err(|source| JobError::Log { id: *id, source })?;
+            ids.push(*id);
+        }
+        Ok(ids)
     }
 
     /// The process group of a job running here (its tool's pid).

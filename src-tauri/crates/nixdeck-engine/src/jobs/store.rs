@@ -4,8 +4,14 @@
 //! Each running job records the process that runs it (pid and start time), so
 //! a job whose process is gone (nixdeck crashed or was killed) is shown as
 //! interrupted, while a job another nixdeck (the app, a CLI) is running stays
-//! running. Starting an install or deploy checks, in the same write
-//! transaction, that no running install or deploy holds one of its hosts.
+//! running. It also records its tool's process (pid and start time, the tool
+//! leads its own process group): when nixdeck was closed and the person chose
+//! to leave the job running, the job stays `running` (and its hosts locked)
+//! while that very process lives, is shown with its pid, and can be cancelled
+//! by a later nixdeck; pid and start time together are checked before any
+//! signal, because pids are reused. Starting an install or deploy checks, in
+//! the same write transaction, that no running install or deploy holds one of
+//! its hosts.
 
 use super::{JobError, JobKind, JobRecord};
 use crate::runner::{JobResult, Outcome};
@@ -29,7 +35,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     log_path    TEXT NOT NULL,
     lines       INTEGER NOT NULL DEFAULT 0,
     owner_pid   INTEGER NOT NULL,
-    owner_start INTEGER NOT NULL
+    owner_start INTEGER NOT NULL,
+    child_pid   INTEGER,            -- the tool's pid (its process group), once started
+    child_start INTEGER             -- its start time, field 22 of /proc/<pid>/stat
 );
 CREATE INDEX IF NOT EXISTS jobs_result ON jobs(result);
 -- Added after the first release: `IF NOT EXISTS` is the migration, so a
@@ -96,6 +104,15 @@ impl JobStore {
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.execute_batch("PRAGMA journal_mode=WAL;")?;
         conn.execute_batch(SCHEMA)?;
+        // A store made before the tool's process was recorded gains the columns.
+        for column in ["child_pid", "child_start"] {
+            let has: bool = conn
+                .prepare("SELECT 1 FROM pragma_table_info('jobs') WHERE name = ?1")?
+                .exists([column])?;
+            if !has {
+                conn.execute_batch(&format!("ALTER TABLE jobs ADD COLUMN {column} INTEGER;"))?;
+            }
+        }
         let mut store = Self { conn, logs };
         store.mark_interrupted()?;
         Ok(store)
@@ -121,6 +138,61 @@ impl JobStore {
         }
         tx.commit()?;
         Ok(dead.len())
+    }
+
+    /// Records the process group leader that runs job `id`'s tool (its pid and
+    /// start time), so the job outlives this nixdeck if the person leaves it running.
+    pub fn set_child(&mut self, id: i64, pid: i32) -> Result<(), JobError> {
+        let start = start_time(i64::from(pid));
+        self.conn.execute(
+            "UPDATE jobs SET child_pid = ?2, child_start = ?3 WHERE id = ?1",
+            params![id, pid, start.map(|s| s as i64)],
+        )?;
+        Ok(())
+    }
+
+    /// Job `id`'s tool, when it runs on after the nixdeck that started it ended
+    /// (the same pid with the same start time): its pid, the process group to signal.
+    pub fn detached_child(&self, id: i64) -> Result<Option<i32>, JobError> {
+        Ok(self.get(id)?.detached_pid)
+    }
+
+    /// Cancels job `id` whose tool runs on without its nixdeck: SIGTERM to its
+    /// process group, SIGKILL after `grace` if that same process still lives,
+    /// then the job is recorded as cancelled. `false` when there is no such process.
+    pub fn cancel_detached(&mut self, id: i64, grace: Duration) -> Result<bool, JobError> {
+        let Some(pid) = self.detached_child(id)? else {
+            return Ok(false);
+        };
+        let start = start_time(i64::from(pid));
+        // SAFETY: plain syscalls; the group is the job's own tool, checked by
+        // pid and start time just above.
+        unsafe { libc::kill(-pid, libc::SIGTERM) };
+        let deadline = std::time::Instant::now() + grace;
+        while std::time::Instant::now() < deadline
+            && start.is_some()
+            && start_time(i64::from(pid)) == start
+            && !zombie(pid)
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if start.is_some() && start_time(i64::from(pid)) == start && !zombie(pid) {
+            // SAFETY: as above, the same process (pid and start time).
+            unsafe { libc::kill(-pid, libc::SIGKILL) };
+        }
+        self.finish(
+            id,
+            &Outcome {
+                result: JobResult::Cancelled,
+                exit_code: None,
+                signal: Some(libc::SIGTERM),
+                reason: Some(format!(
+                    "cancelled after the nixdeck that started it was closed (its process {pid} was stopped)"
+                )),
+                lines: 0,
+            },
+        )?;
+        Ok(true)
     }
 
     /// Records a new running job owned by this process. For installs and
@@ -279,7 +351,7 @@ impl JobStore {
 }
 
 const SELECT: &str = "SELECT id, kind, hosts, argv, cwd, started_at, ended_at, exit_code, signal,
-    result, reason, log_path, lines,
+    result, reason, log_path, lines, owner_pid, owner_start, child_pid, child_start,
     (SELECT tools FROM job_tools WHERE job_tools.job_id = jobs.id) FROM jobs";
 
 fn row_to_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<JobRecord> {
@@ -287,6 +359,14 @@ fn row_to_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<JobRecord> {
     let hosts: String = r.get(2)?;
     let argv: String = r.get(3)?;
     let result: String = r.get(9)?;
+    let result = JobResult::parse(&result).unwrap_or(JobResult::Interrupted);
+    let owner: (i64, i64) = (r.get(13)?, r.get(14)?);
+    let child: (Option<i64>, Option<i64>) = (r.get(15)?, r.get(16)?);
+    let detached_pid = if result == JobResult::Running && !process_alive(owner.0, owner.1 as u64) {
+        live_child(child).and_then(|pid| i32::try_from(pid).ok())
+    } else {
+        None
+    };
     Ok(JobRecord {
         id: r.get(0)?,
         kind: JobKind::parse(&kind).unwrap_or(JobKind::Validate),
@@ -297,35 +377,61 @@ fn row_to_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<JobRecord> {
         ended_at: r.get::<_, Option<i64>>(6)?.map(|v| v as u64),
         exit_code: r.get(7)?,
         signal: r.get(8)?,
-        result: JobResult::parse(&result).unwrap_or(JobResult::Interrupted),
+        result,
         reason: r.get(10)?,
         log_path: r.get(11)?,
         lines: r.get::<_, i64>(12)? as u64,
         tools: r
-            .get::<_, Option<String>>(13)?
+            .get::<_, Option<String>>(17)?
             .and_then(|tools| serde_json::from_str(&tools).ok())
             .unwrap_or_default(),
+        detached_pid,
     })
 }
 
 fn dead_running_jobs(conn: &Connection) -> Result<Vec<i64>, JobError> {
-    let mut stmt =
-        conn.prepare("SELECT id, owner_pid, owner_start FROM jobs WHERE result = 'running'")?;
+    let mut stmt = conn.prepare(
+        "SELECT id, owner_pid, owner_start, child_pid, child_start FROM jobs WHERE result = 'running'",
+    )?;
     let rows = stmt.query_map([], |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, i64>(1)?,
             r.get::<_, i64>(2)?,
+            (r.get::<_, Option<i64>>(3)?, r.get::<_, Option<i64>>(4)?),
         ))
     })?;
     let mut dead = Vec::new();
     for row in rows {
-        let (id, pid, start) = row?;
-        if !process_alive(pid, start as u64) {
+        let (id, pid, start, child) = row?;
+        // Alive while its nixdeck lives, or while its tool runs on without it.
+        if !process_alive(pid, start as u64) && live_child(child).is_none() {
             dead.push(id);
         }
     }
     Ok(dead)
+}
+
+/// The recorded tool process, when that very process (pid and start time) lives.
+fn live_child((pid, start): (Option<i64>, Option<i64>)) -> Option<i64> {
+    let (pid, start) = (pid?, start?);
+    // Only with procfs: without a start time to compare, a reused pid could be
+    // taken for the tool and signalled.
+    (Path::new("/proc/self/stat").exists()
+        && start_time(pid) == Some(start as u64)
+        && !zombie(i32::try_from(pid).ok()?))
+    .then_some(pid)
+}
+
+/// A process that has ended but was not reaped yet (its parent was not told).
+fn zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next().map(|s| s == "Z"))
+        })
+        .unwrap_or(false)
 }
 
 /// This process's pid and start time (clock ticks after boot), which together
@@ -520,5 +626,63 @@ mod tests {
         let orphan = store.get(orphan.id).unwrap();
         assert_eq!(orphan.result, JobResult::Interrupted);
         assert!(orphan.reason.unwrap().contains("unknown"));
+    }
+
+    /// A job whose nixdeck ended while its tool runs on (the person left it
+    /// running): while that very process (pid and start time) lives, the job is
+    /// `running`, shows the pid and keeps its host locked; a recorded pid whose
+    /// start time does not match (a reused pid) is not taken for it, and the job
+    /// is interrupted. Cancelling stops the process and records the job cancelled.
+    #[test]
+    fn a_tool_left_running_keeps_its_job_running_locked_and_cancellable() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = JobStore::open(dir.path()).unwrap();
+        let mut tool = std::process::Command::new("sleep");
+        std::os::unix::process::CommandExt::process_group(&mut tool, 0);
+        let mut tool = tool.arg("60").spawn().unwrap();
+        let pid = i32::try_from(tool.id()).unwrap();
+        let left = store.begin(&job(JobKind::Install, &["a"])).unwrap();
+        let reused = store.begin(&job(JobKind::Install, &["b"])).unwrap();
+        store.set_child(left.id, pid).unwrap();
+        store.set_child(reused.id, pid).unwrap();
+        // Both owners "died" (another start time); the second job's tool record
+        // names the live pid with another start time, as after pid reuse.
+        store
+            .conn
+            .execute("UPDATE jobs SET owner_start = owner_start + 1", [])
+            .unwrap();
+        store
+            .conn
+            .execute(
+                "UPDATE jobs SET child_start = child_start + 1 WHERE id = ?1",
+                [reused.id],
+            )
+            .unwrap();
+        drop(store);
+
+        let mut store = JobStore::open(dir.path()).unwrap();
+        let left = store.get(left.id).unwrap();
+        assert_eq!(left.result, JobResult::Running);
+        assert_eq!(left.detached_pid, Some(pid));
+        assert!(matches!(
+            store.begin(&job(JobKind::Deploy, &["a"])),
+            Err(JobError::HostBusy { job, .. }) if job == left.id
+        ));
+        let reused = store.get(reused.id).unwrap();
+        assert_eq!(reused.result, JobResult::Interrupted);
+        assert_eq!(reused.detached_pid, None);
+
+        assert!(store
+            .cancel_detached(left.id, Duration::from_secs(5))
+            .unwrap());
+        let status = tool.wait().unwrap();
+        assert!(!status.success(), "the tool was stopped: {status:?}");
+        let left = store.get(left.id).unwrap();
+        assert_eq!(left.result, JobResult::Cancelled);
+        assert_eq!(left.detached_pid, None);
+        assert!(!store
+            .cancel_detached(left.id, Duration::from_secs(1))
+            .unwrap());
+        store.begin(&job(JobKind::Deploy, &["a"])).unwrap();
     }
 }

@@ -128,6 +128,10 @@ struct Inner {
     done: watch::Sender<Option<Outcome>>,
     log_path: PathBuf,
     pgid: i32,
+    /// Second descriptors of the child's stdout and stderr pipes: handed to a
+    /// relay when the person leaves the job running and nixdeck exits
+    /// ([`Run::relay_after_exit`]), so the tool never writes to a closed pipe.
+    pipes: Mutex<Vec<std::os::fd::OwnedFd>>,
 }
 
 /// What the pump and attaching watchers share.
@@ -204,7 +208,21 @@ impl Run {
         };
         shared.broadcast(&started);
         let (done, _) = watch::channel(None);
+        let pipes = [
+            child.stdout.as_ref().map(std::os::fd::AsRawFd::as_raw_fd),
+            child.stderr.as_ref().map(std::os::fd::AsRawFd::as_raw_fd),
+        ]
+        .into_iter()
+        .flatten()
+        // SAFETY: the descriptors are the child's pipes, open for this whole call.
+        .filter_map(|fd| {
+            unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
+                .try_clone_to_owned()
+                .ok()
+        })
+        .collect();
         let inner = Arc::new(Inner {
+            pipes: Mutex::new(pipes),
             cancel: CancellationToken::new(),
             shared: Mutex::new(shared),
             done,
@@ -254,6 +272,47 @@ impl Run {
     /// The process group id (the child's pid).
     pub fn pgid(&self) -> i32 {
         self.inner.pgid
+    }
+
+    /// Before nixdeck exits with this run left running: what the log has is
+    /// written out, and from now on a relay (`cat`, in its own session so it
+    /// outlives nixdeck) appends the tool's output to the log file, so the tool
+    /// keeps a reader and never meets a closed pipe. Output read meanwhile by
+    /// nixdeck itself is logged by it; the relay's lines follow. The relay's
+    /// lines are not redacted, so jobs with secrets are never left running (see
+    /// [`crate::jobs::JobManager::leave_running`]).
+    pub fn relay_after_exit(&self) -> io::Result<()> {
+        {
+            let mut shared = lock(&self.inner.shared);
+            shared.log.flush()?;
+        }
+        let pipes: Vec<std::os::fd::OwnedFd> =
+            std::mem::take(&mut *self.inner.pipes.lock().unwrap_or_else(|e| e.into_inner()));
+        for pipe in pipes {
+            // tokio made the pipe non-blocking (a flag of the pipe, shared by both
+            // descriptors): `cat` needs it blocking, or it ends at the first EAGAIN.
+            let fd = std::os::fd::AsRawFd::as_raw_fd(&pipe);
+            // SAFETY: fcntl on a descriptor this function owns; no memory is passed.
+            unsafe {
+                let flags = libc::fcntl(fd, libc::F_GETFL);
+                if flags >= 0 {
+                    libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
+                }
+            }
+            let log = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&self.inner.log_path)?;
+            let mut relay = std::process::Command::new("cat");
+            relay
+                .stdin(std::process::Stdio::from(pipe))
+                .stdout(log)
+                .stderr(std::process::Stdio::null());
+            std::os::unix::process::CommandExt::process_group(&mut relay, 0);
+            // Not waited for: it ends when the tool closes its output, and is
+            // reaped by whoever inherits it once nixdeck has exited.
+            relay.spawn()?;
+        }
+        Ok(())
     }
 
     /// The log file.
