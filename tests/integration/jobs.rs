@@ -682,6 +682,8 @@ fn luks_passphrase_stays_out_of_argv_log_store_and_process_list() {
                 "yes",
                 "--luks-key-path",
                 "/tmp/secret.key",
+                "--luks-passphrase-file",
+                "-",
             ],
         )
         .env("NIXDECK_STANDIN_KEYINFO", &keyinfo)

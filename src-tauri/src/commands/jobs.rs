@@ -5,6 +5,7 @@ use crate::desktop::notify_when_done;
 use crate::AppState;
 use nixdeck_api::deploy::{DeployPreview, DeployRequest};
 use nixdeck_api::install::{InstallCheck, InstallRequest};
+use nixdeck_api::install_secrets::InstallSecrets;
 use nixdeck_api::jobs::{parse_job_id, StartedJob, ToolChoice};
 use nixdeck_api::ApiResult;
 use nixdeck_core::tools::explain::Explanation;
@@ -139,10 +140,12 @@ pub async fn start_install(
     confirm: String,
     acknowledged: Vec<String>,
     identity_file: Option<String>,
+    secrets: Option<InstallSecrets>,
 ) -> ApiResult<StartedJob> {
     let sink = notify_when_done(&app, format!("Install {host}"));
-    let request = install_request(repo, host, identity_file);
+    let mut request = install_request(repo, host, identity_file);
+    request.secrets = secrets.unwrap_or_default();
     let api = &state.api;
-    api.start_install(&request, &confirm, &acknowledged, None, false, Some(sink))
+    api.start_install(&request, &confirm, &acknowledged, false, Some(sink))
         .await
 }

@@ -106,6 +106,9 @@ pub struct HostReview {
     /// What stands between this review and the install, in words.
     #[serde(flatten)]
     pub gate: ReviewGate,
+    /// What is verified about host keys during the install and what is not,
+    /// the new system's host key, and the passphrases the layout needs.
+    pub trust: crate::install_secrets::InstallTrust,
 }
 
 impl NewHost {
@@ -217,7 +220,22 @@ impl Api {
             identity_file: host.identity_file.clone(),
             ..InstallOptions::default()
         };
-        let command = toolplan::install_command(&crate::jobs::settings().await, &target, &options)?;
+        let trust = self
+            .trust_for(
+                &crate::install_secrets::TrustInput {
+                    repo: Path::new(&host.repo),
+                    host: host.config.host_name.as_str(),
+                    options: &options,
+                    known_hosts: self.known_hosts_path(),
+                    ssh_password: false,
+                    luks_key_paths: &[],
+                },
+                &target,
+                disko::secrets::luks_volumes(&layout),
+            )
+            .await?;
+        let shown = crate::install_secrets::shown_options(&options, &trust, &[], false);
+        let command = toolplan::install_command(&crate::jobs::settings().await, &target, &shown)?;
         let needs = disko::layout_needs(&layout);
         let (erase, preflight) = match &facts {
             Some(facts) => (
@@ -232,14 +250,18 @@ impl Api {
         };
         let layout_diagnostics = disko::validate(&layout, facts.as_ref());
         let summary = disko::summary(&layout, facts.as_ref()).lines();
+        let mut gate = review_gate(&preflight, &layout_diagnostics, &plan);
+        // A LUKS volume disko would prompt for cannot be installed from here.
+        gate.blockers.extend(trust.blocked.clone());
         Ok(HostReview {
-            gate: review_gate(&preflight, &layout_diagnostics, &plan),
+            gate,
             plan,
             command: command.to_string(),
             erase,
             preflight,
             layout_diagnostics,
             summary,
+            trust,
         })
     }
 

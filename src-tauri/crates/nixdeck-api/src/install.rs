@@ -11,7 +11,8 @@ use nixdeck_core::preflight::{DiskIdentity, IdentityChange, Preflight, Rule};
 use nixdeck_core::tools::plan::{self, HostTarget, InstallOptions};
 use nixdeck_engine::facts_store;
 use nixdeck_engine::install::{self, Reprobe};
-use nixdeck_engine::jobs::requests::{self, LuksPassphrase};
+use crate::install_secrets::{InstallSecrets, InstallTrust};
+use nixdeck_engine::jobs::requests;
 use nixdeck_engine::probe::{self, ProbeOptions};
 use nixdeck_engine::ssh::{Auth, HostKeyPolicy};
 use serde::Serialize;
@@ -49,6 +50,11 @@ pub struct InstallRequest {
     /// it is now and say so (the command line, which has no review step), rather
     /// than refuse until it is probed (the window).
     pub check_unconfirmed_target: bool,
+    /// Secrets typed for this install (never stored, never on a command line).
+    pub secrets: InstallSecrets,
+    /// More places on the target to write the LUKS passphrase to, besides
+    /// the `passwordFile`s of `disko.nix` (volumes defined in other modules).
+    pub luks_key_paths: Vec<String>,
 }
 
 /// The checks before an install, as the review, the host page and the command line show them.
@@ -65,6 +71,9 @@ pub struct InstallCheck {
     pub argv: Vec<String>,
     /// Things to know about how the checks ran.
     pub notes: Vec<String>,
+    /// What is verified about host keys and what is not, the new system's
+    /// host key, and the passphrases the layout needs.
+    pub trust: InstallTrust,
 }
 
 /// The exact install command, without running anything.
@@ -79,12 +88,9 @@ pub struct InstallPlan {
     pub command: String,
 }
 
-/// Stands for the private file a LUKS passphrase is written to when the job runs.
-const SECRET_FILE: &str = "<temporary 0600 file>";
-
 /// The host to install: the repository's colmena node with the overrides on
 /// top, or (for a host the flake does not deploy yet) the overrides alone.
-async fn install_target(request: &InstallRequest) -> ApiResult<(HostTarget, Option<String>)> {
+pub(crate) async fn install_target(request: &InstallRequest) -> ApiResult<(HostTarget, Option<String>)> {
     host_name(&request.host)?;
     let o = &request.overrides;
     let found = match read_targets(&request.repo).await {
@@ -146,20 +152,12 @@ pub fn parse_rules(ids: &[String]) -> ApiResult<Vec<Rule>> {
 
 impl Api {
     /// The exact nixos-anywhere command for `request`, with where it installs.
-    /// A LUKS passphrase shows as the file it will be written to.
-    pub async fn plan_install(
-        &self,
-        request: &InstallRequest,
-        luks_remote_path: Option<&str>,
-    ) -> ApiResult<InstallPlan> {
+    /// A LUKS passphrase shows as the file it will be written to, the new
+    /// system's host key as the private directory it is copied from.
+    pub async fn plan_install(&self, request: &InstallRequest) -> ApiResult<InstallPlan> {
         let (target, _) = install_target(request).await?;
-        let mut options = request.options.clone();
-        if let Some(remote) = luks_remote_path {
-            options.disk_encryption_keys.push(plan::DiskEncryptionKey {
-                remote_path: remote.to_string(),
-                local_file: SECRET_FILE.into(),
-            });
-        }
+        let trust = self.install_trust(request, &target).await?;
+        let options = self.shown_options(request, &trust);
         let settings = settings_for(&request.tools).await;
         let cmd = plan::install_command(&settings, &target, &options)?;
         Ok(InstallPlan {
@@ -225,13 +223,16 @@ impl Api {
             }
         };
         let settings = settings_for(&request.tools).await;
-        let argv = plan::install_command(&settings, &target, &request.options)?.redacted_argv();
+        let trust = self.install_trust(request, &target).await?;
+        let options = self.shown_options(request, &trust);
+        let argv = plan::install_command(&settings, &target, &options)?.redacted_argv();
         Ok(InstallCheck {
             preflight: check.preflight,
             confirmed: check.confirmed,
             changes: check.changes,
             argv,
             notes,
+            trust,
         })
     }
 
@@ -240,13 +241,14 @@ impl Api {
     /// the disks are re-probed and must be the confirmed ones; a missing
     /// flake.lock is locked first. `skip_checks` (the command line's
     /// `--no-preflight`, for targets nixdeck's own SSH cannot reach) skips the
-    /// preflight and the re-probe, never the confirmation.
+    /// preflight and the re-probe, never the confirmation. The secrets in
+    /// `request` are checked against the layout (a LUKS volume needs its
+    /// passphrase, typed the same twice) before anything runs.
     pub async fn start_install(
         &self,
         request: &InstallRequest,
         confirm: &str,
         acknowledged: &[String],
-        luks: Option<LuksPassphrase>,
         skip_checks: bool,
         sink: Sink,
     ) -> ApiResult<StartedJob> {
@@ -267,14 +269,16 @@ impl Api {
             .may_start(&request.host, &acknowledged)?;
         }
         let (target, _) = install_target(request).await?;
+        let secrets = self.install_secrets(request, &target).await?;
         let settings = settings_for(&request.tools).await;
         self.ensure_locked(&settings, &request.repo, &sink).await?;
-        let job = requests::install_request(
+        let job =
+            requests::install_request(
             &settings,
             &request.repo,
             &target,
             &request.options,
-            luks.as_ref(),
+            Some(secrets),
         )?;
         Ok(self.start_job(job, sink)?.into())
     }

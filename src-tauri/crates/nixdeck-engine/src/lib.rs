@@ -5,6 +5,7 @@ pub mod atomic;
 pub mod disko_file;
 pub mod doctor;
 pub mod facts_store;
+pub mod host_key;
 pub mod install;
 pub mod jobs;
 pub mod nix_eval;

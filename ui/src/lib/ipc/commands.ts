@@ -3,7 +3,7 @@
 // generated from Rust (../bindings), arguments with ./types.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type { Applied, DoctorReport, Explanation, HostFacts, JobEvent, JobRecord, LayoutEdit, LayoutView, RecentRepo, RepoView, SystemConfig, TemplateInfo, WritePlan } from "../bindings";
-import type { ConfigPreview, DeployPreview, FieldProblem, HardwareStatus, HostFiles, HostKeyCheck, HostReview, InstallCheck, KeyOffer, LayoutJson, NewHost, ProbeOutcome, ProbeRequest, StartedJob } from "./types";
+import type { ConfigPreview, DeployPreview, FieldProblem, HardwareStatus, HostFiles, HostKeyCheck, HostReview, InstallCheck, InstallSecrets, KeyOffer, LayoutJson, NewHost, ProbeOutcome, ProbeRequest, StartedJob } from "./types";
 
 export const commands = {
   doctorReport: () => invoke<DoctorReport>("doctor_report"),
@@ -60,7 +60,9 @@ export const commands = {
     acknowledged: string[];
     /** The key the probe logged in with (`-i`), when not the agent's or a default one. */
     identityFile?: string | null;
-  }) => invoke<StartedJob>("start_install", { identityFile: null, ...args }),
+    /** An SSH password and a LUKS passphrase (typed twice): checked and used by the backend, never stored. */
+    secrets?: InstallSecrets | null;
+  }) => invoke<StartedJob>("start_install", { identityFile: null, secrets: null, ...args }),
   recordHostFacts: (repo: string, host: string, facts: unknown) => invoke<void>("record_host_facts", { repo, host, facts }),
   hostFacts: (repo: string, host: string) => invoke<HostFacts | null>("host_facts", { repo, host }),
   installCheck: (repo: string, host: string) => invoke<InstallCheck>("install_check", { repo, host }),

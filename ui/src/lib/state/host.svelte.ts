@@ -3,7 +3,7 @@
 import type { Commands } from "../ipc/commands";
 import { toIpcError } from "../ipc/errors";
 import type { ApiError, HostFacts, JobRecord } from "../bindings";
-import type { HostFiles, InstallCheck } from "../ipc/types";
+import type { HostFiles, InstallCheck, InstallSecrets } from "../ipc/types";
 
 export type HostCommands = Pick<
   Commands,
@@ -74,10 +74,10 @@ export class HostState {
   }
 
   /** Re-install: the typed name and acknowledged warnings, checked again by the backend. */
-  async install(confirm: string, acknowledged: string[]): Promise<string | null> {
+  async install(confirm: string, acknowledged: string[], secrets: InstallSecrets | null = null): Promise<string | null> {
     let id: string | null = null;
     await this.step("install", async () => {
-      id = (await this.commands.startInstall({ repo: this.repo, host: this.name, confirm, acknowledged })).jobId;
+      id = (await this.commands.startInstall({ repo: this.repo, host: this.name, confirm, acknowledged, secrets })).jobId;
     });
     return id;
   }

@@ -77,6 +77,8 @@ export class WizardState {
   /** Paths of files that need a go-ahead (edited by hand) that the person confirmed. */
   confirmed = $state<string[]>([]);
   typedName = $state("");
+  /** The install's secrets as typed on review: sent once with the start, then cleared. */
+  secrets = $state({ sshPassword: "", luksPassphrase: "", luksPassphraseAgain: "" });
   installed = $state.raw<string[] | null>(null);
 
   constructor(
@@ -215,6 +217,11 @@ export class WizardState {
     const out = [...r.blockers];
     for (const f of r.toAcknowledge) if (!this.acknowledged.includes(f.rule)) out.push(`acknowledge: ${f.message}`);
     for (const p of r.toConfirm) if (!this.confirmed.includes(p)) out.push(`confirm the change to ${p}`);
+    // The backend checks the passphrases again; this only says what is missing.
+    if (r.trust.needsLuksPassphrase) {
+      if (this.secrets.luksPassphrase === "" || this.secrets.luksPassphraseAgain === "") out.push("type the LUKS passphrase twice");
+      else if (this.secrets.luksPassphrase !== this.secrets.luksPassphraseAgain) out.push("the two LUKS passphrases differ");
+    }
     return out;
   }
 
@@ -242,14 +249,27 @@ export class WizardState {
       if (this.probe.facts) await this.api.recordHostFacts(this.repo, this.hostName, this.probe.facts);
       this.index = STEPS.length - 1;
       this.reached = this.index;
-      const started = await this.api.startInstall({
-        repo: this.repo,
-        host: this.hostName,
-        confirm: this.typedName,
-        acknowledged: this.acknowledged,
-        identityFile: this.newHost().identityFile,
-      });
-      jobId = started.jobId;
+      const luks = this.review?.trust.needsLuksPassphrase ?? false;
+      // The probe's password logs the install in too; a rescue password typed on review wins.
+      const sshPassword = this.secrets.sshPassword || (this.identity.auth === "password" ? this.identity.password : "");
+      try {
+        const started = await this.api.startInstall({
+          repo: this.repo,
+          host: this.hostName,
+          confirm: this.typedName,
+          acknowledged: this.acknowledged,
+          identityFile: this.newHost().identityFile,
+          secrets: {
+            sshPassword: sshPassword || undefined,
+            luksPassphrase: luks ? this.secrets.luksPassphrase : undefined,
+            luksPassphraseAgain: luks ? this.secrets.luksPassphraseAgain : undefined,
+          },
+        });
+        jobId = started.jobId;
+      } finally {
+        // Never shown again, nor kept.
+        this.secrets = { sshPassword: "", luksPassphrase: "", luksPassphraseAgain: "" };
+      }
     });
     return jobId;
   }

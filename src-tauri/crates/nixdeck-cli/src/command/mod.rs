@@ -10,6 +10,7 @@ pub mod layout;
 pub mod log;
 pub mod plan;
 pub mod probe;
+pub mod secrets;
 pub mod project;
 pub mod status;
 pub mod validate;
