@@ -32,6 +32,14 @@ const review: HostReview = {
   blockers: [],
   toAcknowledge: [{ rule: "memory_low", severity: "warning", message: "little memory" }],
   toConfirm: ["hosts/web/disko.nix"],
+  trust: {
+    hostKey: { public: "ssh-ed25519 AAAA root@web", fingerprint: "SHA256:abc", recordedIn: "~/.ssh/known_hosts", knownAs: "192.0.2.7" },
+    verified: ["checked"],
+    notVerified: ["not checked"],
+    luksVolumes: [],
+    needsLuksPassphrase: false,
+    blocked: null,
+  },
 };
 
 function api() {
@@ -156,8 +164,32 @@ describe("WizardState", () => {
       confirm: "web",
       acknowledged: ["memory_low"],
       identityFile: null,
+      secrets: { sshPassword: undefined, luksPassphrase: undefined, luksPassphraseAgain: undefined },
     });
     expect(w.step).toBe("install");
+  });
+
+  it("a layout that encrypts asks for the passphrase twice, sends it once and forgets it", async () => {
+    const a = api();
+    const luksReview = { ...review, toConfirm: [], toAcknowledge: [], trust: { ...review.trust, needsLuksPassphrase: true } };
+    a.reviewNewHost.mockResolvedValue(luksReview);
+    const w = new WizardState(a, "/r");
+    await toLayout(w);
+    await w.layout.fromTemplate("btrfs", w.probe.chosen);
+    await w.next();
+    await w.next();
+    w.typedName = "web";
+    expect(w.blockers).toEqual(["type the LUKS passphrase twice"]);
+    w.secrets.luksPassphrase = "correct horse";
+    w.secrets.luksPassphraseAgain = "correct hose";
+    expect(w.blockers).toEqual(["the two LUKS passphrases differ"]);
+    w.secrets.luksPassphraseAgain = "correct horse";
+    expect(w.canInstall).toBe(true);
+    expect(await w.install()).toBe("job-1");
+    expect(a.startInstall).toHaveBeenCalledWith(
+      expect.objectContaining({ secrets: { sshPassword: undefined, luksPassphrase: "correct horse", luksPassphraseAgain: "correct horse" } }),
+    );
+    expect(w.secrets).toEqual({ sshPassword: "", luksPassphrase: "", luksPassphraseAgain: "" });
   });
 
   it("an install that cannot start shows the error and reports no job", async () => {
