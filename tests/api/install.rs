@@ -7,10 +7,10 @@ use nixdeck_core::facts::BootMode;
 use nixdeck_core::tools::plan::InstallOptions;
 use nixdeck_engine::runner::JobResult;
 use nixdeck_engine::ssh::Secret;
-use std::process::Command;
 use nixdeck_tests::loopdisk::LoopDisk;
 use nixdeck_tests::sshd::{Sshd, SshdOptions};
 use std::path::Path;
+use std::process::Command;
 
 /// A repository with host `web` reached at `sshd`, its layout on `disk`, and the
 /// facts a probe read (as the wizard records them).
@@ -242,14 +242,30 @@ async fn the_new_system_gets_a_host_key_known_before_its_first_boot() {
     let req = request(&root, &sshd);
     let check = scene.api.install_check(&req, false).await.expect("checks");
     let planned = check.trust.host_key.clone().expect("a host key is planned");
-    assert!(planned.public.starts_with("ssh-ed25519 "), "{}", planned.public);
-    assert!(check.argv.iter().any(|a| a == "--extra-files"), "{:?}", check.argv);
     assert!(
-        check.trust.not_verified.iter().any(|l| l.contains("StrictHostKeyChecking=no")),
+        planned.public.starts_with("ssh-ed25519 "),
+        "{}",
+        planned.public
+    );
+    assert!(
+        check.argv.iter().any(|a| a == "--extra-files"),
+        "{:?}",
+        check.argv
+    );
+    assert!(
+        check
+            .trust
+            .not_verified
+            .iter()
+            .any(|l| l.contains("StrictHostKeyChecking=no")),
         "the review says what is not checked: {:?}",
         check.trust.not_verified
     );
-    assert!(check.trust.verified.iter().any(|l| l.contains(&planned.fingerprint)));
+    assert!(check
+        .trust
+        .verified
+        .iter()
+        .any(|l| l.contains(&planned.fingerprint)));
     let acks = warnings(&scene, &req).await;
 
     let started = scene
@@ -270,7 +286,10 @@ async fn the_new_system_gets_a_host_key_known_before_its_first_boot() {
     let dir = field(&lines, "extra-dir").expect("--extra-files was given");
     assert!(!Path::new(dir).exists(), "the private directory is gone");
     let installed = field(&lines, "host-pub").expect("a public key");
-    assert_eq!(installed, planned.public, "the key reviewed is the key installed");
+    assert_eq!(
+        installed, planned.public,
+        "the key reviewed is the key installed"
+    );
     let install = invocations(&record).pop().unwrap();
     assert!(install.iter().any(|a| a == dir), "{install:?}");
 
@@ -322,7 +341,10 @@ async fn an_ssh_password_goes_to_the_tool_environment_and_nowhere_else() {
     assert_eq!(outcome.result, JobResult::Succeeded, "{outcome:?}");
 
     let expected = Command::new("sh")
-        .args(["-c", &format!("printf %s '{password}' | sha256sum | cut -d' ' -f1")])
+        .args([
+            "-c",
+            &format!("printf %s '{password}' | sha256sum | cut -d' ' -f1"),
+        ])
         .output()
         .unwrap();
     let lines = keyinfo(&info);
@@ -344,10 +366,20 @@ async fn an_ssh_password_goes_to_the_tool_environment_and_nowhere_else() {
 }
 
 /// A host `web` on `disk` with the LUKS template (passwordFile = /tmp/secret.key).
-async fn installable_luks(scene: &Scene, sshd: &Sshd, disk: &LoopDisk, luks: Option<serde_json::Value>) -> std::path::PathBuf {
+async fn installable_luks(
+    scene: &Scene,
+    sshd: &Sshd,
+    disk: &LoopDisk,
+    luks: Option<serde_json::Value>,
+) -> std::path::PathBuf {
     let root = installable(scene, sshd, disk).await;
     let mut host = new_host(&root, "web", Some(sshd), &disk.dev);
-    let layout = instantiate("luks-btrfs", &[disk.dev.clone()], BootMode::Bios).expect("template");
+    let layout = instantiate(
+        "luks-btrfs",
+        std::slice::from_ref(&disk.dev),
+        BootMode::Bios,
+    )
+    .expect("template");
     let mut json = nixdeck_core::disko::to_json(&layout);
     if let Some(luks) = luks {
         json["disk"]["main"]["content"]["partitions"]["luks"]["content"] = luks;
@@ -381,9 +413,18 @@ async fn a_luks_passphrase_goes_to_a_private_file_for_the_layouts_password_file(
     let check = scene.api.install_check(&req, false).await.expect("checks");
     assert!(check.trust.needs_luks_passphrase, "{:?}", check.trust);
     assert!(check.trust.blocked.is_none());
-    let at = check.argv.iter().position(|a| a == "--disk-encryption-keys").expect("shown");
+    let at = check
+        .argv
+        .iter()
+        .position(|a| a == "--disk-encryption-keys")
+        .expect("shown");
     assert_eq!(check.argv[at + 1], "/tmp/secret.key");
-    let acks: Vec<String> = check.preflight.findings.iter().map(|f| f.rule.id().to_string()).collect();
+    let acks: Vec<String> = check
+        .preflight
+        .findings
+        .iter()
+        .map(|f| f.rule.id().to_string())
+        .collect();
 
     let err = scene
         .api
@@ -475,13 +516,11 @@ async fn a_prompt_in_the_output_ends_the_install_with_what_to_do() {
             .await
             .unwrap_or_else(|e| panic!("start: {e:?}"));
         let id = nixdeck_api::jobs::parse_job_id(&started.job_id).unwrap();
-        let outcome = tokio::time::timeout(
-            std::time::Duration::from_secs(60),
-            scene.api.wait_job(id),
-        )
-        .await
-        .expect("the prompt ends the job")
-        .expect("wait");
+        let outcome =
+            tokio::time::timeout(std::time::Duration::from_secs(60), scene.api.wait_job(id))
+                .await
+                .expect("the prompt ends the job")
+                .expect("wait");
         assert_eq!(outcome.result, JobResult::Failed, "{outcome:?}");
         let reason = outcome.reason.unwrap_or_default();
         assert!(reason.contains("without a terminal"), "{reason}");

@@ -131,6 +131,8 @@ pub async fn install_check(
     state.api.install_check(&request, false).await
 }
 
+// A Tauri command's arguments are the window's named fields, one each.
+#[allow(clippy::too_many_arguments)]
 #[tauri::command(async)]
 pub async fn start_install(
     app: tauri::AppHandle,

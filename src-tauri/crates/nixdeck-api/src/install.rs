@@ -4,6 +4,7 @@
 //! confirmation, acknowledged warnings, the flake lock, then the job.
 
 use crate::hosts::host_name;
+use crate::install_secrets::{InstallSecrets, InstallTrust};
 use crate::jobs::{settings_for, Sink, StartedJob, ToolChoice};
 use crate::targets::{read_targets, ssh_target};
 use crate::{Api, ApiError, ApiResult};
@@ -11,7 +12,6 @@ use nixdeck_core::preflight::{DiskIdentity, IdentityChange, Preflight, Rule};
 use nixdeck_core::tools::plan::{self, HostTarget, InstallOptions};
 use nixdeck_engine::facts_store;
 use nixdeck_engine::install::{self, Reprobe};
-use crate::install_secrets::{InstallSecrets, InstallTrust};
 use nixdeck_engine::jobs::requests;
 use nixdeck_engine::probe::{self, ProbeOptions};
 use nixdeck_engine::ssh::{Auth, HostKeyPolicy};
@@ -90,7 +90,9 @@ pub struct InstallPlan {
 
 /// The host to install: the repository's colmena node with the overrides on
 /// top, or (for a host the flake does not deploy yet) the overrides alone.
-pub(crate) async fn install_target(request: &InstallRequest) -> ApiResult<(HostTarget, Option<String>)> {
+pub(crate) async fn install_target(
+    request: &InstallRequest,
+) -> ApiResult<(HostTarget, Option<String>)> {
     host_name(&request.host)?;
     let o = &request.overrides;
     let found = match read_targets(&request.repo).await {
@@ -272,8 +274,7 @@ impl Api {
         let secrets = self.install_secrets(request, &target).await?;
         let settings = settings_for(&request.tools).await;
         self.ensure_locked(&settings, &request.repo, &sink).await?;
-        let job =
-            requests::install_request(
+        let job = requests::install_request(
             &settings,
             &request.repo,
             &target,

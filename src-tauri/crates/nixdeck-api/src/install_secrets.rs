@@ -154,7 +154,12 @@ fn uncovered_paths(
     }
     paths
         .into_iter()
-        .filter(|p| !options.disk_encryption_keys.iter().any(|k| &k.remote_path == p))
+        .filter(|p| {
+            !options
+                .disk_encryption_keys
+                .iter()
+                .any(|k| &k.remote_path == p)
+        })
         .collect()
 }
 
@@ -316,7 +321,11 @@ impl Api {
 
     /// nixos-anywhere's options as the review shows them: with the planned
     /// secrets as placeholders (never their values).
-    pub(crate) fn shown_options(&self, request: &InstallRequest, trust: &InstallTrust) -> InstallOptions {
+    pub(crate) fn shown_options(
+        &self,
+        request: &InstallRequest,
+        trust: &InstallTrust,
+    ) -> InstallOptions {
         shown_options(
             &request.options,
             trust,

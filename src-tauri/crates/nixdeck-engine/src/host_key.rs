@@ -183,7 +183,8 @@ mod tests {
 
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("known_hosts");
-        let other = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+        let other =
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
         std::fs::write(
             &file,
             format!("[127.0.0.1]:2222 {other}\nelsewhere {other}\n"),

@@ -2,8 +2,8 @@
 //! host's disks, so the host name must be typed again to confirm.
 
 use super::jobrun::{self, ToolArgs};
-use anyhow::Context;
 use super::secrets;
+use anyhow::Context;
 use nixdeck_api::install::{InstallRequest, TargetOverrides};
 use nixdeck_api::install_secrets::InstallSecrets;
 use nixdeck_api::repos::repo_dir;
@@ -228,7 +228,10 @@ pub async fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
 /// What the review says about host keys and secrets, on standard error.
 fn print_trust(trust: &nixdeck_api::install_secrets::InstallTrust) {
     if let Some(key) = &trust.host_key {
-        eprintln!("nixdeck: the new system's host key: ED25519 {}", key.fingerprint);
+        eprintln!(
+            "nixdeck: the new system's host key: ED25519 {}",
+            key.fingerprint
+        );
         eprintln!("nixdeck:   {}", key.public);
     }
     for line in &trust.verified {

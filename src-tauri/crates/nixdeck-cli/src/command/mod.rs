@@ -10,8 +10,8 @@ pub mod layout;
 pub mod log;
 pub mod plan;
 pub mod probe;
-pub mod secrets;
 pub mod project;
+pub mod secrets;
 pub mod status;
 pub mod validate;
 

@@ -128,10 +128,14 @@ mod tests {
         assert!(passphrase_paths(&luks_volumes(&prompt)).is_empty());
 
         // askPassword = true prompts even with a passwordFile (disko's order).
-        let asked = layout(json!({ "type": "luks", "name": "c", "askPassword": true, "passwordFile": "/tmp/k" }));
+        let asked = layout(
+            json!({ "type": "luks", "name": "c", "askPassword": true, "passwordFile": "/tmp/k" }),
+        );
         assert_eq!(luks_volumes(&asked)[0].source, PassphraseSource::Prompt);
 
-        let settings = layout(json!({ "type": "luks", "name": "c", "settings": { "keyFile": "/tmp/disk.key" } }));
+        let settings = layout(
+            json!({ "type": "luks", "name": "c", "settings": { "keyFile": "/tmp/disk.key" } }),
+        );
         assert!(matches!(&luks_volumes(&settings)[0].source,
             PassphraseSource::File { remote_path, option } if remote_path == "/tmp/disk.key" && option == "settings.keyFile"));
 

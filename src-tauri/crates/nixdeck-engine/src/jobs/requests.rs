@@ -5,8 +5,8 @@
 use super::secret::SecretFile;
 use super::{AfterSuccess, JobError, JobKind, JobRequest};
 use crate::host_key::NewHostKey;
-use crate::ssh::Secret;
 use crate::runner::DEFAULT_GRACE;
+use crate::ssh::Secret;
 use nixdeck_core::tools::plan::{
     self, DeployOptions, DiskEncryptionKey, HostTarget, InstallOptions, ToolSettings,
 };
@@ -115,8 +115,8 @@ pub fn install_request(
     let mut secret_files = Vec::new();
     let mut secret_dirs = Vec::new();
     if let Some(luks) = &secrets.luks {
-        let file = SecretFile::create(luks.passphrase.expose().as_bytes())
-            .map_err(JobError::Secret)?;
+        let file =
+            SecretFile::create(luks.passphrase.expose().as_bytes()).map_err(JobError::Secret)?;
         for remote in &luks.remote_paths {
             options.disk_encryption_keys.push(DiskEncryptionKey {
                 remote_path: remote.clone(),

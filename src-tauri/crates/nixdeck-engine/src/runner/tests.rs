@@ -387,14 +387,14 @@ async fn a_prompt_ends_the_run_with_what_to_do() {
     assert!(reason.contains("Enter password for /dev/vda2:"), "{reason}");
     assert!(reason.contains("passwordFile"), "{reason}");
 
-    let mut spec = sh(
-        dir.path(),
-        "echo \"root@h's password:\"; sleep 60",
-    );
+    let mut spec = sh(dir.path(), "echo \"root@h's password:\"; sleep 60");
     spec.stop_on_prompt = true;
     let (outcome, _) = run(spec).await;
     assert_eq!(outcome.result, JobResult::Failed, "{outcome:?}");
-    assert!(outcome.reason.unwrap_or_default().contains("--env-password"));
+    assert!(outcome
+        .reason
+        .unwrap_or_default()
+        .contains("--env-password"));
 
     // Without the flag a whole line is only output.
     let (outcome, _) = run(sh(dir.path(), "echo \"root@h's password:\"; exit 0")).await;
