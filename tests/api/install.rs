@@ -525,5 +525,14 @@ async fn a_prompt_in_the_output_ends_the_install_with_what_to_do() {
         let reason = outcome.reason.unwrap_or_default();
         assert!(reason.contains("without a terminal"), "{reason}");
         assert!(reason.contains(words), "{scenario}: {reason}");
+        // The prompt is in the log, and the job's explanation names it.
+        let explained = scene.api.explain_job(id).expect("explain");
+        assert!(
+            explained
+                .findings
+                .iter()
+                .any(|f| f.kind == nixdeck_core::tools::explain::FindingKind::WaitedOnPrompt),
+            "{explained:?}"
+        );
     }
 }

@@ -82,7 +82,16 @@ pub fn prompt_in(line: &str) -> Option<Prompt> {
 impl Prompt {
     /// Why the job was ended, and what to do, in words.
     pub fn explanation(&self) -> String {
-        let what = match self.kind {
+        format!(
+            "stopped: the tool waited for an answer nobody could give (nixdeck runs it without a terminal): \u{201c}{}\u{201d}. {}.",
+            self.text,
+            self.advice()
+        )
+    }
+
+    /// What to do instead of answering, in words.
+    pub fn advice(&self) -> &'static str {
+        match self.kind {
             PromptKind::SshLogin => {
                 "ssh asked for a password or passphrase. Log in with a key (the SSH agent, or a key \
                  file without a passphrase), or for a rescue system that only takes a password, \
@@ -104,11 +113,7 @@ impl Prompt {
                 "the tool asked a question on a terminal. Answer it beforehand in its \
                  configuration, or run the command in a terminal yourself"
             }
-        };
-        format!(
-            "stopped: the tool waited for an answer nobody could give (nixdeck runs it without a terminal): \u{201c}{}\u{201d}. {what}.",
-            self.text
-        )
+        }
     }
 }
 
