@@ -54,6 +54,9 @@ impl Scene {
                 ),
             )
             .env("NIXDECK_DATA_DIR", self.data())
+            // A successful install records the new system's host key in
+            // ~/.ssh/known_hosts: keep the user's out of it.
+            .env("HOME", self.tmp.path().join("home"))
             .env("NIXDECK_STANDIN_RECORD", self.record())
             .env("NIXDECK_STANDIN_SCENARIO", scenario)
             .env("NIXDECK_STANDIN_DELAY", "0.01")
@@ -538,22 +541,67 @@ fn install_runs_nixos_anywhere_and_records_the_job() {
         "nothing ran without confirmation"
     );
 
-    let out = s.run(
-        "ok",
-        &[
-            "install",
-            dir,
-            "web1",
-            "--no-preflight",
-            "--confirm",
-            "web1",
-            "--flakes",
-            "yes",
-        ],
-    );
+    // A rescue system's password, from a file (never an argument's value).
+    let password = "rescue-pw-0c4e1f";
+    let password_file = s.tmp.path().join("ssh-password");
+    std::fs::write(&password_file, format!("{password}\n")).unwrap();
+    let keyinfo = s.tmp.path().join("keyinfo");
+    let out = s
+        .cli(
+            "ok",
+            &[
+                "install",
+                dir,
+                "web1",
+                "--no-preflight",
+                "--confirm",
+                "web1",
+                "--flakes",
+                "yes",
+                "--ssh-password-file",
+                password_file.to_str().unwrap(),
+            ],
+        )
+        .env("NIXDECK_STANDIN_KEYINFO", &keyinfo)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
     let runs = s.invocations();
     assert_eq!(runs.len(), 1);
+    assert!(runs[0].iter().any(|a| a == "--env-password"), "{runs:?}");
+    assert!(!runs[0].iter().any(|a| a.contains(password)), "{runs:?}");
+    let info = std::fs::read_to_string(&keyinfo).unwrap();
+    let hashed = Command::new("sh")
+        .args([
+            "-c",
+            &format!("printf %s '{password}' | sha256sum | cut -d' ' -f1"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        info.contains(&format!(
+            "sshpass {}",
+            String::from_utf8_lossy(&hashed.stdout).trim()
+        )),
+        "SSHPASS reached nixos-anywhere: {info}"
+    );
+    // The new system's key: shown before, recorded after, in the user's known_hosts.
+    let said = stderr(&out);
+    assert!(
+        said.contains("the new system's host key: ED25519 SHA256:"),
+        "{said}"
+    );
+    assert!(
+        said.contains("not verified: nixos-anywhere's own SSH"),
+        "{said}"
+    );
+    let public = info
+        .lines()
+        .find_map(|l| l.strip_prefix("host-pub "))
+        .expect("the key was given");
+    let body: Vec<&str> = public.split_whitespace().take(2).collect();
+    let known = std::fs::read_to_string(s.tmp.path().join("home/.ssh/known_hosts")).unwrap();
+    assert_eq!(known.trim(), format!("192.0.2.11 {}", body.join(" ")));
     assert_eq!(
         runs[0][1..7],
         [
