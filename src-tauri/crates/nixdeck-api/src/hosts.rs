@@ -229,6 +229,7 @@ impl Api {
                     known_hosts: self.known_hosts_path(),
                     ssh_password: false,
                     luks_key_paths: &[],
+                    make_key: true,
                 },
                 &target,
                 disko::secrets::luks_volumes(&layout),

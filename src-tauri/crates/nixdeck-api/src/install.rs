@@ -158,7 +158,8 @@ impl Api {
     /// system's host key as the private directory it is copied from.
     pub async fn plan_install(&self, request: &InstallRequest) -> ApiResult<InstallPlan> {
         let (target, _) = install_target(request).await?;
-        let trust = self.install_trust(request, &target).await?;
+        // A plan only shows the command: no key is made for it.
+        let trust = self.install_trust(request, &target, false).await?;
         let options = self.shown_options(request, &trust);
         let settings = settings_for(&request.tools).await;
         let cmd = plan::install_command(&settings, &target, &options)?;
@@ -225,7 +226,7 @@ impl Api {
             }
         };
         let settings = settings_for(&request.tools).await;
-        let trust = self.install_trust(request, &target).await?;
+        let trust = self.install_trust(request, &target, true).await?;
         let options = self.shown_options(request, &trust);
         let argv = plan::install_command(&settings, &target, &options)?.redacted_argv();
         Ok(InstallCheck {

@@ -126,7 +126,7 @@ pub(crate) fn shown_options(
     ssh_password: bool,
 ) -> InstallOptions {
     let mut shown = options.clone();
-    if trust.host_key.is_some() {
+    if gives_host_key(options) {
         shown.extra_files = Some(HOST_KEY_DIR.into());
     }
     for remote in uncovered_paths(options, &trust.luks_volumes, extra_luks_paths) {
@@ -200,6 +200,9 @@ pub(crate) struct TrustInput<'a> {
     pub ssh_password: bool,
     /// See [`InstallRequest::luks_key_paths`].
     pub luks_key_paths: &'a [String],
+    /// Make the new system's key now (a review), or only say one will be
+    /// made (`nixdeck plan`, which shows and keeps nothing).
+    pub make_key: bool,
 }
 
 impl Api {
@@ -210,7 +213,7 @@ impl Api {
         input: &TrustInput<'_>,
         target: &HostTarget,
     ) -> ApiResult<Option<PlannedHostKey>> {
-        if !gives_host_key(input.options) {
+        if !gives_host_key(input.options) || !input.make_key {
             return Ok(None);
         }
         let slot = (input.repo.to_path_buf(), input.host.to_string());
@@ -252,7 +255,7 @@ impl Api {
     /// disk checks (the command line asks it to know which secrets to read).
     pub async fn install_review_trust(&self, request: &InstallRequest) -> ApiResult<InstallTrust> {
         let (target, _) = crate::install::install_target(request).await?;
-        self.install_trust(request, &target).await
+        self.install_trust(request, &target, true).await
     }
 
     /// The review's words and the LUKS needs for `request` going to `target`.
@@ -260,6 +263,7 @@ impl Api {
         &self,
         request: &InstallRequest,
         target: &HostTarget,
+        make_key: bool,
     ) -> ApiResult<InstallTrust> {
         let volumes = luks_volumes(request).await?;
         let input = TrustInput {
@@ -269,6 +273,7 @@ impl Api {
             known_hosts: self.install_known_hosts(request),
             ssh_password: request.secrets.ssh_password.is_some(),
             luks_key_paths: &request.luks_key_paths,
+            make_key,
         };
         self.trust_for(&input, target, volumes).await
     }
@@ -291,6 +296,9 @@ impl Api {
             "nixdeck does not check again between kexec and disko: that would be a connection of its own and prove nothing about nixos-anywhere's next one.".to_string(),
         ];
         match &host_key {
+            None if gives_host_key(input.options) => verified.push(
+                "The installed system's SSH host key is made here when the install starts and copied into it with --extra-files; after a successful install it replaces the keys recorded for the host in known_hosts, so the first connection to the new system is checked strictly.".to_string(),
+            ),
             Some(key) => verified.push(format!(
                 "The installed system's SSH host key is made here before the install (ED25519 {}) and copied into it with --extra-files; after a successful install it replaces the keys recorded for {} in {}, so the first connection to the new system (nixdeck, colmena, ssh) is checked strictly.",
                 key.fingerprint, key.known_as, key.recorded_in

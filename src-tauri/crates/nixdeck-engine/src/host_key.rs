@@ -10,7 +10,9 @@
 //! system is then strict, and the public key can be read (for sops or agenix
 //! recipients) before the install. The private key exists only in that
 //! directory, which goes when the job ends; it never reaches the repository,
-//! a log or the job store.
+//! a log or the job store. A nixdeck that ended without cleaning up (killed,
+//! or a window closed after a review) leaves its directory behind: the next
+//! key made removes every such directory whose process is gone.
 
 use crate::ssh::known_hosts::{self, host_entry_name, KnownHosts};
 use russh::keys::PublicKey;
@@ -47,36 +49,73 @@ pub struct NewHostKey {
     pub fingerprint: String,
 }
 
-fn private_dir() -> std::io::Result<tempfile::TempDir> {
-    use std::os::unix::fs::PermissionsExt;
-    // A RAM-backed runtime directory when there is one, as for LUKS keys.
-    let base = std::env::var_os("XDG_RUNTIME_DIR")
+const PREFIX: &str = "nixdeck-hostkey-";
+/// The file in the private directory naming the process that made it.
+const OWNER: &str = "owner";
+/// The subdirectory given to `--extra-files` (the new system's `/`): the
+/// owner file stays outside it.
+const ROOT: &str = "root";
+
+/// A RAM-backed runtime directory when there is one, as for LUKS keys.
+fn base_dir() -> PathBuf {
+    std::env::var_os("XDG_RUNTIME_DIR")
         .map(PathBuf::from)
         .filter(|p| p.is_dir())
-        .unwrap_or_else(std::env::temp_dir);
-    let dir = tempfile::Builder::new()
-        .prefix("nixdeck-hostkey-")
-        .tempdir_in(base)?;
+        .unwrap_or_else(std::env::temp_dir)
+}
+
+fn private_dir(base: &Path) -> std::io::Result<tempfile::TempDir> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::Builder::new().prefix(PREFIX).tempdir_in(base)?;
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))?;
+    std::fs::write(dir.path().join(OWNER), std::process::id().to_string())?;
     Ok(dir)
+}
+
+/// Removes the key directories in `base` whose process has ended (a killed
+/// nixdeck cannot clean up after itself). Returns how many went.
+pub fn sweep_stale(base: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let ours = entry.file_name().to_string_lossy().starts_with(PREFIX)
+            && entry.file_type().is_ok_and(|t| t.is_dir());
+        if !ours {
+            continue;
+        }
+        let owner = std::fs::read_to_string(path.join(OWNER))
+            .ok()
+            .and_then(|t| t.trim().parse::<i32>().ok());
+        // SAFETY: signal 0 only asks whether the process exists.
+        let alive = owner.is_some_and(|pid| pid > 0 && unsafe { libc::kill(pid, 0) } == 0);
+        if !alive && std::fs::remove_dir_all(&path).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 impl NewHostKey {
     /// Makes an ed25519 key pair with `ssh-keygen`, commented `root@<host>`.
     pub async fn generate(host: &str) -> Result<Self, HostKeyError> {
         use std::os::unix::fs::PermissionsExt;
-        let dir = private_dir().map_err(HostKeyError::Dir)?;
-        let ssh_dir = dir.path().join("etc/ssh");
-        // The tree's directories become the new system's /etc and /etc/ssh
+        let base = base_dir();
+        sweep_stale(&base);
+        let dir = private_dir(&base).map_err(HostKeyError::Dir)?;
+        let root = dir.path().join(ROOT);
+        // The tree's directories become the new system's /, /etc and /etc/ssh
         // (nixos-anywhere untars it over /mnt keeping modes): world-readable
         // as usual; only the top directory, which nobody else can enter, is
         // private.
-        for d in [dir.path().join("etc"), ssh_dir.clone()] {
+        for d in [root.clone(), root.join("etc"), root.join("etc/ssh")] {
             std::fs::create_dir(&d).map_err(HostKeyError::Dir)?;
             std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755))
                 .map_err(HostKeyError::Dir)?;
         }
-        let key = dir.path().join(HOST_KEY_PATH);
+        let key = root.join(HOST_KEY_PATH);
         let out = tokio::process::Command::new("ssh-keygen")
             .arg("-q")
             .arg("-t")
@@ -98,7 +137,7 @@ impl NewHostKey {
         }
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
             .map_err(HostKeyError::Dir)?;
-        let pub_path = dir.path().join(format!("{HOST_KEY_PATH}.pub"));
+        let pub_path = root.join(format!("{HOST_KEY_PATH}.pub"));
         std::fs::set_permissions(&pub_path, std::fs::Permissions::from_mode(0o644))
             .map_err(HostKeyError::Dir)?;
         let public = std::fs::read_to_string(&pub_path)
@@ -114,8 +153,8 @@ impl NewHostKey {
     }
 
     /// The directory to give nixos-anywhere's `--extra-files`.
-    pub fn root(&self) -> &Path {
-        self.dir.path()
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join(ROOT)
     }
 
     /// The directory, to be kept until the job ends and removed then.
@@ -172,9 +211,16 @@ mod tests {
             Err(HostKeyError::Keygen(_)) => return, // no ssh-keygen here
             Err(e) => panic!("{e}"),
         };
-        let root = key.root().to_path_buf();
+        let root = key.root();
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(&root), 0o700);
+        assert_eq!(mode(root.parent().unwrap()), 0o700);
+        assert_eq!(mode(&root), 0o755);
+        let files: Vec<_> = std::fs::read_dir(&root)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(files, ["etc"], "only the new system's files go to its root");
         assert_eq!(mode(&root.join("etc/ssh")), 0o755);
         assert_eq!(mode(&root.join(HOST_KEY_PATH)), 0o600);
         assert!(key.public.starts_with("ssh-ed25519 "), "{}", key.public);
@@ -204,5 +250,22 @@ mod tests {
         let kept = dir_path.path().to_path_buf();
         drop(dir_path);
         assert!(!kept.exists(), "the private key goes with its directory");
+    }
+
+    #[test]
+    fn directories_of_ended_processes_are_swept_and_live_ones_kept() {
+        let base = tempfile::tempdir().unwrap();
+        let mut gone = std::process::Command::new("true").spawn().unwrap();
+        let dead = gone.id();
+        gone.wait().unwrap();
+        let stale = private_dir(base.path()).unwrap().keep();
+        std::fs::write(stale.join(OWNER), dead.to_string()).unwrap();
+        let live = private_dir(base.path()).unwrap();
+        let other = base.path().join("something-else");
+        std::fs::create_dir(&other).unwrap();
+        assert_eq!(sweep_stale(base.path()), 1);
+        assert!(!stale.exists());
+        assert!(live.path().exists(), "this process's directory stays");
+        assert!(other.exists(), "other directories are not touched");
     }
 }
