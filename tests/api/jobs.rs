@@ -55,7 +55,6 @@ async fn watchdog_alerts_arrive_on_the_channel_and_finished_jobs_replay_their_st
             &request(&root, &sshd),
             "web",
             &warnings,
-            None,
             false,
             Some(live.clone()),
         )

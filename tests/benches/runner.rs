@@ -120,6 +120,7 @@ fn runner(
         log_path: dir.path().join("job.log"),
         grace: DEFAULT_GRACE,
         stall_after: None,
+        stop_on_prompt: false,
     };
     // Reset the peak-RSS mark so the growth is this run's alone.
     let _ = std::fs::write("/proc/self/clear_refs", "5");

@@ -1237,3 +1237,100 @@ async fn a_deploy_that_would_lock_the_operator_out_asks_for_the_override() -> Re
     .await?;
     app.stop().await
 }
+
+/// Issue 14: the install dialog of a host whose layout encrypts says what is
+/// checked about host keys, shows the key the new system will get, and asks
+/// for the LUKS passphrase twice (password fields, never shown again).
+#[tokio::test]
+async fn the_install_dialog_asks_for_the_luks_passphrase_and_shows_the_new_host_key() -> Result<()>
+{
+    use nixdeck_tests::sshd::{Sshd, SshdOptions};
+
+    let sshd = Sshd::start(SshdOptions::default());
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("infra");
+    repo::init_repo(&root, &FlakeSpec::default(), &Confirm::Nothing).await?;
+    let mut spec = HostSpec::new(HostName::new("vault")?, "127.0.0.1");
+    spec.deployment.target_port = sshd.port;
+    spec.config.authorized_keys = vec![nixdeck_tests::operator_key()];
+    spec.disko = Some(
+        r#"{
+  disko.devices.disk.main = {
+    type = "disk";
+    device = "/dev/vda";
+    content = {
+      type = "gpt";
+      partitions = {
+        ESP = { size = "512M"; type = "EF00"; content = { type = "filesystem"; format = "vfat"; mountpoint = "/boot"; }; };
+        luks = {
+          size = "100%";
+          content = {
+            type = "luks";
+            name = "crypted";
+            passwordFile = "/tmp/secret.key";
+            content = { type = "filesystem"; format = "ext4"; mountpoint = "/"; };
+          };
+        };
+      };
+    };
+  };
+}
+"#
+        .into(),
+    );
+    repo::add_host(&root, &spec, &Confirm::Nothing).await?;
+
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(home.join(".ssh"))?;
+    std::fs::copy(&sshd.user_key_path, home.join(".ssh/id_ed25519"))?;
+    std::fs::copy(&sshd.known_hosts_path, home.join(".ssh/known_hosts"))?;
+    nixdeck_tests::give_operator_key(&home);
+    let data = tmp.path().join("data");
+    let mut env = app_env(&data);
+    env.push(("HOME".into(), home.display().to_string()));
+    let mut app = App::start(
+        "install-secrets",
+        AppOptions {
+            pick_folder: Some(root.clone()),
+            env,
+            ..Default::default()
+        },
+    )
+    .await?;
+    open_repo(&app).await?;
+    click_css(&app, "[data-host=\"vault\"] [data-testid=\"open-host\"]").await?;
+    app.click("reprobe").await?;
+    app.find("host-disks").await?;
+    app.click("reinstall").await?;
+    app.find("reinstall-dialog").await?;
+    app.wait_text("new-host-key-fingerprint", |t| {
+        t.starts_with("ED25519 SHA256:")
+    })
+    .await?;
+    let public = app.text("new-host-key-public").await?;
+    assert!(public.starts_with("ssh-ed25519 "), "{public}");
+    let not_verified = app
+        .client
+        .find_all(fantoccini::Locator::Css(
+            "[data-testid=\"trust-not-verified\"]",
+        ))
+        .await?;
+    let mut said = Vec::new();
+    for line in not_verified {
+        said.push(line.text().await?);
+    }
+    assert!(
+        said.iter().any(|l| l.contains("StrictHostKeyChecking=no")),
+        "{said:?}"
+    );
+    let field = app.find("luks-passphrase").await?;
+    assert_eq!(field.attr("type").await?.as_deref(), Some("password"));
+    field.send_keys("correct horse").await?;
+    app.find("luks-passphrase-again")
+        .await?
+        .send_keys("correct horse")
+        .await?;
+    app.find("confirm-host").await?.send_keys("vault").await?;
+    app.screenshot("install-secrets").await?;
+    app.stop().await
+}

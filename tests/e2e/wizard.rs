@@ -376,6 +376,10 @@ async fn first_install(name: &str, window: Option<(u32, u32)>, dark: bool) -> Re
         Ok(app.find("install").await?.is_enabled().await?)
     })
     .await?;
+    // The new system's host key, shown before the install (issue 14)...
+    let key = app.text("new-host-key-fingerprint").await?;
+    let fingerprint = key.trim_start_matches("ED25519 ").to_string();
+    assert!(fingerprint.starts_with("SHA256:"), "{key}");
     app.screenshot("review").await?;
     app.click("install").await?;
 
@@ -416,6 +420,9 @@ async fn first_install(name: &str, window: Option<(u32, u32)>, dark: bool) -> Re
         hardware.display()
     );
     parse_nix(&hardware)?;
+    // ... is the one recorded once the install succeeded.
+    let reason = app.text("job-reason").await?;
+    assert!(reason.contains(&fingerprint), "{reason}");
     app.screenshot("install").await?;
     app.stop().await
 }

@@ -407,6 +407,7 @@ mod job_log {
             log_path: log_path.clone(),
             grace: Duration::from_secs(2),
             stall_after: None,
+            stop_on_prompt: false,
         };
         let sink = Arc::new(Collect::default());
         let runtime = tokio::runtime::Builder::new_current_thread()

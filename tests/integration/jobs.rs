@@ -55,7 +55,9 @@ impl Scene {
                 ),
             )
             .env("NIXDECK_DATA_DIR", self.data())
-            // The operator's key, which the fleet authorizes: no deploy here locks anyone out.
+            // The operator's key, which the fleet authorizes (no deploy here locks
+            // anyone out), and the known_hosts a successful install records the new
+            // system's host key in: neither is the user's.
             .env("HOME", self.tmp.path().join("home"))
             .env_remove("SSH_AUTH_SOCK")
             .env("NIXDECK_STANDIN_RECORD", self.record())
@@ -267,6 +269,9 @@ fn plan_install_runs_the_nixos_anywhere_the_lock_pins() {
             ".#web1",
             "--target-host",
             "root@192.0.2.11",
+            // The new system's host key, made when the install runs (issue 14).
+            "--extra-files",
+            "<temporary private directory with etc/ssh/ssh_host_ed25519_key>",
         ]
     );
     assert_eq!(out["hosts"][0]["name"], "web1");
@@ -542,22 +547,67 @@ fn install_runs_nixos_anywhere_and_records_the_job() {
         "nothing ran without confirmation"
     );
 
-    let out = s.run(
-        "ok",
-        &[
-            "install",
-            dir,
-            "web1",
-            "--no-preflight",
-            "--confirm",
-            "web1",
-            "--flakes",
-            "yes",
-        ],
-    );
+    // A rescue system's password, from a file (never an argument's value).
+    let password = "rescue-pw-0c4e1f";
+    let password_file = s.tmp.path().join("ssh-password");
+    std::fs::write(&password_file, format!("{password}\n")).unwrap();
+    let keyinfo = s.tmp.path().join("keyinfo");
+    let out = s
+        .cli(
+            "ok",
+            &[
+                "install",
+                dir,
+                "web1",
+                "--no-preflight",
+                "--confirm",
+                "web1",
+                "--flakes",
+                "yes",
+                "--ssh-password-file",
+                password_file.to_str().unwrap(),
+            ],
+        )
+        .env("NIXDECK_STANDIN_KEYINFO", &keyinfo)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
     let runs = s.invocations();
     assert_eq!(runs.len(), 1);
+    assert!(runs[0].iter().any(|a| a == "--env-password"), "{runs:?}");
+    assert!(!runs[0].iter().any(|a| a.contains(password)), "{runs:?}");
+    let info = std::fs::read_to_string(&keyinfo).unwrap();
+    let hashed = Command::new("sh")
+        .args([
+            "-c",
+            &format!("printf %s '{password}' | sha256sum | cut -d' ' -f1"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        info.contains(&format!(
+            "sshpass {}",
+            String::from_utf8_lossy(&hashed.stdout).trim()
+        )),
+        "SSHPASS reached nixos-anywhere: {info}"
+    );
+    // The new system's key: shown before, recorded after, in the user's known_hosts.
+    let said = stderr(&out);
+    assert!(
+        said.contains("the new system's host key: ED25519 SHA256:"),
+        "{said}"
+    );
+    assert!(
+        said.contains("not verified: nixos-anywhere's own SSH"),
+        "{said}"
+    );
+    let public = info
+        .lines()
+        .find_map(|l| l.strip_prefix("host-pub "))
+        .expect("the key was given");
+    let body: Vec<&str> = public.split_whitespace().take(2).collect();
+    let known = std::fs::read_to_string(s.tmp.path().join("home/.ssh/known_hosts")).unwrap();
+    assert_eq!(known.trim(), format!("192.0.2.11 {}", body.join(" ")));
     assert_eq!(
         runs[0][1..7],
         [
@@ -748,6 +798,8 @@ fn luks_passphrase_stays_out_of_argv_log_store_and_process_list() {
                 "yes",
                 "--luks-key-path",
                 "/tmp/secret.key",
+                "--luks-passphrase-file",
+                "-",
             ],
         )
         .env("NIXDECK_STANDIN_KEYINFO", &keyinfo)
@@ -778,7 +830,11 @@ fn luks_passphrase_stays_out_of_argv_log_store_and_process_list() {
         "the passphrase is in a process's command line"
     );
     let info = std::fs::read_to_string(&keyinfo).unwrap();
-    let mut fields = info.split_whitespace();
+    let line = info
+        .lines()
+        .find(|l| l.starts_with("/tmp/secret.key "))
+        .unwrap_or_else(|| panic!("no key file given: {info}"));
+    let mut fields = line.split_whitespace();
     assert_eq!(fields.next(), Some("/tmp/secret.key"));
     assert_eq!(fields.next(), Some("600"), "the key file is private");
     let expected = Command::new("sh")

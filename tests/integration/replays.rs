@@ -78,6 +78,7 @@ fn run_replay<T: LineObserver + 'static>(
         log_path: dir.path().join("job.log"),
         grace: Duration::from_secs(2),
         stall_after: None,
+        stop_on_prompt: false,
     };
     let shared = Arc::new(Mutex::new(observer));
     let sink = Arc::new(Collect::default());

@@ -42,6 +42,7 @@ fn spec(dir: &std::path::Path, script: &str) -> RunSpec {
         log_path: dir.join("job.log"),
         grace: Duration::from_secs(2),
         stall_after: None,
+        stop_on_prompt: false,
     }
 }
 

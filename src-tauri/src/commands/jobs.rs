@@ -5,6 +5,7 @@ use crate::desktop::notify_when_done;
 use crate::AppState;
 use nixdeck_api::deploy::{DeployPreview, DeployRequest};
 use nixdeck_api::install::{InstallCheck, InstallRequest};
+use nixdeck_api::install_secrets::InstallSecrets;
 use nixdeck_api::jobs::{parse_job_id, StartedJob, ToolChoice};
 use nixdeck_api::ApiResult;
 use nixdeck_core::tools::explain::Explanation;
@@ -134,7 +135,7 @@ pub async fn install_check(
     state.api.install_check(&request, false).await
 }
 
-// The window names each argument; a struct would only move the list.
+// A Tauri command's arguments are the window's named fields, one each.
 #[allow(clippy::too_many_arguments)]
 #[tauri::command(async)]
 pub async fn start_install(
@@ -146,11 +147,13 @@ pub async fn start_install(
     acknowledged: Vec<String>,
     identity_file: Option<String>,
     allow_lockout: Option<bool>,
+    secrets: Option<InstallSecrets>,
 ) -> ApiResult<StartedJob> {
     let sink = notify_when_done(&app, format!("Install {host}"));
     let mut request = install_request(repo, host, identity_file);
     request.allow_lockout = allow_lockout.unwrap_or(false);
+    request.secrets = secrets.unwrap_or_default();
     let api = &state.api;
-    api.start_install(&request, &confirm, &acknowledged, None, false, Some(sink))
+    api.start_install(&request, &confirm, &acknowledged, false, Some(sink))
         .await
 }

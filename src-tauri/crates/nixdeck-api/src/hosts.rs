@@ -121,6 +121,9 @@ pub struct HostReview {
     /// by hash): the window sends back the ones the person confirmed, so a file
     /// edited again after this review is refused rather than overwritten unseen.
     pub seen: Vec<SeenChange>,
+    /// What is verified about host keys during the install and what is not,
+    /// the new system's host key, and the passphrases the layout needs.
+    pub trust: crate::install_secrets::InstallTrust,
 }
 
 impl NewHost {
@@ -232,7 +235,23 @@ impl Api {
             identity_file: host.identity_file.clone(),
             ..InstallOptions::default()
         };
-        let command = toolplan::install_command(&crate::jobs::settings().await, &target, &options)?;
+        let trust = self
+            .trust_for(
+                &crate::install_secrets::TrustInput {
+                    repo: Path::new(&host.repo),
+                    host: host.config.host_name.as_str(),
+                    options: &options,
+                    known_hosts: self.known_hosts_path(),
+                    ssh_password: false,
+                    luks_key_paths: &[],
+                    make_key: true,
+                },
+                &target,
+                disko::secrets::luks_volumes(&layout),
+            )
+            .await?;
+        let shown = crate::install_secrets::shown_options(&options, &trust, &[], false);
+        let command = toolplan::install_command(&crate::jobs::settings().await, &target, &shown)?;
         // Every disk the host's configuration formats, not only this layout's.
         let disks =
             disk_sources::host_disks(Path::new(&host.repo), spec.name.as_str(), &layout).await;
@@ -265,8 +284,11 @@ impl Api {
             )
             .await?;
         let summary = disko::summary(&layout, facts.as_ref()).lines();
+        let mut gate = review_gate(&preflight, &layout_diagnostics, &plan);
+        // A LUKS volume disko would prompt for cannot be installed from here.
+        gate.blockers.extend(trust.blocked.clone());
         Ok(HostReview {
-            gate: review_gate(&preflight, &layout_diagnostics, &plan),
+            gate,
             seen: plan.seen(),
             login,
             disk_sources: disks.sources,
@@ -276,6 +298,7 @@ impl Api {
             preflight,
             layout_diagnostics,
             summary,
+            trust,
         })
     }
 

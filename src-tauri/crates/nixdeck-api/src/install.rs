@@ -4,6 +4,7 @@
 //! confirmation, acknowledged warnings, the flake lock, then the job.
 
 use crate::hosts::host_name;
+use crate::install_secrets::{InstallSecrets, InstallTrust};
 use crate::jobs::{settings_for, Sink, StartedJob, ToolChoice};
 use crate::targets::{read_targets, ssh_target};
 use crate::{Api, ApiError, ApiResult};
@@ -13,7 +14,7 @@ use nixdeck_core::tools::plan::{self, HostTarget, InstallOptions};
 use nixdeck_engine::disk_sources::DiskSource;
 use nixdeck_engine::facts_store;
 use nixdeck_engine::install::{self, Reprobe};
-use nixdeck_engine::jobs::requests::{self, LuksPassphrase};
+use nixdeck_engine::jobs::requests;
 use nixdeck_engine::probe::{self, ProbeOptions};
 use nixdeck_engine::ssh::{Auth, HostKeyPolicy};
 use serde::Serialize;
@@ -54,6 +55,11 @@ pub struct InstallRequest {
     /// Install even though the configuration would not let this machine log in
     /// afterwards (the window's "I can log in another way", `--allow-lockout`).
     pub allow_lockout: bool,
+    /// Secrets typed for this install (never stored, never on a command line).
+    pub secrets: InstallSecrets,
+    /// More places on the target to write the LUKS passphrase to, besides
+    /// the `passwordFile`s of `disko.nix` (volumes defined in other modules).
+    pub luks_key_paths: Vec<String>,
 }
 
 /// The checks before an install, as the review, the host page and the command line show them.
@@ -75,6 +81,9 @@ pub struct InstallCheck {
     pub argv: Vec<String>,
     /// Things to know about how the checks ran.
     pub notes: Vec<String>,
+    /// What is verified about host keys and what is not, the new system's
+    /// host key, and the passphrases the layout needs.
+    pub trust: InstallTrust,
 }
 
 /// The exact install command, without running anything.
@@ -89,14 +98,11 @@ pub struct InstallPlan {
     pub command: String,
 }
 
-/// Stands for the private file a LUKS passphrase is written to when the job runs.
-const SECRET_FILE: &str = "<temporary 0600 file>";
-
 /// The host to install: the repository's colmena node with the overrides on
 /// top, or (for a host the flake does not deploy yet) the overrides alone; its
 /// `system`; and the user colmena deploys as afterwards (the overrides are for
 /// the system nixos-anywhere logs in to, not the installed one).
-async fn install_target(
+pub(crate) async fn install_target(
     request: &InstallRequest,
 ) -> ApiResult<(HostTarget, Option<String>, String)> {
     host_name(&request.host)?;
@@ -163,20 +169,13 @@ pub fn parse_rules(ids: &[String]) -> ApiResult<Vec<Rule>> {
 
 impl Api {
     /// The exact nixos-anywhere command for `request`, with where it installs.
-    /// A LUKS passphrase shows as the file it will be written to.
-    pub async fn plan_install(
-        &self,
-        request: &InstallRequest,
-        luks_remote_path: Option<&str>,
-    ) -> ApiResult<InstallPlan> {
+    /// A LUKS passphrase shows as the file it will be written to, the new
+    /// system's host key as the private directory it is copied from.
+    pub async fn plan_install(&self, request: &InstallRequest) -> ApiResult<InstallPlan> {
         let (target, _, _) = install_target(request).await?;
-        let mut options = request.options.clone();
-        if let Some(remote) = luks_remote_path {
-            options.disk_encryption_keys.push(plan::DiskEncryptionKey {
-                remote_path: remote.to_string(),
-                local_file: SECRET_FILE.into(),
-            });
-        }
+        // A plan only shows the command: no key is made for it.
+        let trust = self.install_trust(request, &target, false).await?;
+        let options = self.shown_options(request, &trust);
         let settings = settings_for(&request.tools).await;
         let cmd = plan::install_command(&settings, &target, &options)?;
         Ok(InstallPlan {
@@ -265,7 +264,9 @@ impl Api {
             )
             .await?;
         let settings = settings_for(&request.tools).await;
-        let argv = plan::install_command(&settings, &target, &request.options)?.redacted_argv();
+        let trust = self.install_trust(request, &target, true).await?;
+        let options = self.shown_options(request, &trust);
+        let argv = plan::install_command(&settings, &target, &options)?.redacted_argv();
         Ok(InstallCheck {
             preflight: check.preflight,
             confirmed: check.confirmed,
@@ -274,6 +275,7 @@ impl Api {
             login,
             argv,
             notes,
+            trust,
         })
     }
 
@@ -282,13 +284,14 @@ impl Api {
     /// the disks are re-probed and must be the confirmed ones; a missing
     /// flake.lock is locked first. `skip_checks` (the command line's
     /// `--no-preflight`, for targets nixdeck's own SSH cannot reach) skips the
-    /// preflight and the re-probe, never the confirmation.
+    /// preflight and the re-probe, never the confirmation. The secrets in
+    /// `request` are checked against the layout (a LUKS volume needs its
+    /// passphrase, typed the same twice) before anything runs.
     pub async fn start_install(
         &self,
         request: &InstallRequest,
         confirm: &str,
         acknowledged: &[String],
-        luks: Option<LuksPassphrase>,
         skip_checks: bool,
         sink: Sink,
     ) -> ApiResult<StartedJob> {
@@ -325,6 +328,7 @@ impl Api {
             request.allow_lockout,
         )
         .await?;
+        let secrets = self.install_secrets(request, &target).await?;
         let settings = settings_for(&request.tools).await;
         self.ensure_locked(&settings, &request.repo, &sink).await?;
         let job = requests::install_request(
@@ -332,7 +336,7 @@ impl Api {
             &request.repo,
             &target,
             &request.options,
-            luks.as_ref(),
+            Some(secrets),
         )?;
         Ok(self.start_job(job, sink)?.into())
     }

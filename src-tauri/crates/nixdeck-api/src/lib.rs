@@ -14,6 +14,7 @@ pub mod error;
 pub mod host_page;
 pub mod hosts;
 pub mod install;
+pub mod install_secrets;
 pub mod jobs;
 pub mod layouts;
 pub mod probe;
@@ -33,6 +34,8 @@ pub struct Api {
     recent: RecentRepos,
     jobs: Result<JobManager, String>,
     ssh: SshFiles,
+    /// New systems' host keys made for a review, until their install starts.
+    prepared_host_keys: install_secrets::PreparedHostKeys,
 }
 
 /// The OpenSSH files nixdeck's own connections read; `None` is OpenSSH's
@@ -72,6 +75,7 @@ impl Api {
             recent: RecentRepos::new(data_dir),
             jobs: JobManager::open(data_dir).map_err(|e| e.to_string()),
             ssh: SshFiles::default(),
+            prepared_host_keys: Default::default(),
         }
     }
 

@@ -54,6 +54,7 @@ fn wire_types(r: &mut Render) {
     r.visit::<nixdeck_api::jobs::StartedJob>();
     r.visit::<nixdeck_api::deploy::DeployPreview>();
     r.visit::<nixdeck_api::install::InstallCheck>();
+    r.visit::<nixdeck_api::install_secrets::InstallSecrets>();
     r.visit::<nixdeck_api::host_page::HostFiles>();
     r.visit::<nixdeck_api::host_page::HardwareStatus>();
     r.visit::<nixdeck_api::host_page::HostKeyCheck>();

@@ -6,6 +6,7 @@ pub mod disk_sources;
 pub mod disko_file;
 pub mod doctor;
 pub mod facts_store;
+pub mod host_key;
 pub mod install;
 pub mod jobs;
 pub mod nix_eval;

@@ -3,6 +3,7 @@ import type { Access } from "./Access";
 import type { Diagnostic } from "./Diagnostic";
 import type { DiskSource } from "./DiskSource";
 import type { ErasedDisk } from "./ErasedDisk";
+import type { InstallTrust } from "./InstallTrust";
 import type { Preflight } from "./Preflight";
 import type { PreflightFinding } from "./PreflightFinding";
 import type { SeenChange } from "./SeenChange";
@@ -54,6 +55,11 @@ login: Access,
  * edited again after this review is refused rather than overwritten unseen.
  */
 seen: Array<SeenChange>, 
+/**
+ * What is verified about host keys during the install and what is not,
+ * the new system's host key, and the passphrases the layout needs.
+ */
+trust: InstallTrust, 
 /**
  * What blocks the install whatever the person ticks, one sentence each:
  * preflight errors, then the layout's errors.

@@ -3,6 +3,7 @@ import type { Access } from "./Access";
 import type { DiskIdentity } from "./DiskIdentity";
 import type { DiskSource } from "./DiskSource";
 import type { IdentityChange } from "./IdentityChange";
+import type { InstallTrust } from "./InstallTrust";
 import type { Preflight } from "./Preflight";
 
 /**
@@ -37,4 +38,9 @@ argv: Array<string>,
 /**
  * Things to know about how the checks ran.
  */
-notes: Array<string>, };
+notes: Array<string>, 
+/**
+ * What is verified about host keys and what is not, the new system's
+ * host key, and the passphrases the layout needs.
+ */
+trust: InstallTrust, };

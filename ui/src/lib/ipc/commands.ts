@@ -4,7 +4,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type { Applied, DiskCheckView, DoctorReport, Explanation, GenerationsView, LayoutSavePlan, SafetyReport, GoalRisk, HostFacts, HostRow, JobEvent, JobRecord, LayoutEdit, LayoutView, RecentRepo, RepoView, SeenChange, SystemConfig, TemplateInfo, WritePlan } from "../bindings";
-import type { ConfigPreview, DeployPreview, FieldProblem, HardwareStatus, HostFiles, HostKeyCheck, HostReview, InstallCheck, KeyOffer, LayoutJson, NewHost, ProbeOutcome, ProbeRequest, StartedJob } from "./types";
+import type { ConfigPreview, DeployPreview, FieldProblem, HardwareStatus, HostFiles, HostKeyCheck, HostReview, InstallCheck, InstallSecrets, KeyOffer, LayoutJson, NewHost, ProbeOutcome, ProbeRequest, StartedJob } from "./types";
 
 export const commands = {
   doctorReport: () => invoke<DoctorReport>("doctor_report"),
@@ -69,7 +69,9 @@ export const commands = {
     identityFile?: string | null;
     /** Install even where the backend found nobody could log in afterwards (error code `lockout`). */
     allowLockout?: boolean;
-  }) => invoke<StartedJob>("start_install", { identityFile: null, allowLockout: false, ...args }),
+    /** An SSH password and a LUKS passphrase (typed twice): checked and used by the backend, never stored. */
+    secrets?: InstallSecrets | null;
+  }) => invoke<StartedJob>("start_install", { identityFile: null, allowLockout: false, secrets: null, ...args }),
   recordHostFacts: (repo: string, host: string, facts: unknown) => invoke<void>("record_host_facts", { repo, host, facts }),
   hostFacts: (repo: string, host: string) => invoke<HostFacts | null>("host_facts", { repo, host }),
   installCheck: (repo: string, host: string) => invoke<InstallCheck>("install_check", { repo, host }),

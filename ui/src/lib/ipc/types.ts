@@ -20,6 +20,8 @@ export type {
   HostKeyCheck,
   HostReview,
   InstallCheck,
+  InstallSecrets,
+  InstallTrust,
   NewHost,
   ProbeOutcome,
   ProbeRequest,

@@ -3,7 +3,7 @@
 import type { Commands } from "../ipc/commands";
 import { toIpcError } from "../ipc/errors";
 import type { ApiError, Applied, DiskCheckView, GenerationsView, HostFacts, JobRecord, LayoutSavePlan } from "../bindings";
-import type { HardwareStatus, HostFiles, InstallCheck, LayoutJson } from "../ipc/types";
+import type { HardwareStatus, HostFiles, InstallCheck, InstallSecrets, LayoutJson } from "../ipc/types";
 
 export type HostCommands = Pick<
   Commands,
@@ -130,10 +130,15 @@ export class HostState {
   }
 
   /** Re-install: the typed name and acknowledged warnings, checked again by the backend. */
-  async install(confirm: string, acknowledged: string[], allowLockout = false): Promise<string | null> {
+  async install(
+    confirm: string,
+    acknowledged: string[],
+    allowLockout = false,
+    secrets: InstallSecrets | null = null,
+  ): Promise<string | null> {
     let id: string | null = null;
     await this.step("install", async () => {
-      id = (await this.commands.startInstall({ repo: this.repo, host: this.name, confirm, acknowledged, allowLockout })).jobId;
+      id = (await this.commands.startInstall({ repo: this.repo, host: this.name, confirm, acknowledged, allowLockout, secrets })).jobId;
     });
     return id;
   }

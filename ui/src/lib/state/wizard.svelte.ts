@@ -79,6 +79,8 @@ export class WizardState {
   typedName = $state("");
   /** The person says they can log in another way when the review finds nobody could. */
   allowLockout = $state(false);
+  /** The install's secrets as typed on review: sent once with the start, then cleared. */
+  secrets = $state({ sshPassword: "", luksPassphrase: "", luksPassphraseAgain: "" });
   installed = $state.raw<string[] | null>(null);
 
   constructor(
@@ -218,6 +220,11 @@ export class WizardState {
     for (const f of r.toAcknowledge) if (!this.acknowledged.includes(f.rule)) out.push(`acknowledge: ${f.message}`);
     for (const p of r.toConfirm) if (!this.confirmed.includes(p)) out.push(`confirm the change to ${p}`);
     if (r.login.kind === "locked" && !this.allowLockout) out.push("nobody could log in afterwards: add your key, or tick that you can log in another way");
+    // The backend checks the passphrases again; this only says what is missing.
+    if (r.trust.needsLuksPassphrase) {
+      if (this.secrets.luksPassphrase === "" || this.secrets.luksPassphraseAgain === "") out.push("type the LUKS passphrase twice");
+      else if (this.secrets.luksPassphrase !== this.secrets.luksPassphraseAgain) out.push("the two LUKS passphrases differ");
+    }
     return out;
   }
 
@@ -247,15 +254,7 @@ export class WizardState {
       if (this.probe.facts) await this.api.recordHostFacts(this.repo, this.hostName, this.probe.facts);
       this.index = STEPS.length - 1;
       this.reached = this.index;
-      const started = await this.api.startInstall({
-        repo: this.repo,
-        host: this.hostName,
-        confirm: this.typedName,
-        acknowledged: this.acknowledged,
-        identityFile: this.newHost().identityFile,
-        allowLockout: this.review?.login.kind === "locked" && this.allowLockout,
-      });
-      jobId = started.jobId;
+      jobId = await this.startInstall(this.review?.login.kind === "locked" && this.allowLockout);
     });
     return jobId;
   }
@@ -265,17 +264,39 @@ export class WizardState {
   async installAllowingLockout(): Promise<string | null> {
     let jobId: string | null = null;
     await this.run(async () => {
+      jobId = await this.startInstall(true);
+    });
+    return jobId;
+  }
+
+  private async startInstall(allowLockout: boolean): Promise<string> {
+    const luks = this.review?.trust.needsLuksPassphrase ?? false;
+    // The probe's password logs the install in too; a rescue password typed on review wins.
+    const sshPassword = this.secrets.sshPassword || (this.identity.auth === "password" ? this.identity.password : "");
+    let keep = false;
+    try {
       const started = await this.api.startInstall({
         repo: this.repo,
         host: this.hostName,
         confirm: this.typedName,
         acknowledged: this.acknowledged,
         identityFile: this.newHost().identityFile,
-        allowLockout: true,
+        allowLockout,
+        secrets: {
+          sshPassword: sshPassword || undefined,
+          luksPassphrase: luks ? this.secrets.luksPassphrase : undefined,
+          luksPassphraseAgain: luks ? this.secrets.luksPassphraseAgain : undefined,
+        },
       });
-      jobId = started.jobId;
-    });
-    return jobId;
+      return started.jobId;
+    } catch (err) {
+      // A lockout refusal is asked again with the override at once: keep what was typed for that.
+      keep = (err as { code?: string } | null)?.code === "lockout";
+      throw err;
+    } finally {
+      // Never shown again, nor kept.
+      if (!keep) this.secrets = { sshPassword: "", luksPassphrase: "", luksPassphraseAgain: "" };
+    }
   }
 
   newHost(): NewHost {

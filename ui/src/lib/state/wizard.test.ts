@@ -35,6 +35,14 @@ const review: HostReview = {
   seen: [{ path: "hosts/web/disko.nix", currentHash: "h", proposedHash: "p" }],
   login: { kind: "open", key: "me" },
   diskSources: [{ file: "hosts/web/disko.nix", disks: ["/dev/vda"], error: null }],
+  trust: {
+    hostKey: { public: "ssh-ed25519 AAAA root@web", fingerprint: "SHA256:abc", recordedIn: "~/.ssh/known_hosts", knownAs: "192.0.2.7" },
+    verified: ["checked"],
+    notVerified: ["not checked"],
+    luksVolumes: [],
+    needsLuksPassphrase: false,
+    blocked: null,
+  },
 };
 
 function api() {
@@ -160,8 +168,32 @@ describe("WizardState", () => {
       acknowledged: ["memory_low"],
       identityFile: null,
       allowLockout: false,
+      secrets: { sshPassword: undefined, luksPassphrase: undefined, luksPassphraseAgain: undefined },
     });
     expect(w.step).toBe("install");
+  });
+
+  it("a layout that encrypts asks for the passphrase twice, sends it once and forgets it", async () => {
+    const a = api();
+    const luksReview = { ...review, toConfirm: [], toAcknowledge: [], trust: { ...review.trust, needsLuksPassphrase: true } };
+    a.reviewNewHost.mockResolvedValue(luksReview);
+    const w = new WizardState(a, "/r");
+    await toLayout(w);
+    await w.layout.fromTemplate("btrfs", w.probe.chosen);
+    await w.next();
+    await w.next();
+    w.typedName = "web";
+    expect(w.blockers).toEqual(["type the LUKS passphrase twice"]);
+    w.secrets.luksPassphrase = "correct horse";
+    w.secrets.luksPassphraseAgain = "correct hose";
+    expect(w.blockers).toEqual(["the two LUKS passphrases differ"]);
+    w.secrets.luksPassphraseAgain = "correct horse";
+    expect(w.canInstall).toBe(true);
+    expect(await w.install()).toBe("job-1");
+    expect(a.startInstall).toHaveBeenCalledWith(
+      expect.objectContaining({ secrets: { sshPassword: undefined, luksPassphrase: "correct horse", luksPassphraseAgain: "correct horse" } }),
+    );
+    expect(w.secrets).toEqual({ sshPassword: "", luksPassphrase: "", luksPassphraseAgain: "" });
   });
 
   it("an install that cannot start shows the error and reports no job", async () => {

@@ -2,11 +2,12 @@
 //! host's disks, so the host name must be typed again to confirm.
 
 use super::jobrun::{self, ToolArgs};
+use super::secrets;
 use anyhow::Context;
 use nixdeck_api::install::{InstallRequest, TargetOverrides};
+use nixdeck_api::install_secrets::InstallSecrets;
 use nixdeck_api::repos::repo_dir;
 use nixdeck_core::tools::plan::{DiskEncryptionKey, HardwareBackend, InstallOptions, InstallPhase};
-use nixdeck_engine::jobs::requests::LuksPassphrase;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -23,6 +24,28 @@ pub struct InstallArgs {
     pub choices: InstallChoices,
     #[command(flatten)]
     pub checks: CheckArgs,
+    #[command(flatten)]
+    pub secrets: SecretArgs,
+}
+
+/// Where the install's secrets come from. Never an argument's value: a
+/// command line is visible to every user of the machine (`ps`) and kept in
+/// shell histories.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SecretArgs {
+    /// Log in with a password (rescue systems without key login): asked on
+    /// the terminal without echo, unless NIXDECK_SSH_PASSWORD or
+    /// --ssh-password-file gives it.
+    #[arg(long)]
+    pub ask_ssh_password: bool,
+    /// Read the SSH password from this file (its first line; `-` for standard input).
+    #[arg(long, value_name = "FILE")]
+    pub ssh_password_file: Option<PathBuf>,
+    /// Read the LUKS passphrase from this file (its first line; `-` for
+    /// standard input) instead of asking twice on the terminal;
+    /// NIXDECK_LUKS_PASSPHRASE works too.
+    #[arg(long, value_name = "FILE")]
+    pub luks_passphrase_file: Option<PathBuf>,
 }
 
 /// The checks before the install (preflight and the disk identity re-check).
@@ -75,10 +98,11 @@ pub struct InstallChoices {
     /// A key file for disko: REMOTE path on the target, LOCAL file here (repeatable).
     #[arg(long, num_args = 2, value_names = ["REMOTE", "LOCAL"])]
     pub disk_encryption_keys: Vec<String>,
-    /// Where disko reads the LUKS passphrase on the target (e.g. /tmp/secret.key);
-    /// the passphrase is read from standard input.
+    /// Also write the LUKS passphrase to REMOTE on the target (repeatable), for
+    /// volumes defined outside hosts/HOST/disko.nix; the passphrase is asked
+    /// (or read with --luks-passphrase-file) as for the layout's own volumes.
     #[arg(long, value_name = "REMOTE")]
-    pub luks_key_path: Option<String>,
+    pub luks_key_path: Vec<String>,
     /// Record the hardware with nixos-facter (hosts/HOST/facter.json).
     #[arg(long)]
     pub facter: bool,
@@ -127,6 +151,7 @@ impl InstallChoices {
             copy_host_keys: self.copy_host_keys,
             extra_files: self.extra_files.clone(),
             disk_encryption_keys: keys,
+            env_password: false,
         }
     }
 
@@ -147,6 +172,8 @@ impl InstallChoices {
             // checks the target as it is now, and says so.
             check_unconfirmed_target: true,
             allow_lockout: false,
+            secrets: InstallSecrets::default(),
+            luks_key_paths: self.luks_key_path.clone(),
         }
     }
 }
@@ -165,13 +192,17 @@ pub async fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
             host = args.host
         );
     }
-    let luks = match &args.choices.luks_key_path {
-        Some(remote) => Some(LuksPassphrase {
-            remote_path: remote.clone(),
-            passphrase: read_passphrase()?,
-        }),
-        None => None,
-    };
+    request.secrets.ssh_password = secrets::ssh_password(&args.secrets)?;
+    let trust = api.install_review_trust(&request).await?;
+    if let Some(blocked) = &trust.blocked {
+        anyhow::bail!("{blocked}; set passwordFile = \"/tmp/secret.key\"; on each of them, nothing was started");
+    }
+    if trust.needs_luks_passphrase {
+        let names: Vec<&str> = trust.luks_volumes.iter().map(|v| v.name.as_str()).collect();
+        request.secrets.luks_passphrase =
+            Some(secrets::luks_passphrase(&args.secrets, &names.join(", "))?);
+    }
+    print_trust(&trust);
     if !args.checks.no_preflight {
         // Shown before the gate decides, so a refusal comes with its findings.
         let check = api.install_check(&request, false).await?;
@@ -192,7 +223,6 @@ pub async fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
             &request,
             confirm,
             &args.checks.acknowledged,
-            luks,
             args.checks.no_preflight,
             Some(jobrun::terminal_sink()),
         )
@@ -201,15 +231,19 @@ pub async fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
     jobrun::follow(&api, started).await
 }
 
-/// One line from standard input, without its line end.
-fn read_passphrase() -> anyhow::Result<String> {
-    let mut line = String::new();
-    std::io::stdin()
-        .read_line(&mut line)
-        .context("could not read the LUKS passphrase from standard input")?;
-    let passphrase = line.trim_end_matches(['\n', '\r']).to_string();
-    if passphrase.is_empty() {
-        anyhow::bail!("the LUKS passphrase on standard input is empty");
+/// What the review says about host keys and secrets, on standard error.
+fn print_trust(trust: &nixdeck_api::install_secrets::InstallTrust) {
+    if let Some(key) = &trust.host_key {
+        eprintln!(
+            "nixdeck: the new system's host key: ED25519 {}",
+            key.fingerprint
+        );
+        eprintln!("nixdeck:   {}", key.public);
     }
-    Ok(passphrase)
+    for line in &trust.verified {
+        eprintln!("verified: {line}");
+    }
+    for line in &trust.not_verified {
+        eprintln!("not verified: {line}");
+    }
 }

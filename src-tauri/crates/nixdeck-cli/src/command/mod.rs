@@ -11,6 +11,7 @@ pub mod log;
 pub mod plan;
 pub mod probe;
 pub mod project;
+pub mod secrets;
 pub mod status;
 pub mod validate;
 

@@ -45,9 +45,7 @@ pub async fn run(command: PlanCommand) -> anyhow::Result<ExitCode> {
         } => {
             let repo = repo_dir(&dir)?;
             let request = choices.request(&repo, &host, None);
-            let plan = api
-                .plan_install(&request, choices.luks_key_path.as_deref())
-                .await?;
+            let plan = api.plan_install(&request).await?;
             ("install", plan.argv, plan.command, vec![plan.target], json)
         }
         PlanCommand::Deploy { dir, choices, json } => {

@@ -30,6 +30,7 @@ pub mod model;
 pub mod nodes;
 mod order;
 mod render;
+pub mod secrets;
 pub mod size;
 pub mod space;
 mod summary;

@@ -10,6 +10,11 @@ use crate::facts::BootMode;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
+/// Where the LUKS template's volume reads its passphrase while formatting:
+/// nixos-anywhere's `--disk-encryption-keys` puts the typed passphrase there
+/// (on the installer's RAM disk), so disko never prompts.
+pub const LUKS_PASSWORD_FILE: &str = "/tmp/secret.key";
+
 /// A template's name and what it makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct TemplateInfo {
@@ -109,6 +114,10 @@ pub fn instantiate(
             let luks = json!({
                 "type": "luks",
                 "name": "crypted",
+                // nixdeck runs disko without a terminal: the passphrase typed
+                // in the install form is copied here (--disk-encryption-keys)
+                // instead of disko asking for it.
+                "passwordFile": LUKS_PASSWORD_FILE,
                 "settings": { "allowDiscards": true },
                 "content": btrfs(),
             });

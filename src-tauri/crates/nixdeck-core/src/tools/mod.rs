@@ -10,6 +10,7 @@ pub mod lines;
 pub mod nixos_anywhere;
 pub mod pins;
 pub mod plan;
+pub mod prompt;
 pub mod rollback;
 pub mod safety;
 pub mod selection;

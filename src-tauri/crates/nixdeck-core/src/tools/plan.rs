@@ -150,7 +150,7 @@ pub enum PlanError {
 }
 
 /// One argument, with whether it must be hidden when displayed or stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Arg {
     pub value: String,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -158,12 +158,30 @@ pub struct Arg {
 }
 
 /// One environment variable set for the command.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnvVar {
     pub name: String,
     pub value: String,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub secret: bool,
+}
+
+// Debug output ends up in logs and panic messages: a secret shows as REDACTED.
+impl fmt::Debug for Arg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let value = if self.secret { REDACTED } else { &self.value };
+        f.debug_struct("Arg").field("value", &value).finish()
+    }
+}
+
+impl fmt::Debug for EnvVar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let value = if self.secret { REDACTED } else { &self.value };
+        f.debug_struct("EnvVar")
+            .field("name", &self.name)
+            .field("value", &value)
+            .finish()
+    }
 }
 
 /// A command to run: program, arguments and extra environment.
@@ -481,6 +499,10 @@ pub struct InstallOptions {
     /// `--extra-files <dir>`: a directory copied into the new system's root.
     pub extra_files: Option<String>,
     pub disk_encryption_keys: Vec<DiskEncryptionKey>,
+    /// `--env-password`: log in with the password in the `SSHPASS`
+    /// environment variable (set by the job, never on the command line).
+    #[serde(default)]
+    pub env_password: bool,
 }
 
 /// `nix run [--inputs-from .] <installable> --`: the start of a tool's command line.
@@ -541,6 +563,9 @@ pub fn install_command(
     if let Some(dir) = &options.extra_files {
         check_path("extra files directory", dir)?;
         cmd.arg("--extra-files").arg(dir.clone());
+    }
+    if options.env_password {
+        cmd.arg("--env-password");
     }
     for key in &options.disk_encryption_keys {
         check_path("remote key path", &key.remote_path)?;
@@ -903,6 +928,7 @@ mod tests {
                 remote_path: "/tmp/secret.key".into(),
                 local_file: "/run/user/0/nixdeck-key".into(),
             }],
+            env_password: true,
         };
         let tools = ToolSettings {
             tools_from_path: true,
@@ -930,6 +956,7 @@ mod tests {
                 "--copy-host-keys",
                 "--extra-files",
                 "./extra",
+                "--env-password",
                 "--disk-encryption-keys",
                 "/tmp/secret.key",
                 "/run/user/0/nixdeck-key",
@@ -1073,6 +1100,11 @@ mod tests {
         assert_eq!(cmd.secrets(), ["hunter2", "pw0rd"]);
         let json = serde_json::to_string(&cmd.redacted_argv()).unwrap();
         assert!(!json.contains("hunter2"));
+        let debug = format!("{cmd:?}");
+        assert!(
+            !debug.contains("hunter2") && !debug.contains("pw0rd"),
+            "{debug}"
+        );
     }
 
     #[test]

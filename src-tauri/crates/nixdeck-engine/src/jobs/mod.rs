@@ -158,6 +158,12 @@ pub struct JobRequest {
     pub cwd: PathBuf,
     /// Files the command reads secrets from; deleted when the job ends.
     pub secret_files: Vec<SecretFile>,
+    /// Private directories the command reads secrets from (a host key given
+    /// with `--extra-files`); deleted with their content when the job ends.
+    pub secret_dirs: Vec<tempfile::TempDir>,
+    /// Run when the tool exited 0, before the outcome is sent or stored; its
+    /// words become the outcome's reason (e.g. the host key it recorded).
+    pub after_success: Option<AfterSuccess>,
     /// Report silence after this long (see [`JobEvent::Stalled`]).
     pub stall_after: Option<Duration>,
     /// Time between SIGTERM and SIGKILL on cancel.
@@ -172,6 +178,48 @@ pub struct JobRequest {
 /// Time between SIGTERM and SIGKILL when cancelling a job that runs on after
 /// the nixdeck that started it ended.
 const CANCEL_GRACE: Duration = Duration::from_secs(5);
+/// Work done once a job succeeded, returning what it did in words.
+pub struct AfterSuccess(pub Box<dyn FnOnce() -> String + Send>);
+
+impl std::fmt::Debug for AfterSuccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AfterSuccess")
+    }
+}
+
+/// The job kind's observer, with the job's after-success work added.
+struct WithAfterSuccess {
+    inner: Box<dyn LineObserver>,
+    after: Option<AfterSuccess>,
+}
+
+impl LineObserver for WithAfterSuccess {
+    fn on_line(
+        &mut self,
+        stream: crate::runner::Stream,
+        seq: u64,
+        line: &str,
+        elapsed: Duration,
+    ) -> Vec<crate::runner::PhaseEvent> {
+        self.inner.on_line(stream, seq, line, elapsed)
+    }
+    fn failure_reason(&self) -> Option<String> {
+        self.inner.failure_reason()
+    }
+    fn cancel_note(&self) -> Option<String> {
+        self.inner.cancel_note()
+    }
+    fn check(&mut self, elapsed: Duration) -> Vec<crate::runner::events::Alert> {
+        self.inner.check(elapsed)
+    }
+    fn success_note(&mut self) -> Option<String> {
+        let mine = self.after.take().map(|after| (after.0)());
+        match (self.inner.success_note(), mine) {
+            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+            (a, b) => a.or(b),
+        }
+    }
+}
 
 struct Running {
     run: Run,
@@ -238,7 +286,16 @@ impl JobManager {
         let mut spec = RunSpec::new(&request.command, &request.cwd, Path::new(&record.log_path));
         spec.stall_after = request.stall_after;
         spec.grace = request.grace;
-        let run = match Run::start(spec, request.kind.observer(&request.watchdog), sink) {
+        // Installs and deploys have no terminal to answer on: a prompt ends them.
+        spec.stop_on_prompt = request.kind.is_exclusive();
+        let observer: Box<dyn LineObserver> = match request.after_success {
+            Some(after) => Box::new(WithAfterSuccess {
+                inner: request.kind.observer(&request.watchdog),
+                after: Some(after),
+            }),
+            None => request.kind.observer(&request.watchdog),
+        };
+        let run = match Run::start(spec, observer, sink) {
             Ok(run) => run,
             Err(err) => {
                 let outcome = Outcome {
@@ -266,7 +323,7 @@ impl JobManager {
             },
         );
         let inner = self.inner.clone();
-        let secrets = request.secret_files;
+        let secrets = (request.secret_files, request.secret_dirs);
         tokio::spawn(async move {
             let outcome = run.wait().await;
             // The tool has ended: its secret files go now.

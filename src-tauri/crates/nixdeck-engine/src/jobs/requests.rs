@@ -3,8 +3,10 @@
 //! the secret files they need.
 
 use super::secret::SecretFile;
-use super::{JobError, JobKind, JobRequest};
+use super::{AfterSuccess, JobError, JobKind, JobRequest};
+use crate::host_key::NewHostKey;
 use crate::runner::DEFAULT_GRACE;
+use crate::ssh::Secret;
 use nixdeck_core::tools::plan::{
     self, DeployOptions, DiskEncryptionKey, HostTarget, InstallOptions, ToolSettings,
 };
@@ -18,20 +20,37 @@ use std::time::Duration;
 pub const STALL_AFTER: Duration = Duration::from_secs(120);
 
 /// A LUKS passphrase for `--disk-encryption-keys`: written to a private temp
-/// file whose path (never the passphrase) goes on the command line.
+/// file whose path (never the passphrase) goes on the command line, once for
+/// each place on the target the layout reads it from.
 pub struct LuksPassphrase {
-    /// Where disko expects it on the target (`/tmp/secret.key`).
-    pub remote_path: String,
-    pub passphrase: String,
+    /// Where disko expects it on the target (`/tmp/secret.key`): each LUKS
+    /// volume's `passwordFile` or `settings.keyFile`.
+    pub remote_paths: Vec<String>,
+    pub passphrase: Secret,
 }
 
 impl std::fmt::Debug for LuksPassphrase {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LuksPassphrase")
-            .field("remote_path", &self.remote_path)
+            .field("remote_paths", &self.remote_paths)
             .field("passphrase", &plan::REDACTED)
             .finish()
     }
+}
+
+/// The secrets an install carries besides its command line.
+#[derive(Debug, Default)]
+pub struct InstallSecrets {
+    /// Written to a 0600 file, given with `--disk-encryption-keys`.
+    pub luks: Option<LuksPassphrase>,
+    /// The SSH login password: `SSHPASS` in the tool's environment and
+    /// `--env-password`, never an argument.
+    pub ssh_password: Option<Secret>,
+    /// The new system's host key, given with `--extra-files`; its directory
+    /// goes when the job ends.
+    pub host_key: Option<NewHostKey>,
+    /// What to do once the install succeeded (record the host key).
+    pub after_success: Option<AfterSuccess>,
 }
 
 fn request(
@@ -46,6 +65,8 @@ fn request(
         command,
         cwd: repo.to_path_buf(),
         secret_files: Vec::new(),
+        secret_dirs: Vec::new(),
+        after_success: None,
         // Installs and deploys have a watchdog with per-step limits; plain
         // nix runs get a plain silence timer.
         stall_after: (!kind.is_exclusive()).then_some(STALL_AFTER),
@@ -94,28 +115,45 @@ pub fn validate_request(
     ))
 }
 
-/// nixos-anywhere for `host`, with `luks` written to a secret file when given.
+/// nixos-anywhere for `host` with `secrets`: a LUKS passphrase written to a
+/// secret file, the SSH password in the environment, the new system's host key
+/// as extra files.
 pub fn install_request(
     settings: &ToolSettings,
     repo: &Path,
     host: &HostTarget,
     options: &InstallOptions,
-    luks: Option<&LuksPassphrase>,
+    secrets: Option<InstallSecrets>,
 ) -> Result<JobRequest, JobError> {
+    let secrets = secrets.unwrap_or_default();
     let mut options = options.clone();
     let mut secret_files = Vec::new();
-    if let Some(luks) = luks {
-        let file = SecretFile::create(luks.passphrase.as_bytes()).map_err(JobError::Secret)?;
-        options.disk_encryption_keys.push(DiskEncryptionKey {
-            remote_path: luks.remote_path.clone(),
-            local_file: file.path().to_string_lossy().into_owned(),
-        });
+    let mut secret_dirs = Vec::new();
+    if let Some(luks) = &secrets.luks {
+        let file =
+            SecretFile::create(luks.passphrase.expose().as_bytes()).map_err(JobError::Secret)?;
+        for remote in &luks.remote_paths {
+            options.disk_encryption_keys.push(DiskEncryptionKey {
+                remote_path: remote.clone(),
+                local_file: file.path().to_string_lossy().into_owned(),
+            });
+        }
         secret_files.push(file);
     }
-    let command = plan::install_command(settings, host, &options)?;
+    if let Some(key) = secrets.host_key {
+        options.extra_files = Some(key.root().to_string_lossy().into_owned());
+        secret_dirs.push(key.into_dir());
+    }
+    options.env_password |= secrets.ssh_password.is_some();
+    let mut command = plan::install_command(settings, host, &options)?;
+    if let Some(password) = &secrets.ssh_password {
+        command.secret_env("SSHPASS", password.expose());
+    }
     let mut req = request(JobKind::Install, vec![host.name.clone()], command, repo);
     req.secret_files = secret_files;
     req.tools = tool_descriptions(settings, repo, "nixos-anywhere");
+    req.secret_dirs = secret_dirs;
+    req.after_success = secrets.after_success;
     Ok(req)
 }
 
@@ -198,27 +236,39 @@ mod tests {
     #[test]
     fn luks_passphrase_goes_to_a_file_not_the_argv() {
         let luks = LuksPassphrase {
-            remote_path: "/tmp/secret.key".into(),
-            passphrase: "s3cret-pass".into(),
+            remote_paths: vec!["/tmp/secret.key".into(), "/tmp/other.key".into()],
+            passphrase: Secret::new("s3cret-pass"),
         };
+        assert!(!format!("{luks:?}").contains("s3cret"));
         let req = install_request(
             &ToolSettings::default(),
             Path::new("/repo"),
             &host("db1", &[]),
             &InstallOptions::default(),
-            Some(&luks),
+            Some(InstallSecrets {
+                luks: Some(luks),
+                ssh_password: Some(Secret::new("pw-for-rescue")),
+                ..Default::default()
+            }),
         )
         .unwrap();
         let argv = req.command.argv();
         assert!(!argv.iter().any(|a| a.contains("s3cret")));
+        assert!(!argv.iter().any(|a| a.contains("pw-for-rescue")));
+        assert!(argv.iter().any(|a| a == "--env-password"));
+        assert_eq!(req.command.env.len(), 1);
+        assert_eq!(req.command.env[0].name, "SSHPASS");
+        assert!(!format!("{req:?}").contains("pw-for-rescue"));
+        assert!(!req.command.to_string().contains("pw-for-rescue"));
         let at = argv
             .iter()
             .position(|a| a == "--disk-encryption-keys")
             .unwrap();
         assert_eq!(argv[at + 1], "/tmp/secret.key");
+        assert_eq!(argv[at + 4], "/tmp/other.key");
+        assert_eq!(argv[at + 2], argv[at + 5], "one file for both");
         let file = Path::new(&argv[at + 2]).to_path_buf();
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "s3cret-pass");
-        assert!(!format!("{luks:?}").contains("s3cret"));
         drop(req);
         assert!(!file.exists(), "the secret file goes with the request");
     }

@@ -18,6 +18,8 @@ fn sh(dir: &Path, script: &str) -> JobRequest {
         },
         cwd: dir.to_path_buf(),
         secret_files: vec![],
+        secret_dirs: vec![],
+        after_success: None,
         stall_after: None,
         grace: Duration::from_millis(500),
         watchdog: Default::default(),

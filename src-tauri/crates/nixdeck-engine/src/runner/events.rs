@@ -202,6 +202,11 @@ pub trait LineObserver: Send {
     fn cancel_note(&self) -> Option<String> {
         None
     }
+    /// Called once when the tool exited 0, before the outcome is sent or
+    /// stored: what was done after it (a host key recorded), in words.
+    fn success_note(&mut self) -> Option<String> {
+        None
+    }
     /// Called about once a second with the time since the start: what the
     /// watchdog has to say (quiet or repeating steps).
     fn check(&mut self, _elapsed: Duration) -> Vec<Alert> {

@@ -25,6 +25,7 @@ pub use thin::{LiveTail, TailLimits};
 
 use nixdeck_core::tools::lines::LineSplitter;
 use nixdeck_core::tools::plan::{CommandLine, REDACTED};
+use nixdeck_core::tools::prompt::{prompt_in, Prompt};
 use nixdeck_core::tools::watchdog::AlertKind;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
@@ -62,6 +63,9 @@ const DROP_ELSEWHERE_BYTES: usize = 1 << 20;
 const READ_CHUNK: usize = 256 * 1024;
 /// Asked-for pipe capacity: fewer wake-ups between a fast child and the reader.
 const PIPE_BYTES: i32 = 1 << 20;
+/// An unfinished line that looks like a prompt and has been left alone this
+/// long is a tool waiting for an answer.
+pub const PROMPT_QUIET: Duration = Duration::from_secs(2);
 
 /// Everything needed to run one command.
 #[derive(Debug, Clone)]
@@ -80,6 +84,10 @@ pub struct RunSpec {
     pub grace: Duration,
     /// Report [`JobEvent::Stalled`] after this long without output.
     pub stall_after: Option<Duration>,
+    /// End the run when a whole output line is a terminal prompt (installs
+    /// and deploys, where no question can be answered). An unfinished prompt
+    /// line the tool waits on ends any run.
+    pub stop_on_prompt: bool,
 }
 
 impl RunSpec {
@@ -99,6 +107,7 @@ impl RunSpec {
             log_path: log_path.to_path_buf(),
             grace: DEFAULT_GRACE,
             stall_after: None,
+            stop_on_prompt: false,
         }
     }
 }
@@ -259,6 +268,8 @@ impl Run {
             batch_bytes_sent: 0,
             last_flush: Instant::now(),
             pool,
+            stop_on_prompt: spec.stop_on_prompt,
+            prompt: None,
         };
         tokio::spawn(pump.drive(child, rx, spec.grace, spec.stall_after));
         Ok(Run { inner })
@@ -492,6 +503,10 @@ struct Pump {
     batch_bytes_sent: usize,
     last_flush: Instant,
     pool: BufferPool,
+    /// See [`RunSpec::stop_on_prompt`].
+    stop_on_prompt: bool,
+    /// The prompt that ended the run.
+    prompt: Option<Prompt>,
 }
 
 impl Pump {
@@ -527,6 +542,13 @@ impl Pump {
                         let idx = usize::from(stream == Stream::Stderr);
                         self.take(stream, &bytes, &mut splitters[idx]);
                         self.pool.put(bytes);
+                        if self.prompt.is_some() && !cancelled {
+                            // Nobody can answer: end it as a cancel would.
+                            cancelled = true;
+                            self.flush();
+                            process::signal_group(pgid, libc::SIGTERM);
+                            kill_at = Some(Instant::now() + grace);
+                        }
                     }
                     None => pipes_open = false,
                 },
@@ -559,6 +581,19 @@ impl Pump {
                 }
                 _ = tick.tick() => self.flush(),
                 _ = watch.tick(), if status.is_none() => {
+                    if !cancelled && last_output.elapsed() >= PROMPT_QUIET {
+                        let waiting = splitters
+                            .iter()
+                            .filter_map(LineSplitter::partial)
+                            .find_map(|line| prompt_in(&line));
+                        if let Some(prompt) = waiting {
+                            self.prompt = Some(prompt);
+                            cancelled = true;
+                            self.flush();
+                            process::signal_group(pgid, libc::SIGTERM);
+                            kill_at = Some(Instant::now() + grace);
+                        }
+                    }
                     let alerts = self.observer.check(self.t0.elapsed());
                     if !alerts.is_empty() {
                         self.flush();
@@ -636,6 +671,9 @@ impl Pump {
             }
             shared.log_failed |= failed;
         }
+        if self.stop_on_prompt && self.prompt.is_none() {
+            self.prompt = lines.iter().find_map(|line| prompt_in(line));
+        }
         let elapsed = self.t0.elapsed();
         let mut gap_passed = self.last_flush.elapsed() >= MIN_FLUSH_GAP;
         for line in lines.drain(..) {
@@ -704,21 +742,24 @@ impl Pump {
         }
     }
 
-    fn outcome(&self, status: Option<io::Result<ExitStatus>>, cancelled: bool) -> Outcome {
+    fn outcome(&mut self, status: Option<io::Result<ExitStatus>>, cancelled: bool) -> Outcome {
         use std::os::unix::process::ExitStatusExt;
         let (exit_code, signal) = match &status {
             Some(Ok(st)) => (st.code(), st.signal()),
             _ => (None, None),
         };
         let log_failed = lock(&self.inner.shared).log_failed;
-        let (result, mut reason) = if cancelled {
+        let (result, mut reason) = if let Some(prompt) = &self.prompt {
+            // Ended by nixdeck, not the user: a failure with what to do.
+            (JobResult::Failed, Some(prompt.explanation()))
+        } else if cancelled {
             let mut why = "cancelled by the user".to_string();
             if let Some(note) = self.observer.cancel_note() {
                 why = format!("{why}: {note}");
             }
             (JobResult::Cancelled, Some(why))
         } else if exit_code == Some(0) {
-            (JobResult::Succeeded, None)
+            (JobResult::Succeeded, self.observer.success_note())
         } else {
             let plain = match (&status, exit_code, signal) {
                 (Some(Err(e)), _, _) => format!("its exit status could not be read: {e}"),

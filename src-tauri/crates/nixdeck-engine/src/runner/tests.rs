@@ -46,6 +46,7 @@ fn sh(dir: &Path, script: &str) -> RunSpec {
         log_path: dir.join("job.log"),
         grace: Duration::from_millis(500),
         stall_after: None,
+        stop_on_prompt: false,
     }
 }
 
@@ -367,4 +368,35 @@ fn fast_splitting_matches_the_line_splitter() {
         out.extend(s.finish());
         assert_eq!(out, reference, "chunks of {chunk}");
     }
+}
+
+/// A prompt nobody can answer ends the run: an unfinished prompt line the
+/// child waits on (any run), or a whole prompt line (runs that stop on them).
+#[tokio::test]
+async fn a_prompt_ends_the_run_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let (outcome, _) = run(sh(
+        dir.path(),
+        "echo formatting; printf 'Enter password for /dev/vda2: '; sleep 60",
+    ))
+    .await;
+    assert!(started.elapsed() < Duration::from_secs(20), "it waited");
+    assert_eq!(outcome.result, JobResult::Failed, "{outcome:?}");
+    let reason = outcome.reason.unwrap_or_default();
+    assert!(reason.contains("Enter password for /dev/vda2:"), "{reason}");
+    assert!(reason.contains("passwordFile"), "{reason}");
+
+    let mut spec = sh(dir.path(), "echo \"root@h's password:\"; sleep 60");
+    spec.stop_on_prompt = true;
+    let (outcome, _) = run(spec).await;
+    assert_eq!(outcome.result, JobResult::Failed, "{outcome:?}");
+    assert!(outcome
+        .reason
+        .unwrap_or_default()
+        .contains("--env-password"));
+
+    // Without the flag a whole line is only output.
+    let (outcome, _) = run(sh(dir.path(), "echo \"root@h's password:\"; exit 0")).await;
+    assert_eq!(outcome.result, JobResult::Succeeded);
 }

@@ -321,6 +321,7 @@ mod tests {
             log_path: dir.path().join("job.log"),
             grace: Duration::from_millis(500),
             stall_after: None,
+            stop_on_prompt: false,
         };
         let run = crate::runner::Run::start(spec, Box::new(crate::runner::PlainOutput), Some(sink))
             .unwrap();

@@ -108,8 +108,10 @@ impl std::fmt::Display for SshTarget {
     }
 }
 
-/// A password or passphrase: never printed, never logged.
-#[derive(Clone, PartialEq, Eq)]
+/// A password or passphrase: never printed, never logged. It can be read
+/// from the window's request (a plain string on the wire) but has no
+/// `Serialize`, so it can never be written into the job store or a reply.
+#[derive(Clone, PartialEq, Eq, serde::Deserialize, ts_rs::TS)]
 pub struct Secret(String);
 
 impl Secret {
@@ -120,6 +122,19 @@ impl Secret {
     /// The secret itself, for the one place that sends it.
     pub fn expose(&self) -> &str {
         &self.0
+    }
+    /// Whether it is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        // Best effort: overwrite the bytes before the memory is freed.
+        let mut bytes = std::mem::take(&mut self.0).into_bytes();
+        bytes.fill(0);
+        std::hint::black_box(&bytes);
     }
 }
 

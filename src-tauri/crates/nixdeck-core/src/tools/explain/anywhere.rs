@@ -464,6 +464,22 @@ impl Recogniser {
             ));
             return;
         }
+        if let Some(prompt) = crate::tools::prompt::prompt_in(t) {
+            // A warning: in a terminal someone may have answered it, and what
+            // followed (a refused login) is then the error to show first.
+            self.add(finding(
+                Severity::Warning,
+                FindingKind::WaitedOnPrompt,
+                n,
+                step_name,
+                format!(
+                    "The run asked a question on a terminal nobody sees: {}.",
+                    prompt.advice()
+                ),
+                vec![quote(n, t)],
+            ));
+            return;
+        }
         if is_key_permissions(t) {
             self.add(finding(
                 Severity::Error,

@@ -149,6 +149,9 @@ pub enum FindingKind {
     /// A program crashed instead of reporting an error (nix's `Too many root
     /// sets`, an uncaught exception, a signal).
     ToolCrashed,
+    /// The run asked a question on a terminal (a password, a LUKS
+    /// passphrase), which nobody can answer in nixdeck.
+    WaitedOnPrompt,
 }
 
 impl FindingKind {
@@ -187,6 +190,7 @@ impl FindingKind {
             FindingKind::DiskoFailed => "disko_failed",
             FindingKind::ScriptError => "script_error",
             FindingKind::ToolCrashed => "tool_crashed",
+            FindingKind::WaitedOnPrompt => "waited_on_prompt",
         }
     }
 

@@ -634,3 +634,16 @@ fn ci_timestamps_in_front_of_every_line() {
     assert_eq!(e.tool, Tool::Colmena);
     assert_eq!(e.nodes["web"], NodeState::Failed);
 }
+
+#[test]
+fn a_prompt_in_the_output_is_named_with_what_to_do() {
+    let e = na("### Formatting hard drive with disko ###\nCreating new GPT entries in memory.\nEnter password for /dev/vda2: \n");
+    let f = e
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::WaitedOnPrompt)
+        .unwrap_or_else(|| panic!("{e:#?}"));
+    assert_eq!(f.step.as_deref(), Some("Formatting hard drive with disko"));
+    assert!(f.message.contains("passwordFile"), "{}", f.message);
+    assert_eq!(f.quote[0].text, "Enter password for /dev/vda2:");
+}
