@@ -70,6 +70,8 @@ async fn add(root: &Path, name: &str, address: &str, port: u16, tag: &str) -> Re
     let mut spec = HostSpec::new(HostName::new(name)?, address);
     spec.deployment.target_port = port;
     spec.deployment.tags = vec![Tag::new(tag)?];
+    // The key the harness's HOME holds: a deploy here locks nobody out.
+    spec.config.authorized_keys = vec![nixdeck_tests::operator_key()];
     spec.disko = Some(DISKO.into());
     repo::add_host(root, &spec, &Confirm::Nothing).await?;
     Ok(())
