@@ -21,6 +21,12 @@ esac
 
 say() { printf '\n==> %s\n' "$*"; }
 
+# Tests and the bench smoke need no debugger symbols: without them target/ is a
+# fraction of the size and linking the test binaries is much faster. A caller's
+# own setting wins.
+export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-0}"
+
+
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
     echo "need root for: $*" >&2; exit 1; fi
