@@ -62,6 +62,16 @@ pub struct InstallRequest {
     pub luks_key_paths: Vec<String>,
 }
 
+impl InstallRequest {
+    /// The key nixos-anywhere logs in with (`-i`), when one is given.
+    fn identity_file(&self) -> Option<&std::path::Path> {
+        self.options
+            .identity_file
+            .as_deref()
+            .map(std::path::Path::new)
+    }
+}
+
 /// The checks before an install, as the review, the host page and the command line show them.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -198,10 +208,8 @@ impl Api {
         let ssh = ssh_target(&target);
         // The re-probe logs in as nixos-anywhere will: with the key given by `-i`, if any.
         let auth = request
-            .options
-            .identity_file
-            .as_ref()
-            .map_or(Auth::Default, |key| Auth::KeyFile(PathBuf::from(key)));
+            .identity_file()
+            .map_or(Auth::Default, |key| Auth::KeyFile(key.to_path_buf()));
         let mut connect = self.connect_options(auth, HostKeyPolicy::Strict);
         if let Some(file) = &request.known_hosts {
             connect.known_hosts = Some(file.clone());
@@ -256,11 +264,7 @@ impl Api {
                 &request.repo,
                 &request.host,
                 &deploy_user,
-                request
-                    .options
-                    .identity_file
-                    .as_deref()
-                    .map(std::path::Path::new),
+                request.identity_file(),
             )
             .await?;
         let settings = settings_for(&request.tools).await;
@@ -319,11 +323,7 @@ impl Api {
             &request.repo,
             &request.host,
             &deploy_user,
-            request
-                .options
-                .identity_file
-                .as_deref()
-                .map(std::path::Path::new),
+            request.identity_file(),
             "installing",
             request.allow_lockout,
         )
