@@ -59,8 +59,9 @@ pub enum LogError {
 }
 
 /// Which way a search goes from its first line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
+#[ts(rename = "LogSearchDirection")]
 pub enum Direction {
     /// Towards the end: lines `from`, `from + 1`, …
     Forward,

@@ -11,6 +11,7 @@ pub mod store;
 use crate::runner::progress::{DeployProgress, InstallProgress};
 use crate::runner::{
     EventSink, JobEvent, JobResult, LineObserver, Outcome, PlainOutput, Run, RunError, RunSpec,
+    TailLimits,
 };
 use log::{Direction, LogIndex, LogPage};
 use nixdeck_core::tools::plan::CommandLine;
@@ -70,6 +71,12 @@ impl JobKind {
     /// time per host.
     pub fn is_exclusive(self) -> bool {
         matches!(self, Self::Install | Self::Deploy | Self::Rollback)
+    }
+
+    /// Whether this kind's output has a parser that finds steps or nodes in
+    /// it (a replay of its log can tell something beyond the lines).
+    pub fn has_progress(self) -> bool {
+        matches!(self, Self::Install | Self::Deploy)
     }
 
     /// The parser that follows this kind's output, with `watchdog`'s limits.
@@ -280,10 +287,74 @@ impl JobManager {
         let replay = ReplayProgress {
             observer: Mutex::new(record.kind.observer(&WatchdogConfig::default())),
             sink: sink.clone(),
+            forward_lines: true,
+            replayed: std::sync::atomic::AtomicU64::new(0),
         };
         let delivered = crate::runner::replay_log(&path, from_seq, upto, &replay)
             .map_err(|source| JobError::Log { id, source })?;
         if delivered && record.result != JobResult::Running {
+            sink.send(&JobEvent::Finished {
+                outcome: Outcome {
+                    result: record.result,
+                    exit_code: record.exit_code,
+                    signal: record.signal,
+                    reason: record.reason,
+                    lines: record.lines,
+                },
+            });
+        }
+        Ok(())
+    }
+
+    /// Sends job `id`'s events to a watcher that pages its lines from the log
+    /// ([`Self::log_lines`]): counts instead of stored lines, the phases the
+    /// parsers read from them, then live events through a
+    /// [`crate::runner::LiveTail`] with `limits` while it runs, or its end.
+    /// A finished job's log is read again only when its kind has a parser
+    /// (installs and deploys), and its lines are not sent.
+    pub fn attach_counted(
+        &self,
+        id: JobId,
+        sink: Arc<dyn EventSink>,
+        limits: TailLimits,
+    ) -> Result<(), JobError> {
+        let running = guard(&self.inner.running).get(&id).map(|r| r.run.clone());
+        if let Some(run) = running {
+            return run
+                .attach_counted(sink, limits)
+                .map_err(|source| JobError::Log { id, source });
+        }
+        let record = self.get(id)?;
+        if !sink.send(&JobEvent::Started {
+            argv: record.argv.clone(),
+        }) {
+            return Ok(());
+        }
+        let path = PathBuf::from(&record.log_path);
+        let mut lines = record.lines;
+        if path.exists() && record.kind.has_progress() {
+            let replay = ReplayProgress {
+                observer: Mutex::new(record.kind.observer(&WatchdogConfig::default())),
+                sink: sink.clone(),
+                forward_lines: false,
+                replayed: std::sync::atomic::AtomicU64::new(0),
+            };
+            let delivered = crate::runner::replay_log(&path, 0, u64::MAX, &replay)
+                .map_err(|source| JobError::Log { id, source })?;
+            if !delivered {
+                return Ok(());
+            }
+            lines = lines.max(replay.replayed.load(std::sync::atomic::Ordering::Relaxed));
+        }
+        if lines > 0
+            && !sink.send(&JobEvent::LinesDropped {
+                first_seq: 0,
+                count: lines,
+            })
+        {
+            return Ok(());
+        }
+        if record.result != JobResult::Running {
             sink.send(&JobEvent::Finished {
                 outcome: Outcome {
                     result: record.result,
@@ -444,15 +515,20 @@ impl JobManager {
     }
 }
 
-/// Adds the progress parsers' phases to a replayed log's lines.
+/// Adds the progress parsers' phases to a replayed log's lines (or, for a
+/// watcher that pages the log itself, sends the phases alone).
 struct ReplayProgress {
     observer: Mutex<Box<dyn LineObserver>>,
     sink: Arc<dyn EventSink>,
+    forward_lines: bool,
+    /// Lines read so far.
+    replayed: std::sync::atomic::AtomicU64,
 }
 
 impl EventSink for ReplayProgress {
     fn send(&self, event: &JobEvent) -> bool {
-        if !self.sink.send(event) {
+        let is_lines = matches!(event, JobEvent::Lines { .. });
+        if (self.forward_lines || !is_lines) && !self.sink.send(event) {
             return false;
         }
         if let JobEvent::Lines {
@@ -462,6 +538,8 @@ impl EventSink for ReplayProgress {
             ..
         } = event
         {
+            self.replayed
+                .fetch_add(lines.len() as u64, std::sync::atomic::Ordering::Relaxed);
             let mut observer = guard(&self.observer);
             for (i, line) in lines.iter().enumerate() {
                 for phase in observer.on_line(*stream, first_seq + i as u64, line, Duration::ZERO) {
