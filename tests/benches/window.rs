@@ -67,45 +67,55 @@ fn load() -> String {
 }
 
 async fn run(smoke: bool) -> Result<()> {
+    // `-- --only launch|edit|fleet|logs` runs one part (while working on it).
+    let only: Option<String> = bench::arg("only");
+    let part = |name: &str| only.as_deref().is_none_or(|o| o == name);
     let mut figures: Vec<(&str, f64)> = Vec::new();
     println!("load average before: {}", load());
     let (app_bin, blank_bin) = binaries()?;
 
     let runs = if smoke { 1 } else { 5 };
-    let (launch_app, launch_blank, pss_app, pss_blank) =
-        launch_and_memory(&app_bin, &blank_bin, runs, smoke).await?;
-    println!(
+    if part("launch") {
+        let (launch_app, launch_blank, pss_app, pss_blank) =
+            launch_and_memory(&app_bin, &blank_bin, runs, smoke).await?;
+        println!(
         "launch to interactive: nixdeck {}, blank {}; idle PSS: nixdeck {:.1} MiB, blank {:.1} MiB",
         bench::ms(launch_app),
         bench::ms(launch_blank),
         pss_app / 1024.0,
         pss_blank / 1024.0
     );
-    figures.push(("launch_ms_app", ms(launch_app)));
-    figures.push(("launch_ms_blank_tauri", ms(launch_blank)));
-    figures.push(("launch_vs_blank_tauri", ratio(launch_app, launch_blank)));
-    figures.push(("idle_pss_mib_app", pss_app / 1024.0));
-    figures.push(("idle_pss_mib_blank_tauri", pss_blank / 1024.0));
-    figures.push(("idle_pss_vs_blank_tauri", pss_app / pss_blank));
-    println!("load average: {}", load());
+        figures.push(("launch_ms_app", ms(launch_app)));
+        figures.push(("launch_ms_blank_tauri", ms(launch_blank)));
+        figures.push(("launch_vs_blank_tauri", ratio(launch_app, launch_blank)));
+        figures.push(("idle_pss_mib_app", pss_app / 1024.0));
+        figures.push(("idle_pss_mib_blank_tauri", pss_blank / 1024.0));
+        figures.push(("idle_pss_vs_blank_tauri", pss_app / pss_blank));
+        println!("load average: {}", load());
+    }
 
-    let edits = if smoke { 3 } else { 21 };
-    let edit = edit_to_preview(&app_bin, DISKS, edits).await?;
-    println!(
+    if part("edit") {
+        let edits = if smoke { 3 } else { 21 };
+        let edit = edit_to_preview(&app_bin, DISKS, edits).await?;
+        println!(
         "a size typed on a {DISKS}-disk layout until the drawing and disko.nix show it: {edit:.1} ms (median of {edits})"
     );
-    figures.push(("edit_to_preview_ms_24_disks", edit));
-    println!("load average: {}", load());
+        figures.push(("edit_to_preview_ms_24_disks", edit));
+        println!("load average: {}", load());
+    }
 
-    let hosts = if smoke { 10 } else { 100 };
-    let fleet = fleet_open(&app_bin, hosts, runs).await?;
-    println!("open a {hosts}-host repository until its fleet is drawn: {fleet:.1} ms");
-    figures.push(("fleet_100_hosts_open_ms", fleet));
-    println!("load average: {}", load());
+    if part("fleet") {
+        let hosts = if smoke { 10 } else { 100 };
+        let fleet = fleet_open(&app_bin, hosts, runs).await?;
+        println!("open a {hosts}-host repository until its fleet is drawn: {fleet:.1} ms");
+        figures.push(("fleet_100_hosts_open_ms", fleet));
+        println!("load average: {}", load());
+    }
 
-    let lines: u64 = if smoke { 20_000 } else { 10_000_000 };
-    let logs = logs(&app_bin, lines).await?;
-    println!(
+    if part("logs") {
+        let lines: u64 = if smoke { 20_000 } else { 10_000_000 };
+        let logs = logs(&app_bin, lines).await?;
+        println!(
         "{lines} lines: runner alone {:.2} s, window live {:.2} s ({:.2}x); open to the last screen {:.3} s; search to a match near the end {:.3} s",
         logs.runner.as_secs_f64(),
         logs.live.as_secs_f64(),
@@ -113,11 +123,12 @@ async fn run(smoke: bool) -> Result<()> {
         logs.open,
         logs.search
     );
-    figures.push(("log_runner_10m_s", logs.runner.as_secs_f64()));
-    figures.push(("log_live_10m_s", logs.live.as_secs_f64()));
-    figures.push(("log_live_10m_vs_runner", ratio(logs.live, logs.runner)));
-    figures.push(("log_open_10m_s", logs.open));
-    figures.push(("log_search_10m_s", logs.search));
+        figures.push(("log_runner_10m_s", logs.runner.as_secs_f64()));
+        figures.push(("log_live_10m_s", logs.live.as_secs_f64()));
+        figures.push(("log_live_10m_vs_runner", ratio(logs.live, logs.runner)));
+        figures.push(("log_open_10m_s", logs.open));
+        figures.push(("log_search_10m_s", logs.search));
+    }
     let after = load();
     println!("load average after: {after}");
     let load1: f64 = after
@@ -363,6 +374,15 @@ async fn fleet_open(app_bin: &Path, hosts: usize, runs: usize) -> Result<f64> {
     )
     .await?;
     let mut samples = Vec::new();
+    app.find("open-repo").await?;
+    let backend = app
+        .client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1]; const t0 = performance.now(); window.__TAURI_INTERNALS__.invoke('open_repo', { path: arguments[0] }).then(() => done(performance.now() - t0), (e) => done(String(e)));"#,
+            vec![serde_json::json!(root.to_string_lossy())],
+        )
+        .await?;
+    println!("  open_repo alone, from the page: {backend} ms");
     for _ in 0..runs {
         app.find("open-repo").await?;
         let ms = timed(
