@@ -175,6 +175,8 @@ struct Inner {
     running: Mutex<HashMap<JobId, Running>>,
     /// Line indexes of the logs a window reads, most recently used last.
     log_indexes: Mutex<Vec<(JobId, Arc<Mutex<LogIndex>>)>>,
+    /// Held while an index is built (see `JobManager::with_log`).
+    index_build: Mutex<()>,
 }
 
 /// Log indexes kept between calls: a few windows' worth. Each is at most a
@@ -201,6 +203,7 @@ impl JobManager {
                 store: Mutex::new(JobStore::open(data_dir)?),
                 running: Mutex::new(HashMap::new()),
                 log_indexes: Mutex::new(Vec::new()),
+                index_build: Mutex::new(()),
             }),
         })
     }
@@ -417,7 +420,54 @@ impl JobManager {
     /// Blocking file I/O (the first call on a 10-million-line log reads it
     /// once, about a second): call it off the async threads.
     pub fn log_lines(&self, id: JobId, start: u64, count: usize) -> Result<LogPage, JobError> {
+        if let Some(page) = self.tail_before_index(id, start, count)? {
+            return Ok(page);
+        }
         self.with_log(id, |index| index.page(start, count))
+    }
+
+    /// The end of a finished job's log whose index is not built yet, read
+    /// backwards from the end of the file (a view opens a log at its end),
+    /// while the index is built on another thread for what comes next.
+    /// `None` when that does not apply: the index answers then.
+    fn tail_before_index(
+        &self,
+        id: JobId,
+        start: u64,
+        count: usize,
+    ) -> Result<Option<LogPage>, JobError> {
+        if guard(&self.inner.log_indexes)
+            .iter()
+            .any(|(job, _)| *job == id)
+        {
+            return Ok(None);
+        }
+        let record = self.get(id)?;
+        let total = record.lines;
+        // While a job runs its count moves; a finished one's is the runner's.
+        if record.result == JobResult::Running
+            || start >= total
+            || total - start > log::MAX_PAGE_LINES as u64
+        {
+            return Ok(None);
+        }
+        let path = PathBuf::from(&record.log_path);
+        let Some(mut lines) =
+            log::tail(&path, total - start).map_err(|source| JobError::LogRead { id, source })?
+        else {
+            return Ok(None);
+        };
+        lines.truncate(count.min(log::MAX_PAGE_LINES));
+        let manager = self.clone();
+        std::thread::spawn(move || {
+            // Nobody waits for it: a failure shows on the next read instead.
+            let _ = manager.with_log(id, |_| Ok(()));
+        });
+        Ok(Some(LogPage {
+            first_seq: start,
+            lines,
+            total_lines: total,
+        }))
     }
 
     /// The first line of job `id`'s log from line `from` (included), towards
@@ -466,6 +516,22 @@ impl JobManager {
             }
             None => {
                 let record = self.get(id)?;
+                // One index is built at a time, so two readers of a new log (the
+                // view's first pages, the build after a tail) do not both read it.
+                let building = guard(&self.inner.index_build);
+                let built = guard(&self.inner.log_indexes)
+                    .iter()
+                    .find(|(job, _)| *job == id)
+                    .map(|(_, index)| index.clone());
+                if let Some(index) = built {
+                    // Another reader built it while this one waited.
+                    drop(building);
+                    let mut index = guard(&index);
+                    index
+                        .refresh()
+                        .map_err(|source| JobError::LogRead { id, source })?;
+                    return read(&index).map_err(|source| JobError::LogRead { id, source });
+                }
                 // Built outside the cache lock: other logs stay readable meanwhile.
                 let index = LogIndex::open(Path::new(&record.log_path))
                     .map_err(|source| JobError::LogRead { id, source })?;
@@ -476,6 +542,7 @@ impl JobManager {
                 if kept.len() > KEPT_LOG_INDEXES {
                     kept.remove(0);
                 }
+                drop(building);
                 index
             }
         };

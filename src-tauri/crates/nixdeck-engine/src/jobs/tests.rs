@@ -211,3 +211,21 @@ async fn a_counted_watcher_of_a_fast_running_job_gets_counts_and_the_tail() {
     assert!(lines_sent(&events) < 200_000, "{}", lines_sent(&events));
     assert!(matches!(events.last(), Some(JobEvent::Finished { .. })));
 }
+
+#[tokio::test]
+async fn a_finished_log_opens_at_its_end_before_its_index_is_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let manager = JobManager::open(dir.path()).unwrap();
+    let id = manager.start(sh(dir.path(), "seq 1 300000"), None).unwrap();
+    manager.wait(id).await.unwrap();
+    let page = manager.log_lines(id, 300_000 - 40, 40).unwrap();
+    assert_eq!(page.total_lines, 300_000);
+    assert_eq!(page.lines.len(), 40);
+    assert_eq!(page.lines[0], "299961");
+    assert_eq!(page.lines[39], "300000");
+    // The index built meanwhile answers the rest, the same way.
+    let middle = manager.log_lines(id, 150_000, 2).unwrap();
+    assert_eq!(middle.lines, ["150001", "150002"]);
+    let again = manager.log_lines(id, 300_000 - 40, 40).unwrap();
+    assert_eq!(again, page);
+}
