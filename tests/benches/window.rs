@@ -112,7 +112,7 @@ async fn run(smoke: bool) -> Result<()> {
     }
 
     if part("logs") {
-        let lines: u64 = if smoke { 20_000 } else { 10_000_000 };
+        let lines: u64 = bench::arg("lines").unwrap_or(if smoke { 20_000 } else { 10_000_000 });
         let logs = logs(&app_bin, lines).await?;
         println!(
         "{lines} lines: runner alone {:.2} s, window live {:.2} s ({:.2}x); open to the last screen {:.3} s; search to a match near the end {:.3} s",
@@ -530,7 +530,7 @@ async fn logs(app_bin: &Path, lines: u64) -> Result<LogFigures> {
         .await?;
     let started = Instant::now();
     validate.click().await?;
-    let deadline = Instant::now() + Duration::from_secs(if lines > 1_000_000 { 900 } else { 120 });
+    let deadline = Instant::now() + Duration::from_secs(60) + runner_job.1 * 10;
     let done_js = format!(
         r#"const v = document.querySelector('[data-testid="log-view"]'); const j = document.querySelector('[data-testid="job-screen"]'); if (!v || !j || j.dataset.job === '{}' || v.dataset.lines !== '{lines}') return false; {}"#,
         runner_job.0,
@@ -542,7 +542,14 @@ async fn logs(app_bin: &Path, lines: u64) -> Result<LogFigures> {
             break;
         }
         if Instant::now() > deadline {
-            bail!("the window never showed all {lines} lines");
+            let state = app
+                .client
+                .execute(
+                    r#"const v = document.querySelector('[data-testid="log-view"]'); const j = document.querySelector('[data-testid="job-screen"]'); const rows = [...document.querySelectorAll('[data-testid="log-line"]')]; return JSON.stringify({ job: j && j.dataset.job, result: j && j.dataset.result, lines: v && v.dataset.lines, first: rows[0] && rows[0].dataset.seq, last: rows.at(-1) && rows.at(-1).dataset.seq, pending: document.querySelectorAll('.row.pending').length });"#,
+                    vec![],
+                )
+                .await?;
+            bail!("the window never showed all {lines} lines: {state}");
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
