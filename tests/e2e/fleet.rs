@@ -251,15 +251,23 @@ async fn tag_redeploy_and_history() -> Result<()> {
         };
         links[i].click().await?;
         app.find("job-summary").await?;
-        let lines: u64 = app
-            .find("log-view")
-            .await?
-            .attr("data-lines")
-            .await?
-            .unwrap_or_default()
-            .parse()?;
-        // The validate prints 3 lines, the deploy 17: the logs came back in full.
-        assert!(lines >= 3, "job log has {lines} lines");
+        // The validate prints 3 lines, the deploy 17: the logs came back in full
+        // (the view draws a new count within a tenth of a second).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let lines: u64 = app
+                .find("log-view")
+                .await?
+                .attr("data-lines")
+                .await?
+                .unwrap_or_default()
+                .parse()?;
+            if lines >= 3 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "job log has {lines} lines");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         // The lines in sight are read from the log on disk after the count.
         app.wait_text("log-scroller", |log| log.contains("nixos-system"))
             .await?;
