@@ -85,21 +85,32 @@ build_app() {
 # the `summary` bench merges them into target/bench/summary.json and prints the
 # table against issue 17's targets. `smoke` runs them at tiny sizes on the dev
 # profile the tests already built: it checks that they work, in well under a minute.
+# The window bench drives the app and a blank Tauri window (src-tauri/examples/blank.rs)
+# of the same profile, both with the front end inside, under Xvfb via tauri-driver.
 run_benches() {
   local kind="$1" dir="$PWD/target/bench"
-  local cargo_flags=() bench_args=()
+  local cargo_flags=() bench_args=() app_flags=(--release)
   if [ "$kind" = smoke ]; then
     cargo_flags=(--profile dev)
     bench_args=(--smoke)
+    app_flags=()
   fi
   rm -rf "$dir"
   mkdir -p "$dir"
   export NIXDECK_BENCH_DIR="$dir"
+  if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
+    say "cargo install tauri-driver --locked"
+    cargo install tauri-driver --locked
+  fi
+  export PATH="$HOME/.cargo/bin:$PATH"
+  say "build the app and the blank Tauri window ($kind)"
+  npm run build
+  cargo build "${app_flags[@]}" -p nixdeck --features tauri/custom-protocol --bin nixdeck --example blank
   say "build the benchmarks ($kind)"
   cargo bench -p nixdeck-tests "${cargo_flags[@]}" --no-run \
-    --bench runner --bench log --bench probe --bench summary
+    --bench runner --bench log --bench probe --bench window --bench summary
   local b
-  for b in runner log probe; do
+  for b in runner log probe window; do
     say "bench $b ($kind)"
     cargo bench -p nixdeck-tests "${cargo_flags[@]}" --bench "$b" -- "${bench_args[@]}"
   done

@@ -37,6 +37,8 @@ fn nixdeck_commands() -> &'static [&'static str] {
         "list_jobs",
         "get_job",
         "attach_job",
+        "log_lines",
+        "log_search",
         "cancel_job",
         "explain_job",
         "start_validate",

@@ -60,6 +60,8 @@ pub fn run() -> std::process::ExitCode {
             commands::jobs::list_jobs,
             commands::jobs::get_job,
             commands::jobs::attach_job,
+            commands::jobs::log_lines,
+            commands::jobs::log_search,
             commands::jobs::cancel_job,
             commands::jobs::explain_job,
             commands::jobs::start_validate,

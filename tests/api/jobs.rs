@@ -2,6 +2,7 @@ use crate::install::{installable, request};
 use crate::{standins, Scene};
 use nixdeck_api::jobs::parse_job_id;
 use nixdeck_api::ErrorCode;
+use nixdeck_engine::jobs::log::Direction;
 use nixdeck_engine::runner::{EventSink, JobEvent, JobResult};
 use nixdeck_tests::loopdisk::LoopDisk;
 use nixdeck_tests::sshd::{Sshd, SshdOptions};
@@ -89,6 +90,42 @@ async fn watchdog_alerts_arrive_on_the_channel_and_finished_jobs_replay_their_st
         "{events:?}"
     );
     assert!(matches!(events.last(), Some(JobEvent::Finished { .. })));
+    // The window's way: counts and steps on the channel, lines paged from the log.
+    let watched = Arc::new(Collect::default());
+    scene.api.watch_job(id, watched.clone()).expect("watch");
+    let events = watched.events();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, JobEvent::Phase(p) if p.phase == "disko")),
+        "{events:?}"
+    );
+    assert!(!events.iter().any(|e| matches!(e, JobEvent::Lines { .. })));
+    let page = scene.api.log_lines(id, 0, 100_000).await.expect("lines");
+    assert_eq!(page.first_seq, 0);
+    assert!(page.total_lines > 0);
+    assert_eq!(page.lines.len() as u64, page.total_lines);
+    let escaped: Vec<u64> = (0..)
+        .zip(&page.lines)
+        .filter(|(_, l)| l.contains('\x1b'))
+        .map(|(i, _)| i)
+        .collect();
+    let styled: Vec<u64> = page.styled.iter().map(|s| s.seq).collect();
+    assert_eq!(styled, escaped);
+    let disko = scene
+        .api
+        .log_search(id, "DISKO".into(), 0, Direction::Forward, true)
+        .await
+        .expect("search");
+    let line = disko.expect("a line names disko") as usize;
+    assert!(page.lines[line].to_ascii_lowercase().contains("disko"));
+    let err = scene
+        .api
+        .log_search(id, String::new(), 0, Direction::Forward, true)
+        .await
+        .expect_err("an empty search is refused");
+    assert_eq!(err.code, ErrorCode::Validation);
+
     let explained = scene.api.explain_job(id).expect("explain");
     assert!(!explained.steps.is_empty(), "{explained:?}");
 

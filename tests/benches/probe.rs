@@ -10,6 +10,11 @@
 //!   library), over one of them probed alone; medians;
 //! - `probe_vs_openssh_at_50ms_rtt`: the first ratio through the proxy, where
 //!   round trips count, not process start-up;
+//! - `probe_20_hosts_openssh_parallel_vs_one_at_50ms_rtt` and
+//!   `probe_20_hosts_nixdeck_vs_openssh_parallel_at_50ms_rtt`: OpenSSH
+//!   probing the same 20 at once (20 `ssh` processes) over one OpenSSH probe,
+//!   and nixdeck's 20 at once over OpenSSH's: on a machine whose cores also
+//!   run the 20 targets, OpenSSH in parallel is the floor;
 //! - `probe_20_hosts_vs_one_loopback` (full runs only): 20 at once without
 //!   the proxy, which on a small machine measures its CPU, not concurrency.
 //!
@@ -194,6 +199,19 @@ async fn one_vs_all(endpoints: &[Endpoint<'_>], rounds: usize) -> (Duration, Dur
     (median(one), median(all), median(client))
 }
 
+/// OpenSSH probing every endpoint at once (`ssh HOST sh -s` fed the same
+/// script, one process each, all started together): the floor this machine
+/// puts under any client probing these targets together.
+fn openssh_all(endpoints: &[Endpoint<'_>], script: &str) -> Duration {
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for at in endpoints {
+            scope.spawn(move || time_openssh(at, script));
+        }
+    });
+    started.elapsed()
+}
+
 /// CPU the sshd side used (per-connection processes and the probe script).
 fn server_cpu(hosts: &[Sshd]) -> Duration {
     hosts.iter().map(Sshd::children_cpu).sum()
@@ -278,7 +296,34 @@ fn main() {
         ms(floor),
         floor.as_secs_f64() / one.as_secs_f64()
     );
+    // The same 20 targets probed at once by OpenSSH, as the floor of this
+    // machine, beside one OpenSSH probe; interleaved with nixdeck's rounds.
+    let (mut os_one, mut os_all, mut nd_all) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        os_one.push(time_openssh(&far[0], &script));
+        os_all.push(openssh_all(&far, &script));
+        let started = Instant::now();
+        rt.block_on(probe_all(&far));
+        nd_all.push(started.elapsed());
+    }
+    let (os_one, os_all, nd_all) = (median(os_one), median(os_all), median(nd_all));
+    println!(
+        "  OpenSSH: one {}, {host_count} at once {} (factor {:.2}); nixdeck's {host_count} at once in the same rounds {}: {:.2}x OpenSSH's",
+        ms(os_one),
+        ms(os_all),
+        os_all.as_secs_f64() / os_one.as_secs_f64(),
+        ms(nd_all),
+        nd_all.as_secs_f64() / os_all.as_secs_f64()
+    );
     figures.push(("probe_20_hosts_vs_one_at_50ms_rtt", factor));
+    figures.push((
+        "probe_20_hosts_openssh_parallel_vs_one_at_50ms_rtt",
+        os_all.as_secs_f64() / os_one.as_secs_f64(),
+    ));
+    figures.push((
+        "probe_20_hosts_nixdeck_vs_openssh_parallel_at_50ms_rtt",
+        nd_all.as_secs_f64() / os_all.as_secs_f64(),
+    ));
     figures.push(("probe_one_at_50ms_rtt_ms", one.as_secs_f64() * 1e3));
     figures.push(("probe_20_hosts_at_50ms_rtt_ms", all.as_secs_f64() * 1e3));
     figures.push((

@@ -260,17 +260,26 @@ async fn tag_redeploy_and_history() -> Result<()> {
         };
         links[i].click().await?;
         app.find("job-summary").await?;
-        let lines: u64 = app
-            .find("log-view")
-            .await?
-            .attr("data-lines")
-            .await?
-            .unwrap_or_default()
-            .parse()?;
-        // The validate prints 3 lines, the deploy 17: the logs came back in full.
-        assert!(lines >= 3, "job log has {lines} lines");
-        let log = app.text("log-scroller").await?;
-        assert!(log.contains("nixos-system"), "{log}");
+        // The validate prints 3 lines, the deploy 17: the logs came back in full
+        // (the view draws a new count within a tenth of a second).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let lines: u64 = app
+                .find("log-view")
+                .await?
+                .attr("data-lines")
+                .await?
+                .unwrap_or_default()
+                .parse()?;
+            if lines >= 3 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "job log has {lines} lines");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // The lines in sight are read from the log on disk after the count.
+        app.wait_text("log-scroller", |log| log.contains("nixos-system"))
+            .await?;
         app.screenshot(&format!("history-job-{i}")).await?;
         click_css(&app, "[data-testid=\"open-host\"][data-host=\"web1\"]").await?;
         app.find("host-history").await?;
@@ -780,7 +789,22 @@ async fn a_flood_of_lines_stays_usable() -> Result<()> {
     search
         .send_keys(&fantoccini::key::Key::Enter.to_string())
         .await?;
-    wait_attr(&app, "[data-testid=\"log-matches\"]", "data-count", "1").await?;
+    // The backend's search finds line 199,999 (number 199998 from 0) and the view jumps there.
+    wait_attr(
+        &app,
+        "[data-testid=\"log-matches\"]",
+        "data-line",
+        &(LINES - 2).to_string(),
+    )
+    .await?;
+    let hit = (LINES - 2).to_string();
+    wait_attr(
+        &app,
+        &format!("[data-testid=\"log-line\"][data-seq=\"{hit}\"]"),
+        "data-seq",
+        &hit,
+    )
+    .await?;
     app.screenshot("flood-search").await?;
     app.stop().await
 }

@@ -18,6 +18,10 @@ const WAIT: Duration = Duration::from_secs(20);
 
 pub struct App {
     pub client: Client,
+    /// When the WebDriver session that started the app was asked for: the
+    /// app's spawn, as near as a client can tell (the window benches).
+    #[allow(dead_code)]
+    pub session_started: Instant,
     /// Kept for the app's lifetime: its data directory and HOME.
     _data_dir: tempfile::TempDir,
     _home: tempfile::TempDir,
@@ -126,7 +130,15 @@ fn dirs_home() -> PathBuf {
 
 impl App {
     pub async fn start(test_name: &str, options: AppOptions) -> Result<App> {
-        let binary = app_binary()?;
+        Self::start_binary(test_name, options, &app_binary()?).await
+    }
+
+    // Used by the window benches (benches/window.rs), which share this file.
+    #[allow(dead_code)]
+    /// [`App::start`] with another binary than the app (the window benches'
+    /// blank Tauri window, or a release build).
+    pub async fn start_binary(test_name: &str, options: AppOptions, binary: &Path) -> Result<App> {
+        let binary = binary.to_path_buf();
         let (xvfb, display) = start_xvfb()?;
         let data_dir = tempfile::tempdir()?;
         let home = tempfile::tempdir()?;
@@ -179,7 +191,9 @@ impl App {
             }))?;
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
+        let mut session_started;
         let client = loop {
+            session_started = Instant::now();
             match ClientBuilder::native()
                 .capabilities(caps.clone())
                 .connect(&url)
@@ -195,6 +209,7 @@ impl App {
         };
         let app = App {
             client,
+            session_started,
             _data_dir: data_dir,
             _home: home,
             test_name: test_name.to_string(),
@@ -343,6 +358,12 @@ impl App {
         let path = dir.join(format!("{}-{:02}-{step}.png", self.test_name, self.shot));
         std::fs::write(&path, png)?;
         Ok(path)
+    }
+
+    /// The process that started tauri-driver (the app runs below it).
+    #[allow(dead_code)]
+    pub fn driver_pid(&self) -> u32 {
+        self.driver.id()
     }
 
     /// Ends the session and stops the app, the driver and the display.

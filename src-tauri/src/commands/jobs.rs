@@ -6,10 +6,11 @@ use crate::AppState;
 use nixdeck_api::deploy::{DeployPreview, DeployRequest};
 use nixdeck_api::install::{InstallCheck, InstallRequest};
 use nixdeck_api::install_secrets::InstallSecrets;
-use nixdeck_api::jobs::{parse_job_id, StartedJob, ToolChoice};
+use nixdeck_api::jobs::{parse_job_id, LogLines, StartedJob, ToolChoice};
 use nixdeck_api::ApiResult;
 use nixdeck_core::tools::explain::Explanation;
 use nixdeck_core::tools::plan::InstallOptions;
+use nixdeck_engine::jobs::log::Direction;
 use nixdeck_engine::jobs::JobRecord;
 use nixdeck_engine::runner::JobEvent;
 use std::path::{Path, PathBuf};
@@ -27,15 +28,42 @@ pub fn get_job(state: State<'_, AppState>, id: String) -> ApiResult<JobRecord> {
     state.api.get_job(parse_job_id(&id)?)
 }
 
+/// The window pages a job's lines from its log (`log_lines`): it gets counts,
+/// steps, the latest lines and the end here.
 #[tauri::command(async)]
 pub fn attach_job(
     state: State<'_, AppState>,
     id: String,
-    from_seq: u64,
     on_event: Channel<JobEvent>,
 ) -> ApiResult<()> {
     let sink = Arc::new(move |event: &JobEvent| on_event.send(event.clone()).is_ok());
-    state.api.attach_job(parse_job_id(&id)?, from_seq, sink)
+    state.api.watch_job(parse_job_id(&id)?, sink)
+}
+
+#[tauri::command(async)]
+pub async fn log_lines(
+    state: State<'_, AppState>,
+    id: String,
+    from: u64,
+    count: usize,
+) -> ApiResult<LogLines> {
+    state.api.log_lines(parse_job_id(&id)?, from, count).await
+}
+
+#[tauri::command(async)]
+pub async fn log_search(
+    state: State<'_, AppState>,
+    id: String,
+    query: String,
+    from: u64,
+    direction: Direction,
+    ignore_case: bool,
+) -> ApiResult<Option<u64>> {
+    let id = parse_job_id(&id)?;
+    state
+        .api
+        .log_search(id, query, from, direction, ignore_case)
+        .await
 }
 
 #[tauri::command(async)]

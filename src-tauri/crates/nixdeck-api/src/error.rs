@@ -210,6 +210,13 @@ impl From<nixdeck_engine::jobs::JobError> for ApiError {
                 Some("Install Nix (Debian: `apt install nix-bin`) and check `nixdeck doctor`."),
             ),
             E::Plan(_) | E::DeployPlan(_) | E::NothingSelected(_) => (ErrorCode::Validation, None),
+            E::LogRead {
+                source:
+                    nixdeck_engine::jobs::log::LogError::EmptyQuery
+                    | nixdeck_engine::jobs::log::LogError::MultiLineQuery
+                    | nixdeck_engine::jobs::log::LogError::QueryTooLong,
+                ..
+            } => (ErrorCode::Validation, None),
             _ => (ErrorCode::Internal, None),
         };
         let out = ApiError::new(code, err.to_string());

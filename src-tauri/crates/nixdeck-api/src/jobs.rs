@@ -6,8 +6,9 @@ use crate::{Api, ApiError, ApiResult, ErrorCode};
 use nixdeck_core::tools::explain::{self, Explanation, Tool};
 use nixdeck_core::tools::plan::{ToolSettings, ToolSource};
 use nixdeck_core::tools::watchdog::WatchdogConfig;
+use nixdeck_engine::jobs::log::Direction;
 use nixdeck_engine::jobs::{self, requests, JobId, JobKind, JobRecord, JobRequest};
-use nixdeck_engine::runner::{EventSink, JobResult, Outcome};
+use nixdeck_engine::runner::{styled_lines, EventSink, JobResult, Outcome, StyledLine, TailLimits};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::sync::Arc;
@@ -47,6 +48,21 @@ impl From<JobId> for StartedJob {
             job_id: id.to_string(),
         }
     }
+}
+
+/// Lines of a job's log as a log view draws them, read from the log on disk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct LogLines {
+    /// The number of the first line in `lines` (from 0, as in live events).
+    pub first_seq: u64,
+    /// The lines with their escapes, as the tool wrote them.
+    pub lines: Vec<String>,
+    /// The lines that have escapes, as styled text without them (as in
+    /// live `lines` events); plain lines are not repeated here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub styled: Vec<StyledLine>,
+    /// How many lines the log has now (it grows while the job runs).
+    pub total_lines: u64,
 }
 
 /// The tool settings for `choice`, asking the local nix about flakes when needed.
@@ -143,6 +159,54 @@ impl Api {
     /// steps and nodes the parsers read from them), then live events while it runs.
     pub fn attach_job(&self, id: JobId, from_seq: u64, sink: Arc<dyn EventSink>) -> ApiResult<()> {
         Ok(self.jobs()?.attach(id, from_seq, sink)?)
+    }
+
+    /// Streams job `id` to a watcher that reads the lines themselves from the
+    /// log ([`Api::log_lines`]): the count of lines so far, the steps and nodes,
+    /// then live events, thinned to counts and the latest lines when the tool
+    /// writes faster than a window reads ([`TailLimits::default`]).
+    pub fn watch_job(&self, id: JobId, sink: Arc<dyn EventSink>) -> ApiResult<()> {
+        Ok(self
+            .jobs()?
+            .attach_counted(id, sink, TailLimits::default())?)
+    }
+
+    /// Lines `from .. from + count` of job `id`'s log (fewer at its end, at
+    /// most [`jobs::log::MAX_PAGE_LINES`]), styled as live lines are, and how
+    /// many it has now. Reads the file on a blocking thread.
+    pub async fn log_lines(&self, id: JobId, from: u64, count: usize) -> ApiResult<LogLines> {
+        let jobs = self.jobs()?.clone();
+        let page = tokio::task::spawn_blocking(move || jobs.log_lines(id, from, count))
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::Internal, format!("reading the log: {e}")))??;
+        Ok(LogLines {
+            styled: styled_lines(page.first_seq, &page.lines),
+            first_seq: page.first_seq,
+            lines: page.lines,
+            total_lines: page.total_lines,
+        })
+    }
+
+    /// The first line of job `id`'s log from line `from` (included) in
+    /// `direction` that holds `query` (the text as written, escapes
+    /// included); ASCII letters match either case when `ignore_case`. `None`
+    /// when no line does. Reads the file on a blocking thread.
+    pub async fn log_search(
+        &self,
+        id: JobId,
+        query: String,
+        from: u64,
+        direction: Direction,
+        ignore_case: bool,
+    ) -> ApiResult<Option<u64>> {
+        let jobs = self.jobs()?.clone();
+        let backwards = direction == Direction::Backward;
+        tokio::task::spawn_blocking(move || {
+            jobs.log_search(id, &query, from, backwards, ignore_case)
+        })
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("searching the log: {e}")))?
+        .map_err(Into::into)
     }
 
     /// Cancels job `id` (SIGTERM to its process group, SIGKILL after a grace period).

@@ -52,6 +52,8 @@ fn wire_types(r: &mut Render) {
     r.visit::<nixdeck_api::probe::ProbeRequest>();
     r.visit::<nixdeck_api::probe::ProbeOutcome>();
     r.visit::<nixdeck_api::jobs::StartedJob>();
+    r.visit::<nixdeck_api::jobs::LogLines>();
+    r.visit::<engine::jobs::log::Direction>();
     r.visit::<nixdeck_api::deploy::DeployPreview>();
     r.visit::<nixdeck_api::install::InstallCheck>();
     r.visit::<nixdeck_api::install_secrets::InstallSecrets>();

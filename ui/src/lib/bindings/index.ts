@@ -73,6 +73,8 @@ export type { LayoutSpace } from "./LayoutSpace";
 export type { LayoutView } from "./LayoutView";
 export type { LocalKey } from "./LocalKey";
 export type { LocalSystem } from "./LocalSystem";
+export type { LogLines } from "./LogLines";
+export type { LogSearchDirection } from "./LogSearchDirection";
 export type { LogStream } from "./LogStream";
 export type { LuksVolumeNeed } from "./LuksVolumeNeed";
 export type { Member } from "./Member";

@@ -3,7 +3,7 @@
 // generated from Rust (../bindings), arguments with ./types.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
-import type { Applied, DiskCheckView, DoctorReport, Explanation, GenerationsView, LayoutSavePlan, SafetyReport, GoalRisk, HostFacts, HostRow, JobEvent, JobRecord, LayoutEdit, LayoutView, RecentRepo, RepoView, SeenChange, SystemConfig, TemplateInfo, WritePlan } from "../bindings";
+import type { Applied, DiskCheckView, DoctorReport, Explanation, GenerationsView, LayoutSavePlan, SafetyReport, GoalRisk, HostFacts, HostRow, JobEvent, JobRecord, LayoutEdit, LogLines, LogSearchDirection, LayoutView, RecentRepo, RepoView, SeenChange, SystemConfig, TemplateInfo, WritePlan } from "../bindings";
 import type { ConfigPreview, DeployPreview, FieldProblem, HardwareStatus, HostFiles, HostKeyCheck, HostReview, InstallCheck, InstallSecrets, KeyOffer, LayoutJson, NewHost, ProbeOutcome, ProbeRequest, StartedJob } from "./types";
 
 export const commands = {
@@ -34,18 +34,26 @@ export const commands = {
   // fleet: jobs, install, redeploy, host page
   listJobs: (host?: string) => invoke<JobRecord[]>("list_jobs", { host: host ?? null }),
   getJob: (id: string) => invoke<JobRecord>("get_job", { id }),
-  /** Streams job `id` from line `fromSeq` on; returns a function that stops listening. */
-  attachJob: async (id: string, fromSeq: number, onEvent: (event: JobEvent) => void): Promise<() => void> => {
+  /**
+   * Streams job `id`'s counts, steps, latest lines and end (its lines are
+   * paged with `logLines`); returns a function that stops listening.
+   */
+  attachJob: async (id: string, onEvent: (event: JobEvent) => void): Promise<() => void> => {
     let live = true;
     const channel = new Channel<JobEvent>();
     channel.onmessage = (event) => {
       if (live) onEvent(event);
     };
-    await invoke<void>("attach_job", { id, fromSeq, onEvent: channel });
+    await invoke<void>("attach_job", { id, onEvent: channel });
     return () => {
       live = false;
     };
   },
+  /** Lines `from .. from + count` of job `id`'s log, read from disk, and how many it has. */
+  logLines: (id: string, from: number, count: number) => invoke<LogLines>("log_lines", { id, from, count }),
+  /** The first line from `from` (included) in `direction` that holds `query`, or null. */
+  logSearch: (id: string, query: string, from: number, direction: LogSearchDirection, ignoreCase: boolean) =>
+    invoke<number | null>("log_search", { id, query, from, direction, ignoreCase }),
   cancelJob: (id: string) => invoke<void>("cancel_job", { id }),
   /** The window was asked to close while jobs run here (the backend held the close). */
   onCloseRequested: (handler: (jobs: JobRecord[]) => void): Promise<() => void> =>

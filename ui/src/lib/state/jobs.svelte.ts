@@ -1,128 +1,13 @@
 // One job as the job screen shows it (JobView), and the history (JobHistory).
 // Events come from the backend's runner and parsers; this class only applies
-// them: lines into a chunked ring buffer, phases into steps with durations,
+// them: line counts and live lines into the paged log (LogPager, which reads
+// the rest from the job's log on disk), phases into steps with durations,
 // node states into a table. It holds no rule about the tools.
 import type { Commands } from "../ipc/commands";
 import { toIpcError } from "../ipc/errors";
 import type { HardwareStatus, HostKeyCheck } from "../ipc/types";
-import type {
-  ApiError,
-  Explanation,
-  JobEvent,
-  JobOutcome,
-  JobRecord,
-  PhaseEvent,
-  SpanStyle,
-  StyledLine,
-  WatchdogAlert,
-} from "../bindings";
-
-/** Lines per chunk: appends copy at most one chunk. */
-export const CHUNK = 1000;
-/** Lines kept in memory; older ones stay in the job's log file. */
-export const MAX_LINES = 500_000;
-
-/** A run of text in one style, as the log view draws it. */
-export interface Span {
-  text: string;
-  /** CSS classes: `fg-<0..15>`, `bold`, `dim`. Empty for plain text. */
-  cls: string;
-}
-
-/** A line the backend styled: its text without escapes, and its spans. */
-interface Styled {
-  text: string;
-  spans: Span[];
-}
-
-/** The classes of a style the log view knows (16 colours, bold, dim). */
-function classes(style: SpanStyle): string {
-  const out: string[] = [];
-  if (style.fg?.kind === "indexed" && style.fg.index < 16) out.push(`fg-${style.fg.index}`);
-  if (style.bold) out.push("bold");
-  if (style.dim) out.push("dim");
-  return out.join(" ");
-}
-
-/**
- * The log's lines in fixed-size chunks; when over `max`, whole chunks fall off
- * the front and `firstSeq` moves on. Not reactive itself: the owner bumps a
- * counter after each batch.
- */
-export class LineBuffer {
-  private chunks: (string | Styled)[][] = [];
-  /** Sequence number of the first line kept. */
-  firstSeq = 0;
-  /** Sequence number the next line will get. */
-  endSeq = 0;
-
-  constructor(
-    private readonly chunk = CHUNK,
-    private readonly max = MAX_LINES,
-  ) {}
-
-  get length(): number {
-    return this.endSeq - this.firstSeq;
-  }
-
-  /**
-   * Adds lines numbered from `firstSeq`; lines already held are skipped, a gap
-   * is filled by jumping. `styled` has the backend's spans of the lines with
-   * escapes; the others are plain text already.
-   */
-  push(firstSeq: number, lines: string[], styled: StyledLine[] = []): void {
-    const bySeq = new Map(styled.map((l) => [l.seq, l]));
-    let start = 0;
-    if (firstSeq < this.endSeq) start = this.endSeq - firstSeq;
-    else if (firstSeq > this.endSeq) {
-      // A gap (e.g. attach from a later line): restart at the new number.
-      this.chunks = [];
-      this.firstSeq = firstSeq;
-      this.endSeq = firstSeq;
-    }
-    for (let i = start; i < lines.length; i++) {
-      let last = this.chunks[this.chunks.length - 1];
-      if (!last || last.length >= this.chunk) {
-        last = [];
-        this.chunks.push(last);
-      }
-      const line = bySeq.get(firstSeq + i);
-      last.push(
-        line
-          ? { text: line.spans.map((sp) => sp.text).join(""), spans: line.spans.map((sp) => ({ text: sp.text, cls: classes(sp.style) })) }
-          : lines[i],
-      );
-      this.endSeq++;
-    }
-    while (this.length > this.max && this.chunks.length > 1) {
-      const dropped = this.chunks.shift();
-      this.firstSeq += dropped?.length ?? 0;
-    }
-  }
-
-  private line(i: number): string | Styled {
-    // Every chunk but the last is full, and only whole chunks are dropped.
-    const c = this.chunks[Math.floor(i / this.chunk)];
-    return c ? (c[i % this.chunk] ?? "") : "";
-  }
-
-  /** The text of the line at index `i` of the kept lines (0 = `firstSeq`), without escapes. */
-  at(i: number): string {
-    const l = this.line(i);
-    return typeof l === "string" ? l : l.text;
-  }
-
-  /** The line at index `i` as styled spans, for drawing. */
-  spansAt(i: number): Span[] {
-    const l = this.line(i);
-    return typeof l === "string" ? [{ text: l, cls: "" }] : l.spans;
-  }
-
-  /** The text of every kept line (for copy and search). */
-  all(): string[] {
-    return this.chunks.flat().map((l) => (typeof l === "string" ? l : l.text));
-  }
-}
+import type { ApiError, Explanation, JobEvent, JobOutcome, JobRecord, PhaseEvent, WatchdogAlert } from "../bindings";
+import { LogPager } from "./logPager.svelte";
 
 /** A run phase with how long it took (until the next began, or until now/the end). */
 export interface StepView {
@@ -149,6 +34,8 @@ export type JobCommands = Pick<
   Commands,
   | "getJob"
   | "attachJob"
+  | "logLines"
+  | "logSearch"
   | "cancelJob"
   | "explainJob"
   | "hardwareStatus"
@@ -160,9 +47,8 @@ export type JobCommands = Pick<
 export class JobView {
   record = $state.raw<JobRecord | null>(null);
   argv = $state.raw<string[]>([]);
-  /** Bumped after each batch of lines: the log view re-reads `buffer`. */
-  version = $state(0);
-  readonly buffer: LineBuffer;
+  /** The log, paged from disk; live events bring its count and latest lines. */
+  readonly log: LogPager;
   runPhases = $state.raw<PhaseEvent[]>([]);
   nodes = $state.raw<Record<string, NodeView>>({});
   stalledSecs = $state<number | null>(null);
@@ -187,9 +73,8 @@ export class JobView {
   constructor(
     private readonly commands: JobCommands,
     readonly id: string,
-    buffer?: LineBuffer,
   ) {
-    this.buffer = buffer ?? new LineBuffer();
+    this.log = new LogPager(commands, id);
   }
 
   get running(): boolean {
@@ -197,8 +82,7 @@ export class JobView {
   }
 
   get lineCount(): number {
-    void this.version;
-    return this.buffer.length;
+    return this.log.total;
   }
 
   /** Applies one event from the backend. */
@@ -208,9 +92,14 @@ export class JobView {
         this.argv = event.argv;
         break;
       case "lines":
-        this.buffer.push(event.first_seq, event.lines, event.styled);
+        this.log.addLive(event.first_seq, event.lines, event.styled);
         this.stalledSecs = null;
-        this.version++;
+        break;
+      case "lines_dropped":
+        // Written to the log faster than the window takes them: counted here,
+        // read from the log if they come into sight.
+        this.log.grow(event.first_seq + event.count);
+        this.stalledSecs = null;
         break;
       case "phase": {
         const { kind: _k, ...phase } = event;
@@ -232,6 +121,7 @@ export class JobView {
         if (event.alert) this.alerts = [...this.alerts, event.alert];
         break;
       case "finished":
+        this.log.grow(event.outcome.lines);
         this.outcome = event.outcome;
         this.stalledSecs = null;
         break;
@@ -302,7 +192,8 @@ export class JobView {
     try {
       this.record = await this.commands.getJob(this.id);
       this.timed = this.record.result === "running";
-      this.stop = await this.commands.attachJob(this.id, this.buffer.endSeq, (e) => {
+      this.log.grow(this.record.lines);
+      this.stop = await this.commands.attachJob(this.id, (e) => {
         this.apply(e);
         if (e.kind === "finished") void this.finish();
       });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { JobView, LineBuffer, formatDuration, type JobCommands } from "./jobs.svelte";
+import { JobView, formatDuration, type JobCommands } from "./jobs.svelte";
 import type { JobEvent, JobRecord } from "../bindings";
 
 const unused = (() => {
@@ -8,6 +8,8 @@ const unused = (() => {
 const commands: JobCommands = {
   getJob: unused,
   attachJob: unused,
+  logLines: unused,
+  logSearch: unused,
   cancelJob: unused,
   explainJob: unused,
   hardwareStatus: unused,
@@ -19,43 +21,6 @@ const commands: JobCommands = {
 function phase(p: Partial<Extract<JobEvent, { kind: "phase" }>>): JobEvent {
   return { kind: "phase", node: null, phase: "facts", label: "Gathering machine facts", seq: 0, at_ms: 0, detail: null, disks_at_risk: false, ...p };
 }
-
-describe("LineBuffer", () => {
-  it("appends in chunks and reads lines back by index", () => {
-    const b = new LineBuffer(3, 100);
-    b.push(0, ["a", "b", "c", "d"]);
-    b.push(4, ["e"]);
-    expect(b.length).toBe(5);
-    expect([0, 1, 2, 3, 4].map((i) => b.at(i))).toEqual(["a", "b", "c", "d", "e"]);
-    expect(b.all()).toEqual(["a", "b", "c", "d", "e"]);
-  });
-
-  it("skips lines it already holds when a re-attach replays them", () => {
-    const b = new LineBuffer(3, 100);
-    b.push(0, ["a", "b"]);
-    b.push(1, ["b", "c"]);
-    expect(b.all()).toEqual(["a", "b", "c"]);
-    expect(b.endSeq).toBe(3);
-  });
-
-  it("drops whole chunks from the front past the limit, keeping line numbers", () => {
-    const b = new LineBuffer(2, 4);
-    b.push(0, ["0", "1", "2", "3", "4", "5"]);
-    expect(b.length).toBeLessThanOrEqual(4);
-    expect(b.firstSeq).toBe(2);
-    expect(b.at(0)).toBe("2");
-    expect(b.at(b.length - 1)).toBe("5");
-  });
-
-  it("holds a million lines", () => {
-    const b = new LineBuffer();
-    const batch = Array.from({ length: 500 }, (_, i) => `line ${i}`);
-    for (let s = 0; s < 1_000_000; s += 500) b.push(s, batch);
-    expect(b.length).toBe(500_000);
-    expect(b.firstSeq).toBe(500_000);
-    expect(b.at(0)).toBe("line 0");
-  });
-});
 
 describe("JobView.apply", () => {
   it("turns run phases into steps with durations and marks the failing one", () => {
@@ -107,6 +72,17 @@ describe("JobView.apply", () => {
     ]);
     expect(v.nodesDone).toBe(2);
     expect(v.runPhases).toHaveLength(0);
+  });
+
+  it("counts lines the backend dropped for being too fast, and the end's count", () => {
+    const v = new JobView(commands, "6");
+    v.apply({ kind: "lines_dropped", first_seq: 0, count: 9_000 });
+    v.apply({ kind: "lines", stream: "stdout", first_seq: 9_000, lines: ["a", "b"] });
+    expect(v.lineCount).toBe(9_002);
+    expect(v.log.textAt(9_001)).toBe("b");
+    expect(v.log.textAt(100)).toBeNull();
+    v.apply({ kind: "finished", outcome: { result: "succeeded", exit_code: 0, signal: null, reason: null, lines: 10_000 } });
+    expect(v.lineCount).toBe(10_000);
   });
 
   it("shows a stall until output comes again, and warns on cancel after formatting began", () => {
@@ -161,30 +137,6 @@ describe("JobView.apply", () => {
   });
 });
 
-describe("styled log lines", () => {
-  it("draws the backend's spans as classes and keeps plain text for search and copy", () => {
-    const b = new LineBuffer(3, 100);
-    const plain = { fg: null, bg: null, bold: false, dim: false, italic: false, underline: false, inverse: false };
-    // As the runner sends "\x1b[1;31merror:\x1b[0m build failed\x1b[K" (nixdeck_core::tools::lines::styled_spans).
-    b.push(0, ["\x1b[1;31merror:\x1b[0m build failed\x1b[K", "plain"], [
-      {
-        seq: 0,
-        spans: [
-          { text: "error:", style: { ...plain, fg: { kind: "indexed", index: 1 }, bold: true } },
-          { text: " build failed", style: plain },
-        ],
-      },
-    ]);
-    expect(b.spansAt(0)).toEqual([
-      { text: "error:", cls: "fg-1 bold" },
-      { text: " build failed", cls: "" },
-    ]);
-    expect(b.at(0)).toBe("error: build failed");
-    expect(b.spansAt(1)).toEqual([{ text: "plain", cls: "" }]);
-    expect(b.all()).toEqual(["error: build failed", "plain"]);
-  });
-});
-
 describe("formatDuration", () => {
   it("reads like a person would say it", () => {
     expect(formatDuration(450)).toBe("450 ms");
@@ -202,7 +154,7 @@ describe("JobView.open", () => {
       {
         ...commands,
         getJob: async () => record,
-        attachJob: async (_id, _from, onEvent) => {
+        attachJob: async (_id, onEvent) => {
           onEvent({ kind: "lines", stream: "log", first_seq: 0, lines: ["### Installing NixOS ###"] });
           onEvent({ kind: "finished", outcome: { result: "succeeded", exit_code: 0, signal: null, reason: null, lines: 1 } });
           return () => {};

@@ -59,8 +59,9 @@ pub enum LogError {
 }
 
 /// Which way a search goes from its first line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
+#[ts(rename = "LogSearchDirection")]
 pub enum Direction {
     /// Towards the end: lines `from`, `from + 1`, …
     Forward,
@@ -420,6 +421,67 @@ impl LogIndex {
         }
         Ok(None)
     }
+}
+
+/// The last `n` lines of the log at `path` (fewer when it has fewer, then
+/// `None`), read backwards from its end without an index: what a view
+/// opening a finished log at its end shows first, while the index of the
+/// whole file is built. Lines as [`LogIndex::lines`] returns them.
+pub fn tail(path: &Path, n: u64) -> Result<Option<Vec<String>>, LogError> {
+    let fail = |source| LogError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(fail)?;
+    let len = file.metadata().map_err(fail)?.len();
+    if n == 0 {
+        return Ok(Some(Vec::new()));
+    }
+    if len == 0 {
+        return Ok(None);
+    }
+    // A last line without `\n` counts as a line, as in `LogIndex::line_count`.
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut last = [0u8; 1];
+    let ends_with_newline = len > 0 && {
+        file.read_exact_at(&mut last, len - 1).map_err(fail)?;
+        last[0] == b'\n'
+    };
+    // The start of the first wanted line is just after the n-th `\n` before
+    // the last line's end.
+    let mut wanted = n + u64::from(ends_with_newline);
+    let mut end = len;
+    let mut from = None;
+    'scan: while end > 0 {
+        let start = end.saturating_sub(buf.len() as u64);
+        let got = (end - start) as usize;
+        file.read_exact_at(&mut buf[..got], start).map_err(fail)?;
+        for nl in memchr::memrchr_iter(b'\n', &buf[..got]) {
+            wanted -= 1;
+            if wanted == 0 {
+                from = Some(start + nl as u64 + 1);
+                break 'scan;
+            }
+        }
+        end = start;
+    }
+    let from = match from {
+        Some(from) => from,
+        // Exactly n lines: from the file's start.
+        None if wanted == 1 => 0,
+        None => return Ok(None),
+    };
+    let size = usize::try_from(len - from).map_err(|_| fail(io::ErrorKind::OutOfMemory.into()))?;
+    let mut bytes = vec![0u8; size];
+    file.read_exact_at(&mut bytes, from).map_err(fail)?;
+    let mut out = Vec::new();
+    let body = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+    for piece in body.split(|&b| b == b'\n') {
+        let mut line = piece[..piece.len().min(MAX_SHOWN_LINE_BYTES)].to_vec();
+        let mut cut = piece.len() > MAX_SHOWN_LINE_BYTES;
+        finish_line(&mut line, &mut cut, &mut out);
+    }
+    Ok(Some(out))
 }
 
 /// Ends the line gathered in `line`: without `\r`, as text, marked when cut.

@@ -11,6 +11,7 @@ pub mod store;
 use crate::runner::progress::{DeployProgress, InstallProgress};
 use crate::runner::{
     EventSink, JobEvent, JobResult, LineObserver, Outcome, PlainOutput, Run, RunError, RunSpec,
+    TailLimits,
 };
 use log::{Direction, LogIndex, LogPage};
 use nixdeck_core::tools::plan::CommandLine;
@@ -70,6 +71,12 @@ impl JobKind {
     /// time per host.
     pub fn is_exclusive(self) -> bool {
         matches!(self, Self::Install | Self::Deploy | Self::Rollback)
+    }
+
+    /// Whether this kind's output has a parser that finds steps or nodes in
+    /// it (a replay of its log can tell something beyond the lines).
+    pub fn has_progress(self) -> bool {
+        matches!(self, Self::Install | Self::Deploy)
     }
 
     /// The parser that follows this kind's output, with `watchdog`'s limits.
@@ -236,6 +243,8 @@ struct Inner {
     running: Mutex<HashMap<JobId, Running>>,
     /// Line indexes of the logs a window reads, most recently used last.
     log_indexes: Mutex<Vec<(JobId, Arc<Mutex<LogIndex>>)>>,
+    /// Held while an index is built (see `JobManager::with_log`).
+    index_build: Mutex<()>,
 }
 
 /// Log indexes kept between calls: a few windows' worth. Each is at most a
@@ -262,6 +271,7 @@ impl JobManager {
                 store: Mutex::new(JobStore::open(data_dir)?),
                 running: Mutex::new(HashMap::new()),
                 log_indexes: Mutex::new(Vec::new()),
+                index_build: Mutex::new(()),
             }),
         })
     }
@@ -365,10 +375,74 @@ impl JobManager {
         let replay = ReplayProgress {
             observer: Mutex::new(record.kind.observer(&WatchdogConfig::default())),
             sink: sink.clone(),
+            forward_lines: true,
+            replayed: std::sync::atomic::AtomicU64::new(0),
         };
         let delivered = crate::runner::replay_log(&path, from_seq, upto, &replay)
             .map_err(|source| JobError::Log { id, source })?;
         if delivered && record.result != JobResult::Running {
+            sink.send(&JobEvent::Finished {
+                outcome: Outcome {
+                    result: record.result,
+                    exit_code: record.exit_code,
+                    signal: record.signal,
+                    reason: record.reason,
+                    lines: record.lines,
+                },
+            });
+        }
+        Ok(())
+    }
+
+    /// Sends job `id`'s events to a watcher that pages its lines from the log
+    /// ([`Self::log_lines`]): counts instead of stored lines, the phases the
+    /// parsers read from them, then live events through a
+    /// [`crate::runner::LiveTail`] with `limits` while it runs, or its end.
+    /// A finished job's log is read again only when its kind has a parser
+    /// (installs and deploys), and its lines are not sent.
+    pub fn attach_counted(
+        &self,
+        id: JobId,
+        sink: Arc<dyn EventSink>,
+        limits: TailLimits,
+    ) -> Result<(), JobError> {
+        let running = guard(&self.inner.running).get(&id).map(|r| r.run.clone());
+        if let Some(run) = running {
+            return run
+                .attach_counted(sink, limits)
+                .map_err(|source| JobError::Log { id, source });
+        }
+        let record = self.get(id)?;
+        if !sink.send(&JobEvent::Started {
+            argv: record.argv.clone(),
+        }) {
+            return Ok(());
+        }
+        let path = PathBuf::from(&record.log_path);
+        let mut lines = record.lines;
+        if path.exists() && record.kind.has_progress() {
+            let replay = ReplayProgress {
+                observer: Mutex::new(record.kind.observer(&WatchdogConfig::default())),
+                sink: sink.clone(),
+                forward_lines: false,
+                replayed: std::sync::atomic::AtomicU64::new(0),
+            };
+            let delivered = crate::runner::replay_log(&path, 0, u64::MAX, &replay)
+                .map_err(|source| JobError::Log { id, source })?;
+            if !delivered {
+                return Ok(());
+            }
+            lines = lines.max(replay.replayed.load(std::sync::atomic::Ordering::Relaxed));
+        }
+        if lines > 0
+            && !sink.send(&JobEvent::LinesDropped {
+                first_seq: 0,
+                count: lines,
+            })
+        {
+            return Ok(());
+        }
+        if record.result != JobResult::Running {
             sink.send(&JobEvent::Finished {
                 outcome: Outcome {
                     result: record.result,
@@ -467,7 +541,54 @@ impl JobManager {
     /// Blocking file I/O (the first call on a 10-million-line log reads it
     /// once, about a second): call it off the async threads.
     pub fn log_lines(&self, id: JobId, start: u64, count: usize) -> Result<LogPage, JobError> {
+        if let Some(page) = self.tail_before_index(id, start, count)? {
+            return Ok(page);
+        }
         self.with_log(id, |index| index.page(start, count))
+    }
+
+    /// The end of a finished job's log whose index is not built yet, read
+    /// backwards from the end of the file (a view opens a log at its end),
+    /// while the index is built on another thread for what comes next.
+    /// `None` when that does not apply: the index answers then.
+    fn tail_before_index(
+        &self,
+        id: JobId,
+        start: u64,
+        count: usize,
+    ) -> Result<Option<LogPage>, JobError> {
+        if guard(&self.inner.log_indexes)
+            .iter()
+            .any(|(job, _)| *job == id)
+        {
+            return Ok(None);
+        }
+        let record = self.get(id)?;
+        let total = record.lines;
+        // While a job runs its count moves; a finished one's is the runner's.
+        if record.result == JobResult::Running
+            || start >= total
+            || total - start > log::MAX_PAGE_LINES as u64
+        {
+            return Ok(None);
+        }
+        let path = PathBuf::from(&record.log_path);
+        let Some(mut lines) =
+            log::tail(&path, total - start).map_err(|source| JobError::LogRead { id, source })?
+        else {
+            return Ok(None);
+        };
+        lines.truncate(count.min(log::MAX_PAGE_LINES));
+        let manager = self.clone();
+        std::thread::spawn(move || {
+            // Nobody waits for it: a failure shows on the next read instead.
+            let _ = manager.with_log(id, |_| Ok(()));
+        });
+        Ok(Some(LogPage {
+            first_seq: start,
+            lines,
+            total_lines: total,
+        }))
     }
 
     /// The first line of job `id`'s log from line `from` (included), towards
@@ -516,6 +637,22 @@ impl JobManager {
             }
             None => {
                 let record = self.get(id)?;
+                // One index is built at a time, so two readers of a new log (the
+                // view's first pages, the build after a tail) do not both read it.
+                let building = guard(&self.inner.index_build);
+                let built = guard(&self.inner.log_indexes)
+                    .iter()
+                    .find(|(job, _)| *job == id)
+                    .map(|(_, index)| index.clone());
+                if let Some(index) = built {
+                    // Another reader built it while this one waited.
+                    drop(building);
+                    let mut index = guard(&index);
+                    index
+                        .refresh()
+                        .map_err(|source| JobError::LogRead { id, source })?;
+                    return read(&index).map_err(|source| JobError::LogRead { id, source });
+                }
                 // Built outside the cache lock: other logs stay readable meanwhile.
                 let index = LogIndex::open(Path::new(&record.log_path))
                     .map_err(|source| JobError::LogRead { id, source })?;
@@ -526,6 +663,7 @@ impl JobManager {
                 if kept.len() > KEPT_LOG_INDEXES {
                     kept.remove(0);
                 }
+                drop(building);
                 index
             }
         };
@@ -565,15 +703,20 @@ impl JobManager {
     }
 }
 
-/// Adds the progress parsers' phases to a replayed log's lines.
+/// Adds the progress parsers' phases to a replayed log's lines (or, for a
+/// watcher that pages the log itself, sends the phases alone).
 struct ReplayProgress {
     observer: Mutex<Box<dyn LineObserver>>,
     sink: Arc<dyn EventSink>,
+    forward_lines: bool,
+    /// Lines read so far.
+    replayed: std::sync::atomic::AtomicU64,
 }
 
 impl EventSink for ReplayProgress {
     fn send(&self, event: &JobEvent) -> bool {
-        if !self.sink.send(event) {
+        let is_lines = matches!(event, JobEvent::Lines { .. });
+        if (self.forward_lines || !is_lines) && !self.sink.send(event) {
             return false;
         }
         if let JobEvent::Lines {
@@ -583,6 +726,8 @@ impl EventSink for ReplayProgress {
             ..
         } = event
         {
+            self.replayed
+                .fetch_add(lines.len() as u64, std::sync::atomic::Ordering::Relaxed);
             let mut observer = guard(&self.observer);
             for (i, line) in lines.iter().enumerate() {
                 for phase in observer.on_line(*stream, first_seq + i as u64, line, Duration::ZERO) {

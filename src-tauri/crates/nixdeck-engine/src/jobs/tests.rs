@@ -93,3 +93,142 @@ async fn a_running_jobs_log_grows_between_calls() {
         Some(299)
     );
 }
+
+#[derive(Default)]
+struct Collect(Mutex<Vec<JobEvent>>);
+
+impl EventSink for Collect {
+    fn send(&self, event: &JobEvent) -> bool {
+        guard(&self.0).push(event.clone());
+        true
+    }
+}
+
+fn lines_sent(events: &[JobEvent]) -> u64 {
+    events
+        .iter()
+        .map(|e| match e {
+            JobEvent::Lines { lines, .. } => lines.len() as u64,
+            _ => 0,
+        })
+        .sum()
+}
+
+#[tokio::test]
+async fn a_counted_watcher_of_a_finished_job_gets_counts_and_steps_not_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let manager = JobManager::open(dir.path()).unwrap();
+    let id = manager.start(sh(dir.path(), "seq 1 20000"), None).unwrap();
+    manager.wait(id).await.unwrap();
+    let got = Arc::new(Collect::default());
+    manager
+        .attach_counted(id, got.clone(), TailLimits::default())
+        .unwrap();
+    let events = guard(&got.0).clone();
+    assert!(matches!(events[0], JobEvent::Started { .. }));
+    assert_eq!(lines_sent(&events), 0, "{events:?}");
+    assert!(events.contains(&JobEvent::LinesDropped {
+        first_seq: 0,
+        count: 20_000
+    }));
+    assert!(
+        matches!(events.last(), Some(JobEvent::Finished { outcome }) if outcome.lines == 20_000)
+    );
+
+    // An install's log is read again for its steps; its lines still are not sent.
+    let mut install = sh(
+        dir.path(),
+        "echo '### Uploading install SSH keys ###'; seq 1 3000; echo '### Gathering machine facts ###'",
+    );
+    install.kind = JobKind::Install;
+    let id = manager.start(install, None).unwrap();
+    manager.wait(id).await.unwrap();
+    let got = Arc::new(Collect::default());
+    manager
+        .attach_counted(id, got.clone(), TailLimits::default())
+        .unwrap();
+    let events = guard(&got.0).clone();
+    assert_eq!(lines_sent(&events), 0);
+    let phases: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            JobEvent::Phase(p) => Some((p.phase.as_str(), p.seq)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(phases.len(), 2, "{phases:?}");
+    assert_eq!(phases[1].1, 3001);
+    assert!(events.contains(&JobEvent::LinesDropped {
+        first_seq: 0,
+        count: 3002
+    }));
+}
+
+#[tokio::test]
+async fn a_counted_watcher_of_a_fast_running_job_gets_counts_and_the_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let manager = JobManager::open(dir.path()).unwrap();
+    let gate = dir.path().join("gate");
+    let script = format!(
+        "seq 1 50; while [ ! -e '{}' ]; do sleep 0.02; done; seq 51 400000",
+        gate.display()
+    );
+    let id = manager.start(sh(dir.path(), &script), None).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while manager.log_lines(id, 0, 1).unwrap().total_lines < 50 {
+        assert!(std::time::Instant::now() < deadline, "no lines in the log");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let got = Arc::new(Collect::default());
+    manager
+        .attach_counted(id, got.clone(), TailLimits::default())
+        .unwrap();
+    std::fs::write(&gate, b"").unwrap();
+    manager.wait(id).await.unwrap();
+    let events = guard(&got.0).clone();
+    // What was written before attaching is one count; then lines or counts, in order.
+    assert_eq!(
+        events[1],
+        JobEvent::LinesDropped {
+            first_seq: 0,
+            count: 50
+        }
+    );
+    let mut next = 0;
+    for event in &events {
+        match event {
+            JobEvent::Lines {
+                first_seq, lines, ..
+            } => {
+                assert_eq!(*first_seq, next);
+                next += lines.len() as u64;
+            }
+            JobEvent::LinesDropped { first_seq, count } => {
+                assert_eq!(*first_seq, next);
+                next += count;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(next, 400_000);
+    assert!(lines_sent(&events) < 200_000, "{}", lines_sent(&events));
+    assert!(matches!(events.last(), Some(JobEvent::Finished { .. })));
+}
+
+#[tokio::test]
+async fn a_finished_log_opens_at_its_end_before_its_index_is_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let manager = JobManager::open(dir.path()).unwrap();
+    let id = manager.start(sh(dir.path(), "seq 1 300000"), None).unwrap();
+    manager.wait(id).await.unwrap();
+    let page = manager.log_lines(id, 300_000 - 40, 40).unwrap();
+    assert_eq!(page.total_lines, 300_000);
+    assert_eq!(page.lines.len(), 40);
+    assert_eq!(page.lines[0], "299961");
+    assert_eq!(page.lines[39], "300000");
+    // The index built meanwhile answers the rest, the same way.
+    let middle = manager.log_lines(id, 150_000, 2).unwrap();
+    assert_eq!(middle.lines, ["150001", "150002"]);
+    let again = manager.log_lines(id, 300_000 - 40, 40).unwrap();
+    assert_eq!(again, page);
+}

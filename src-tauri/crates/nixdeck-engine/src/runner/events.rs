@@ -144,14 +144,7 @@ impl JobEvent {
     /// A `Lines` event for `lines` numbered from `first_seq`, with the styled
     /// form of those that have escapes. Plain lines cost one byte scan.
     pub fn lines(stream: Stream, first_seq: u64, lines: Vec<String>) -> Self {
-        let styled = (first_seq..)
-            .zip(&lines)
-            .filter(|(_, line)| has_escapes(line))
-            .map(|(seq, line)| StyledLine {
-                seq,
-                spans: styled_spans(line),
-            })
-            .collect();
+        let styled = styled_lines(first_seq, &lines);
         JobEvent::Lines {
             stream,
             first_seq,
@@ -159,6 +152,19 @@ impl JobEvent {
             styled,
         }
     }
+}
+
+/// The styled form of those of `lines` (numbered from `first_seq`) that have
+/// escape sequences; plain lines cost one byte scan and are left out.
+pub fn styled_lines(first_seq: u64, lines: &[String]) -> Vec<StyledLine> {
+    (first_seq..)
+        .zip(lines)
+        .filter(|(_, line)| has_escapes(line))
+        .map(|(seq, line)| StyledLine {
+            seq,
+            spans: styled_spans(line),
+        })
+        .collect()
 }
 
 /// Where events go. `send` returns false when the receiver is gone; the job

@@ -18,8 +18,8 @@ pub mod progress;
 pub mod thin;
 
 pub use events::{
-    EventSink, JobEvent, JobResult, LineObserver, Outcome, PhaseEvent, PlainOutput, Stream,
-    StyledLine,
+    styled_lines, EventSink, JobEvent, JobResult, LineObserver, Outcome, PhaseEvent, PlainOutput,
+    Stream, StyledLine,
 };
 pub use thin::{LiveTail, TailLimits};
 
@@ -379,6 +379,42 @@ impl Run {
                 sink.send(finished);
             }
             None => shared.sinks.push(sink),
+        }
+        Ok(())
+    }
+}
+
+impl Run {
+    /// Adds a watcher that reads lines from the log itself (a paging log
+    /// view): it gets `Started`, the number of lines written so far as one
+    /// [`JobEvent::LinesDropped`] instead of the lines, the phases so far,
+    /// then everything live through a [`LiveTail`] with `limits`, so a fast
+    /// tool reaches it as counts and the latest lines.
+    pub fn attach_counted(&self, sink: Arc<dyn EventSink>, limits: TailLimits) -> io::Result<()> {
+        let mut shared = lock(&self.inner.shared);
+        if !sink.send(&shared.started) {
+            return Ok(());
+        }
+        shared.log.flush()?;
+        let upto = shared.sent_seq;
+        if upto > 0
+            && !sink.send(&JobEvent::LinesDropped {
+                first_seq: 0,
+                count: upto,
+            })
+        {
+            return Ok(());
+        }
+        for phase in &shared.phases {
+            if !sink.send(&JobEvent::Phase(phase.clone())) {
+                return Ok(());
+            }
+        }
+        match &shared.finished {
+            Some(finished) => {
+                sink.send(finished);
+            }
+            None => shared.sinks.push(Arc::new(LiveTail::new(sink, limits))),
         }
         Ok(())
     }

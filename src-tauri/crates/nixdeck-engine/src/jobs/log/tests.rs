@@ -301,3 +301,43 @@ fn a_million_lines_answer_right_with_a_small_index() {
         Some(n - 1)
     );
 }
+
+#[test]
+fn the_tail_without_an_index_is_the_indexs_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Lcg(7);
+    for text in [
+        b"a\nb\r\nc\n".to_vec(),
+        b"a\nb\nno newline at the end".to_vec(),
+        b"\n\n\n".to_vec(),
+        b"one".to_vec(),
+        (0..70_000)
+            .flat_map(|i| {
+                let len = (rng.next() % 200) as usize;
+                let mut line = format!("{i} ").into_bytes();
+                line.extend(std::iter::repeat_n(b'x', len));
+                line.push(b'\n');
+                line
+            })
+            .collect(),
+    ] {
+        let path = write(&dir, &text);
+        let all = naive(&text);
+        let total = all.len() as u64;
+        for n in [1, 2, total.saturating_sub(1), total, 700, 5000] {
+            let got = tail(&path, n).unwrap();
+            if n > total {
+                assert_eq!(got, None, "n = {n} of {total}");
+            } else {
+                assert_eq!(
+                    got.unwrap(),
+                    all[(total - n) as usize..],
+                    "n = {n} of {total}"
+                );
+            }
+        }
+    }
+    let empty = write(&dir, b"");
+    assert_eq!(tail(&empty, 1).unwrap(), None);
+    assert_eq!(tail(&empty, 0).unwrap(), Some(vec![]));
+}
