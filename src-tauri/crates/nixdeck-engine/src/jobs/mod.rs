@@ -118,6 +118,19 @@ pub struct JobRecord {
     pub detached_pid: Option<i32>,
 }
 
+impl JobRecord {
+    /// How it ended, as the store recorded it.
+    pub fn outcome(&self) -> Outcome {
+        Outcome {
+            result: self.result,
+            exit_code: self.exit_code,
+            signal: self.signal,
+            reason: self.reason.clone(),
+            lines: self.lines,
+        }
+    }
+}
+
 /// Why a job operation failed.
 #[derive(Debug, Error)]
 pub enum JobError {
@@ -382,13 +395,7 @@ impl JobManager {
             .map_err(|source| JobError::Log { id, source })?;
         if delivered && record.result != JobResult::Running {
             sink.send(&JobEvent::Finished {
-                outcome: Outcome {
-                    result: record.result,
-                    exit_code: record.exit_code,
-                    signal: record.signal,
-                    reason: record.reason,
-                    lines: record.lines,
-                },
+                outcome: record.outcome(),
             });
         }
         Ok(())
@@ -444,13 +451,7 @@ impl JobManager {
         }
         if record.result != JobResult::Running {
             sink.send(&JobEvent::Finished {
-                outcome: Outcome {
-                    result: record.result,
-                    exit_code: record.exit_code,
-                    signal: record.signal,
-                    reason: record.reason,
-                    lines: record.lines,
-                },
+                outcome: record.outcome(),
             });
         }
         Ok(())
@@ -488,14 +489,7 @@ impl JobManager {
                 }
             }
         }
-        let record = self.get(id)?;
-        Ok(Outcome {
-            result: record.result,
-            exit_code: record.exit_code,
-            signal: record.signal,
-            reason: record.reason,
-            lines: record.lines,
-        })
+        Ok(self.get(id)?.outcome())
     }
 
     /// The installs, deploys and rollbacks this nixdeck runs now: what closing

@@ -163,6 +163,23 @@ impl Shared {
     fn broadcast_batch(&mut self, events: &[JobEvent]) {
         self.sinks.retain(|sink| sink.send_batch(events));
     }
+
+    /// The end of attaching a watcher: the phases so far, then its end if the
+    /// job is over, else `live` (the watcher as it takes live events) joins
+    /// the sinks, under the same lock, so nothing is missed or repeated.
+    fn catch_up(&mut self, sink: Arc<dyn EventSink>, live: Arc<dyn EventSink>) {
+        for phase in &self.phases {
+            if !sink.send(&JobEvent::Phase(phase.clone())) {
+                return;
+            }
+        }
+        match &self.finished {
+            Some(finished) => {
+                sink.send(finished);
+            }
+            None => self.sinks.push(live),
+        }
+    }
 }
 
 fn lock(m: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
@@ -369,17 +386,7 @@ impl Run {
         if !replay_log(&self.inner.log_path, from_seq, upto, sink.as_ref())? {
             return Ok(());
         }
-        for phase in &shared.phases {
-            if !sink.send(&JobEvent::Phase(phase.clone())) {
-                return Ok(());
-            }
-        }
-        match &shared.finished {
-            Some(finished) => {
-                sink.send(finished);
-            }
-            None => shared.sinks.push(sink),
-        }
+        shared.catch_up(sink.clone(), sink);
         Ok(())
     }
 }
@@ -405,17 +412,8 @@ impl Run {
         {
             return Ok(());
         }
-        for phase in &shared.phases {
-            if !sink.send(&JobEvent::Phase(phase.clone())) {
-                return Ok(());
-            }
-        }
-        match &shared.finished {
-            Some(finished) => {
-                sink.send(finished);
-            }
-            None => shared.sinks.push(Arc::new(LiveTail::new(sink, limits))),
-        }
+        let live = Arc::new(LiveTail::new(sink.clone(), limits));
+        shared.catch_up(sink, live);
         Ok(())
     }
 }
