@@ -100,26 +100,6 @@ fn app_env(data: &Path, t: &Target) -> Vec<(String, String)> {
     ]
 }
 
-async fn attr(app: &App, css: &str, name: &str) -> Option<String> {
-    let el = app.client.find(fantoccini::Locator::Css(css)).await.ok()?;
-    el.attr(name).await.ok().flatten()
-}
-
-/// Waits until the element at `css` has attribute `name` equal to `want`.
-async fn wait_attr(app: &App, css: &str, name: &str, want: &str, secs: u64) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let got = attr(app, css, name).await;
-        if got.as_deref() == Some(want) {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            bail!("{css} [{name}] never became {want:?}; last {got:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 async fn scroll_to(app: &App, testid: &str) -> Result<()> {
     let el = app.find(testid).await?;
     app.client
@@ -128,23 +108,6 @@ async fn scroll_to(app: &App, testid: &str) -> Result<()> {
             vec![serde_json::to_value(&el)?],
         )
         .await?;
-    Ok(())
-}
-
-async fn click_css(app: &App, css: &str) -> Result<()> {
-    let el = app
-        .client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(fantoccini::Locator::Css(css))
-        .await?;
-    app.client
-        .execute(
-            "arguments[0].scrollIntoView({block: 'center'});",
-            vec![serde_json::to_value(&el)?],
-        )
-        .await?;
-    el.click().await?;
     Ok(())
 }
 
@@ -178,9 +141,8 @@ async fn drift_generations_and_rollback() -> Result<()> {
     app.click("open-repo").await?;
     app.find("hosts-table").await?;
     let web = "[data-host=\"web1\"] [data-testid=\"host-status\"]";
-    wait_attr(&app, web, "data-reachable", "true", 60).await?;
-    wait_attr(
-        &app,
+    app.wait_attr(web, "data-reachable", "true", 60).await?;
+    app.wait_attr(
         "[data-host=\"db1\"] [data-testid=\"host-status\"]",
         "data-reachable",
         "false",
@@ -188,7 +150,11 @@ async fn drift_generations_and_rollback() -> Result<()> {
     )
     .await?;
     assert_eq!(
-        attr(&app, web, "data-reboot-pending").await.as_deref(),
+        app.attr_css(web, "data-reboot-pending")
+            .await
+            .ok()
+            .flatten()
+            .as_deref(),
         Some("true"),
         "running generation 3, booted 2"
     );
@@ -198,8 +164,7 @@ async fn drift_generations_and_rollback() -> Result<()> {
     ensure!(version.len() == 1, "one version cell");
     let text = version[0].text().await?;
     assert!(text.contains("24.11.20250202"), "{text}");
-    wait_attr(
-        &app,
+    app.wait_attr(
         "[data-host=\"web1\"] [data-testid=\"drift\"]",
         "data-state",
         "changed_outside",
@@ -214,8 +179,7 @@ async fn drift_generations_and_rollback() -> Result<()> {
         .find_all_css("[data-host=\"web1\"] [data-testid=\"uptime\"]")
         .await?;
     assert_eq!(uptime[0].text().await?, "1 d 2 h");
-    wait_attr(
-        &app,
+    app.wait_attr(
         "[data-testid=\"status-progress\"]",
         "data-running",
         "false",
@@ -226,18 +190,18 @@ async fn drift_generations_and_rollback() -> Result<()> {
 
     // Refresh reads again; rows stay while it runs.
     app.click("refresh-status").await?;
-    wait_attr(
-        &app,
+    app.wait_attr(
         "[data-testid=\"status-progress\"]",
         "data-running",
         "false",
         60,
     )
     .await?;
-    wait_attr(&app, web, "data-reachable", "true", 5).await?;
+    app.wait_attr(web, "data-reachable", "true", 5).await?;
 
     // The deploy panel: each activating goal with what it risks.
-    click_css(&app, "[data-testid=\"tag-chip\"][data-tag=\"web\"]").await?;
+    app.click_css("[data-testid=\"tag-chip\"][data-tag=\"web\"]")
+        .await?;
     app.find("deploy-preview").await?;
     let risks = app.find_all_css("[data-testid=\"goal-risk\"]").await?;
     ensure!(risks.len() == 3, "switch, test and boot offered");
@@ -250,7 +214,8 @@ async fn drift_generations_and_rollback() -> Result<()> {
     app.screenshot("drift-deploy-goals").await?;
 
     // The host page: generations, newest first, with their marks.
-    click_css(&app, "[data-host=\"web1\"] [data-testid=\"open-host\"]").await?;
+    app.click_css("[data-host=\"web1\"] [data-testid=\"open-host\"]")
+        .await?;
     app.find("generations-table").await?;
     let rows = app.find_all_css("[data-testid=\"generation-row\"]").await?;
     let mut seen = Vec::new();
@@ -302,8 +267,7 @@ async fn drift_generations_and_rollback() -> Result<()> {
         .await?;
     app.screenshot("rollback-dialog").await?;
     app.click("start-rollback").await?;
-    wait_attr(
-        &app,
+    app.wait_attr(
         "[data-testid=\"job-screen\"]",
         "data-result",
         "succeeded",
@@ -322,8 +286,7 @@ async fn drift_generations_and_rollback() -> Result<()> {
 
     // Back on the host page generation 2 is the current one.
     app.click("open-host").await?;
-    wait_attr(
-        &app,
+    app.wait_attr(
         "[data-testid=\"generation-row\"][data-number=\"2\"]",
         "data-current",
         "true",
@@ -414,9 +377,9 @@ async fn hundred_hosts_status_stays_responsive() -> Result<()> {
     let first_row = started.elapsed();
     // While the unroutable hosts are still being waited for, a click is answered.
     let click = Instant::now();
-    click_css(&app, "[data-host=\"ref05\"] [data-testid=\"host-pick\"]").await?;
-    wait_attr(
-        &app,
+    app.click_css("[data-host=\"ref05\"] [data-testid=\"host-pick\"]")
+        .await?;
+    app.wait_attr(
         "[data-testid=\"deploy-selected\"]",
         "data-hosts",
         "ref05",
@@ -424,14 +387,20 @@ async fn hundred_hosts_status_stays_responsive() -> Result<()> {
     )
     .await?;
     let click_answered = click.elapsed();
-    let still_running = attr(&app, "[data-testid=\"status-progress\"]", "data-running").await;
-    let answered_at_click: usize = attr(&app, "[data-testid=\"status-progress\"]", "data-answered")
+    let still_running = app
+        .attr_css("[data-testid=\"status-progress\"]", "data-running")
         .await
+        .ok()
+        .flatten();
+    let answered_at_click: usize = app
+        .attr_css("[data-testid=\"status-progress\"]", "data-answered")
+        .await
+        .ok()
+        .flatten()
         .and_then(|a| a.parse().ok())
         .unwrap_or(0);
     app.screenshot("drift-100-hosts-while-reading").await?;
-    wait_attr(
-        &app,
+    app.wait_attr(
         "[data-testid=\"status-progress\"]",
         "data-running",
         "false",
@@ -439,7 +408,11 @@ async fn hundred_hosts_status_stays_responsive() -> Result<()> {
     )
     .await?;
     let all_rows = started.elapsed();
-    let took_ms = attr(&app, "[data-testid=\"status-progress\"]", "data-took").await;
+    let took_ms = app
+        .attr_css("[data-testid=\"status-progress\"]", "data-took")
+        .await
+        .ok()
+        .flatten();
     let down = app
         .find_all_css("[data-testid=\"host-status\"][data-reachable=\"false\"]")
         .await?
@@ -521,14 +494,8 @@ fn installed_facts() -> nixdeck_core::facts::HostFacts {
 }
 
 async fn verdict(app: &App, want: &str) -> Result<()> {
-    wait_attr(
-        app,
-        "[data-testid=\"layout-apply\"]",
-        "data-verdict",
-        want,
-        30,
-    )
-    .await
+    app.wait_attr("[data-testid=\"layout-apply\"]", "data-verdict", want, 30)
+        .await
 }
 
 /// The host page's before/after (the disks as probed beside the layout, the
@@ -561,9 +528,9 @@ async fn layout_editing_and_before_after() -> Result<()> {
     )
     .await?;
     app.click("open-repo").await?;
-    click_css(&app, "[data-host=\"web1\"] [data-testid=\"open-host\"]").await?;
-    wait_attr(
-        &app,
+    app.click_css("[data-host=\"web1\"] [data-testid=\"open-host\"]")
+        .await?;
+    app.wait_attr(
         "[data-testid=\"before-after\"]",
         "data-differences",
         "1",
@@ -694,35 +661,27 @@ async fn deploy_safety_net_marks_a_silent_node_and_offers_the_rollback() -> Resu
     )
     .await?;
     app.click("open-repo").await?;
-    click_css(&app, "[data-testid=\"tag-chip\"][data-tag=\"web\"]").await?;
+    app.click_css("[data-testid=\"tag-chip\"][data-tag=\"web\"]")
+        .await?;
     app.find("deploy-preview").await?;
     app.click("start-deploy").await?;
-    wait_attr(
-        &app,
+    app.wait_attr(
         "[data-testid=\"job-screen\"]",
         "data-result",
         "succeeded",
         60,
     )
     .await?;
-    wait_attr(
-        &app,
-        "[data-testid=\"safety-net\"]",
-        "data-checking",
-        "false",
-        60,
-    )
-    .await?;
-    wait_attr(
-        &app,
+    app.wait_attr("[data-testid=\"safety-net\"]", "data-checking", "false", 60)
+        .await?;
+    app.wait_attr(
         "[data-testid=\"safety-node\"][data-node=\"web1\"]",
         "data-state",
         "answered",
         5,
     )
     .await?;
-    wait_attr(
-        &app,
+    app.wait_attr(
         "[data-testid=\"safety-node\"][data-node=\"db1\"]",
         "data-state",
         "silent",
@@ -735,8 +694,7 @@ async fn deploy_safety_net_marks_a_silent_node_and_offers_the_rollback() -> Resu
     // db1 comes back: checking again offers the rollback.
     let forward = come_back(db_port, t.sshd.port).await?;
     app.click("recheck-node").await?;
-    wait_attr(
-        &app,
+    app.wait_attr(
         "[data-testid=\"safety-node\"][data-node=\"db1\"]",
         "data-answered-again",
         "true",
@@ -833,13 +791,9 @@ async fn after_an_install_the_disks_are_probed_and_compared() -> Result<()> {
     )
     .await?;
     app.click("open-repo").await?;
-    click_css(
-        &app,
-        "[data-host=\"db1\"] [data-testid=\"last-job\"] button",
-    )
-    .await?;
-    wait_attr(
-        &app,
+    app.click_css("[data-host=\"db1\"] [data-testid=\"last-job\"] button")
+        .await?;
+    app.wait_attr(
         "[data-testid=\"job-screen\"]",
         "data-result",
         "succeeded",

@@ -103,39 +103,9 @@ fn app_env(data: &Path) -> Vec<(String, String)> {
     ]
 }
 
-async fn attr(app: &App, css: &str, name: &str) -> Result<Option<String>> {
-    Ok(app
-        .client
-        .find(fantoccini::Locator::Css(css))
-        .await?
-        .attr(name)
-        .await?)
-}
-
-/// Waits until the element at `css` has attribute `name` equal to `want`.
+/// [`App::wait_attr`] with this file's limit of 30 s.
 async fn wait_attr(app: &App, css: &str, name: &str, want: &str) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let got = attr(app, css, name).await.ok().flatten();
-        if got.as_deref() == Some(want) {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            bail!("{css} [{name}] never became {want:?}; last {got:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn click_css(app: &App, css: &str) -> Result<()> {
-    app.client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(fantoccini::Locator::Css(css))
-        .await?
-        .click()
-        .await?;
-    Ok(())
+    app.wait_attr(css, name, want, 30).await
 }
 
 async fn open_repo(app: &App) -> Result<()> {
@@ -163,7 +133,8 @@ async fn tag_redeploy_and_history() -> Result<()> {
     app.screenshot("dashboard").await?;
 
     // Validate web1 from its row: a real job through the stand-in nix build.
-    click_css(&app, "[data-host=\"web1\"] [data-testid=\"validate-host\"]").await?;
+    app.click_css("[data-host=\"web1\"] [data-testid=\"validate-host\"]")
+        .await?;
     wait_attr(
         &app,
         "[data-testid=\"job-screen\"]",
@@ -181,7 +152,8 @@ async fn tag_redeploy_and_history() -> Result<()> {
 
     // Select @web: the backend's selection is shown before anything runs.
     app.click("back-to-fleet").await?;
-    click_css(&app, "[data-testid=\"tag-chip\"][data-tag=\"web\"]").await?;
+    app.click_css("[data-testid=\"tag-chip\"][data-tag=\"web\"]")
+        .await?;
     wait_attr(
         &app,
         "[data-testid=\"deploy-selected\"]",
@@ -190,7 +162,7 @@ async fn tag_redeploy_and_history() -> Result<()> {
     )
     .await?;
     assert_eq!(
-        attr(&app, "[data-host=\"db1\"]", "data-selected")
+        app.attr_css("[data-host=\"db1\"]", "data-selected")
             .await?
             .as_deref(),
         Some("false")
@@ -224,7 +196,8 @@ async fn tag_redeploy_and_history() -> Result<()> {
 
     // Both runs are in web1's history, each with its log.
     app.click("back-to-fleet").await?;
-    click_css(&app, "[data-host=\"web1\"] [data-testid=\"open-host\"]").await?;
+    app.click_css("[data-host=\"web1\"] [data-testid=\"open-host\"]")
+        .await?;
     app.find("host-history").await?;
     let deadline = Instant::now() + Duration::from_secs(20);
     let rows = loop {
@@ -281,7 +254,8 @@ async fn tag_redeploy_and_history() -> Result<()> {
         app.wait_text("log-scroller", |log| log.contains("nixos-system"))
             .await?;
         app.screenshot(&format!("history-job-{i}")).await?;
-        click_css(&app, "[data-testid=\"open-host\"][data-host=\"web1\"]").await?;
+        app.click_css("[data-testid=\"open-host\"][data-host=\"web1\"]")
+            .await?;
         app.find("host-history").await?;
     }
     app.stop().await
@@ -311,7 +285,8 @@ async fn failed_install_shows_the_failing_step() -> Result<()> {
         "failed",
     )
     .await?;
-    click_css(&app, "[data-host=\"db1\"] [data-testid=\"open-host\"]").await?;
+    app.click_css("[data-host=\"db1\"] [data-testid=\"open-host\"]")
+        .await?;
     wait_attr(
         &app,
         "[data-testid=\"history-row\"]",
@@ -388,7 +363,8 @@ async fn fleet_screens_small_and_dark() -> Result<()> {
     )
     .await?;
     open_repo(&app).await?;
-    click_css(&app, "[data-testid=\"tag-chip\"][data-tag=\"web\"]").await?;
+    app.click_css("[data-testid=\"tag-chip\"][data-tag=\"web\"]")
+        .await?;
     app.find("deploy-preview").await?;
     app.screenshot("dashboard").await?;
     app.click("start-deploy").await?;
@@ -401,7 +377,8 @@ async fn fleet_screens_small_and_dark() -> Result<()> {
     .await?;
     app.screenshot("deploy").await?;
     app.click("back-to-fleet").await?;
-    click_css(&app, "[data-host=\"db1\"] [data-testid=\"open-host\"]").await?;
+    app.click_css("[data-host=\"db1\"] [data-testid=\"open-host\"]")
+        .await?;
     app.find("history-row").await?;
     app.screenshot("host").await?;
     app.click("open-job").await?;
@@ -500,7 +477,8 @@ async fn reprobe_then_preflight_in_the_install_dialog() -> Result<()> {
     )
     .await?;
     open_repo(&app).await?;
-    click_css(&app, "[data-host=\"box\"] [data-testid=\"open-host\"]").await?;
+    app.click_css("[data-host=\"box\"] [data-testid=\"open-host\"]")
+        .await?;
     app.find("facts-empty").await?;
     app.click("reprobe").await?;
     app.find("host-disks").await?;
@@ -571,11 +549,8 @@ async fn after_install_commits_the_hardware_configuration() -> Result<()> {
     )
     .await?;
     open_repo(&app).await?;
-    click_css(
-        &app,
-        "[data-host=\"db1\"] [data-testid=\"last-job\"] button",
-    )
-    .await?;
+    app.click_css("[data-host=\"db1\"] [data-testid=\"last-job\"] button")
+        .await?;
     wait_attr(
         &app,
         "[data-testid=\"job-screen\"]",
@@ -659,11 +634,8 @@ async fn after_install_host_key_refresh_shows_both_fingerprints() -> Result<()> 
     )
     .await?;
     open_repo(&app).await?;
-    click_css(
-        &app,
-        "[data-host=\"db1\"] [data-testid=\"last-job\"] button",
-    )
-    .await?;
+    app.click_css("[data-host=\"db1\"] [data-testid=\"last-job\"] button")
+        .await?;
     wait_attr(
         &app,
         "[data-testid=\"job-screen\"]",
@@ -712,7 +684,8 @@ async fn watchdog_notice_and_cancel() -> Result<()> {
     )
     .await?;
     open_repo(&app).await?;
-    click_css(&app, "[data-testid=\"tag-chip\"][data-tag=\"web\"]").await?;
+    app.click_css("[data-testid=\"tag-chip\"][data-tag=\"web\"]")
+        .await?;
     app.find("deploy-preview").await?;
     app.click("start-deploy").await?;
     let notice = app.find("watchdog-notice").await?;
@@ -757,10 +730,12 @@ async fn a_flood_of_lines_stays_usable() -> Result<()> {
     .await?;
     open_repo(&app).await?;
     let started = Instant::now();
-    click_css(&app, "[data-host=\"web1\"] [data-testid=\"validate-host\"]").await?;
+    app.click_css("[data-host=\"web1\"] [data-testid=\"validate-host\"]")
+        .await?;
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let n: usize = attr(&app, "[data-testid=\"log-view\"]", "data-lines")
+        let n: usize = app
+            .attr_css("[data-testid=\"log-view\"]", "data-lines")
             .await
             .ok()
             .flatten()
@@ -830,7 +805,8 @@ async fn removing_a_host_asks_for_hand_edited_files() -> Result<()> {
     )
     .await?;
     open_repo(&app).await?;
-    click_css(&app, "[data-host=\"db1\"] [data-testid=\"open-host\"]").await?;
+    app.click_css("[data-host=\"db1\"] [data-testid=\"open-host\"]")
+        .await?;
     app.click("remove-host").await?;
     let files = app
         .wait_text("remove-host-files", |t| t.contains("configuration.nix"))
@@ -910,7 +886,8 @@ async fn a_rewritten_hardware_configuration_is_shown_as_a_diff_before_the_commit
     )
     .await?;
     open_repo(&app).await?;
-    click_css(&app, "[data-host=\"db1\"] [data-testid=\"open-host\"]").await?;
+    app.click_css("[data-host=\"db1\"] [data-testid=\"open-host\"]")
+        .await?;
     let diff = app.text("hardware-diff").await?;
     assert!(
         diff.contains("-  boot.initrd.availableKernelModules = [ \"ahci\" ];")
@@ -998,7 +975,8 @@ async fn closing_the_window_during_an_install_asks_and_cancel_ends_it() -> Resul
     )
     .await?;
     open_repo(&app).await?;
-    click_css(&app, "[data-host=\"box\"] [data-testid=\"open-host\"]").await?;
+    app.click_css("[data-host=\"box\"] [data-testid=\"open-host\"]")
+        .await?;
     app.click("reprobe").await?;
     app.find("host-disks").await?;
     app.click("reinstall").await?;
@@ -1029,7 +1007,8 @@ async fn closing_the_window_during_an_install_asks_and_cancel_ends_it() -> Resul
         "running",
     )
     .await?;
-    let id: i64 = attr(&app, "[data-testid=\"job-screen\"]", "data-job")
+    let id: i64 = app
+        .attr_css("[data-testid=\"job-screen\"]", "data-job")
         .await?
         .unwrap_or_default()
         .parse()?;
@@ -1087,7 +1066,8 @@ async fn a_job_left_running_outlives_the_window_and_a_later_nixdeck_cancels_it()
     )
     .await?;
     open_repo(&app).await?;
-    click_css(&app, "[data-testid=\"tag-chip\"][data-tag=\"web\"]").await?;
+    app.click_css("[data-testid=\"tag-chip\"][data-tag=\"web\"]")
+        .await?;
     wait_attr(
         &app,
         "[data-testid=\"deploy-selected\"]",
@@ -1103,7 +1083,8 @@ async fn a_job_left_running_outlives_the_window_and_a_later_nixdeck_cancels_it()
         "running",
     )
     .await?;
-    let id: i64 = attr(&app, "[data-testid=\"job-screen\"]", "data-job")
+    let id: i64 = app
+        .attr_css("[data-testid=\"job-screen\"]", "data-job")
         .await?
         .unwrap_or_default()
         .parse()?;
@@ -1170,11 +1151,9 @@ async fn a_job_left_running_outlives_the_window_and_a_later_nixdeck_cancels_it()
     )
     .await?;
     open_repo(&later).await?;
-    click_css(
-        &later,
-        "[data-host=\"web1\"] [data-testid=\"last-job\"] button",
-    )
-    .await?;
+    later
+        .click_css("[data-host=\"web1\"] [data-testid=\"last-job\"] button")
+        .await?;
     later
         .wait_text("job-result", |t| {
             t.contains(&format!("Still running (pid {pid})"))
@@ -1235,7 +1214,8 @@ async fn a_deploy_that_would_lock_the_operator_out_asks_for_the_override() -> Re
     )
     .await?;
     open_repo(&app).await?;
-    click_css(&app, "[data-testid=\"tag-chip\"][data-tag=\"web\"]").await?;
+    app.click_css("[data-testid=\"tag-chip\"][data-tag=\"web\"]")
+        .await?;
     wait_attr(
         &app,
         "[data-testid=\"deploy-selected\"]",
@@ -1322,7 +1302,8 @@ async fn the_install_dialog_asks_for_the_luks_passphrase_and_shows_the_new_host_
     )
     .await?;
     open_repo(&app).await?;
-    click_css(&app, "[data-host=\"vault\"] [data-testid=\"open-host\"]").await?;
+    app.click_css("[data-host=\"vault\"] [data-testid=\"open-host\"]")
+        .await?;
     app.click("reprobe").await?;
     app.find("host-disks").await?;
     app.click("reinstall").await?;

@@ -295,6 +295,52 @@ impl App {
         Ok(())
     }
 
+    /// Attribute `name` of the element at the CSS selector `css` now: an error
+    /// when there is no such element, `None` when it lacks the attribute.
+    pub async fn attr_css(&self, css: &str, name: &str) -> Result<Option<String>> {
+        Ok(self
+            .client
+            .find(Locator::Css(css))
+            .await?
+            .attr(name)
+            .await?)
+    }
+
+    /// Waits up to `secs` seconds until the element at `css` has attribute
+    /// `name` equal to `want`.
+    pub async fn wait_attr(&self, css: &str, name: &str, want: &str, secs: u64) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let got = self.attr_css(css, name).await.ok().flatten();
+            if got.as_deref() == Some(want) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("{css} [{name}] never became {want:?}; last {got:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits for the element at the CSS selector `css`, scrolls it into view and clicks it.
+    pub async fn click_css(&self, css: &str) -> Result<()> {
+        let el = self
+            .client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+            .with_context(|| format!("waiting for {css}"))?;
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center'});",
+                vec![serde_json::to_value(&el)?],
+            )
+            .await?;
+        el.click().await?;
+        Ok(())
+    }
+
     /// Waits until an element with `data-testid` is present and returns it.
     pub async fn find(&self, testid: &str) -> Result<Element> {
         self.client
