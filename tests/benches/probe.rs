@@ -23,6 +23,14 @@
 //! a key exchange and the probe script, so the bench also prints that
 //! target-side CPU and the floor it puts under the 20-at-once time here.
 //!
+//! The probes log in as [`BENCH_USER`], a fresh account with password-less
+//! sudo (the shape of the NixOS installer's `nixos` user), not as this
+//! machine's root: root here is a developer's account whose `~/.bashrc`
+//! runs `pyenv init` for every SSH session, about 100 ms of CPU per login
+//! that a target being installed does not spend and that would make the
+//! 20-at-once figure a measure of pyenv. `root_login_cpu_ms` prints what one
+//! login as root costs here, beside `bench_user_login_cpu_ms`.
+//!
 //! Run: `cargo bench -p nixdeck-tests --bench probe` (`-- --runs N` to change
 //! the sample count, default 15; `-- --smoke` for a quick check).
 
@@ -30,7 +38,7 @@ use nixdeck_engine::probe::{probe, ProbeOptions};
 use nixdeck_engine::ssh::{Auth, ConnectOptions, SshTarget};
 use nixdeck_tests::bench::{self, median, ms};
 use nixdeck_tests::latency_proxy::LatencyProxy;
-use nixdeck_tests::sshd::{Sshd, SshdOptions};
+use nixdeck_tests::sshd::{ensure_user, Sshd, SshdOptions, SudoGrant};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -41,6 +49,8 @@ const ONE_WAY: Duration = Duration::from_millis(25);
 const HOSTS: usize = 20;
 /// A smoke run only checks that the bench works: fewer targets start faster.
 const SMOKE_HOSTS: usize = 5;
+/// The account the probes log in as (see the module documentation).
+const BENCH_USER: &str = "nixdeck-bench";
 
 /// CPU time this process has used (the client side of every probe).
 fn own_cpu() -> Duration {
@@ -49,6 +59,24 @@ fn own_cpu() -> Duration {
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+/// CPU time every core of this machine has spent busy since boot (all
+/// processes: sshd, the probe scripts, the proxies and nixdeck).
+fn machine_busy() -> Duration {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: u64 = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .enumerate()
+        // user nice system idle iowait irq softirq steal: all but idle and iowait.
+        .filter(|(i, _)| *i != 3 && *i != 4 && *i < 8)
+        .filter_map(|(_, t)| t.parse::<u64>().ok())
+        .sum();
+    Duration::from_millis(ticks * 10)
 }
 
 /// Where a probe connects: an sshd directly or through a proxy.
@@ -83,7 +111,7 @@ impl<'a> Endpoint<'a> {
     }
 
     fn target(&self) -> String {
-        format!("root@127.0.0.1:{}", self.port)
+        format!("{BENCH_USER}@127.0.0.1:{}", self.port)
     }
 
     fn options(&self) -> ConnectOptions {
@@ -126,7 +154,9 @@ fn time_openssh(at: &Endpoint, script: &str) -> Duration {
         .arg(format!("UserKnownHostsFile={}", at.known_hosts.display()))
         .args(["-F", "/dev/null", "-i"])
         .arg(&at.sshd.user_key_path)
-        .args(["-p", &at.port.to_string(), "root@127.0.0.1", "sh", "-s"])
+        .args(["-p", &at.port.to_string()])
+        .arg(format!("{BENCH_USER}@127.0.0.1"))
+        .args(["sh", "-s"])
         .env_remove("SSH_AUTH_SOCK")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -181,22 +211,36 @@ async fn probe_all(endpoints: &[Endpoint<'_>]) {
     }
 }
 
-/// Median of one alone and of all at once, and the client's CPU per all-at-once run.
-async fn one_vs_all(endpoints: &[Endpoint<'_>], rounds: usize) -> (Duration, Duration, Duration) {
+/// Medians of one alone and of all at once, with the client's CPU and the
+/// whole machine's busy CPU per all-at-once run.
+struct OneVsAll {
+    one: Duration,
+    all: Duration,
+    client: Duration,
+    busy: Duration,
+}
+
+async fn one_vs_all(endpoints: &[Endpoint<'_>], rounds: usize) -> OneVsAll {
     let first = &endpoints[0];
     probe_one(first.target(), first.options()).await;
-    let (mut one, mut all, mut client) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut one, mut all, mut client, mut busy) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
         let started = Instant::now();
         probe_one(first.target(), first.options()).await;
         one.push(started.elapsed());
-        let cpu0 = own_cpu();
+        let (cpu0, busy0) = (own_cpu(), machine_busy());
         let started = Instant::now();
         probe_all(endpoints).await;
         all.push(started.elapsed());
         client.push(own_cpu() - cpu0);
+        busy.push(machine_busy().saturating_sub(busy0));
     }
-    (median(one), median(all), median(client))
+    OneVsAll {
+        one: median(one),
+        all: median(all),
+        client: median(client),
+        busy: median(busy),
+    }
 }
 
 /// OpenSSH probing every endpoint at once (`ssh HOST sh -s` fed the same
@@ -212,9 +256,51 @@ fn openssh_all(endpoints: &[Endpoint<'_>], script: &str) -> Duration {
     started.elapsed()
 }
 
+/// The sshd-side CPU of one `ssh USER@HOST true` (a login and nothing
+/// else), mean of `runs`.
+fn login_cpu(sshd: &Sshd, user: &str, runs: u32) -> Duration {
+    let login = || {
+        let out = Command::new("ssh")
+            .args(["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes"])
+            .arg("-o")
+            .arg(format!(
+                "UserKnownHostsFile={}",
+                sshd.known_hosts_path.display()
+            ))
+            .args(["-F", "/dev/null", "-i"])
+            .arg(&sshd.user_key_path)
+            .args(["-p", &sshd.port.to_string()])
+            .arg(format!("{user}@127.0.0.1"))
+            .arg("true")
+            .env_remove("SSH_AUTH_SOCK")
+            .output()
+            .expect("run ssh");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    login();
+    let before = sshd.children_cpu();
+    for _ in 0..runs {
+        login();
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    sshd.children_cpu().saturating_sub(before) / runs
+}
+
 /// CPU the sshd side used (per-connection processes and the probe script).
 fn server_cpu(hosts: &[Sshd]) -> Duration {
     hosts.iter().map(Sshd::children_cpu).sum()
+}
+
+/// Bits for a throw-away password: the clock and this process's id.
+fn rand_seed() -> u128 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    now.as_nanos() ^ (u128::from(std::process::id()) << 64)
 }
 
 fn main() {
@@ -226,10 +312,31 @@ fn main() {
     let mut figures: Vec<(&str, f64)> = Vec::new();
 
     let host_count = if smoke { SMOKE_HOSTS } else { HOSTS };
+    // A random password only unlocks the account: sshd refuses locked ones.
+    let password = format!("{:x}", rand_seed());
+    ensure_user(BENCH_USER, &password);
+    let _sudo = SudoGrant::new(BENCH_USER);
     let hosts: Vec<Sshd> = (0..host_count)
-        .map(|_| Sshd::start(SshdOptions::default()))
+        .map(|_| {
+            Sshd::start(SshdOptions {
+                password_auth: false,
+                key_users: vec![BENCH_USER.into(), "root".into()],
+                ..SshdOptions::default()
+            })
+        })
         .collect();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
+
+    let login_runs = if smoke { 1 } else { 10 };
+    let root_login = login_cpu(&hosts[0], "root", login_runs);
+    let user_login = login_cpu(&hosts[0], BENCH_USER, login_runs);
+    println!(
+        "sshd CPU of one login: as root {}, as {BENCH_USER} {}",
+        ms(root_login),
+        ms(user_login)
+    );
+    figures.push(("root_login_cpu_ms", root_login.as_secs_f64() * 1e3));
+    figures.push(("bench_user_login_cpu_ms", user_login.as_secs_f64() * 1e3));
 
     let direct = Endpoint::direct(&hosts[0]);
     let (nd, os) = nixdeck_vs_openssh(&direct, &script, runs);
@@ -271,7 +378,12 @@ fn main() {
     figures.push(("probe_vs_openssh_at_50ms_rtt", ratio));
 
     let server0 = server_cpu(&hosts);
-    let (one, all, client) = rt.block_on(one_vs_all(&far, rounds));
+    let OneVsAll {
+        one,
+        all,
+        client,
+        busy,
+    } = rt.block_on(one_vs_all(&far, rounds));
     // Reaping is asynchronous: give the listeners a moment.
     std::thread::sleep(Duration::from_millis(300));
     let per_probe = (server_cpu(&hosts) - server0) / ((host_count + 1) * rounds + 1) as u32;
@@ -296,6 +408,15 @@ fn main() {
         ms(floor),
         floor.as_secs_f64() / one.as_secs_f64()
     );
+    println!(
+        "  the whole machine was busy {} of the {} x {cores} cores the 20 at once took",
+        ms(busy),
+        ms(all)
+    );
+    figures.push((
+        "probe_20_hosts_machine_busy_share",
+        busy.as_secs_f64() / (all.as_secs_f64() * cores as f64),
+    ));
     // The same 20 targets probed at once by OpenSSH, as the floor of this
     // machine, beside one OpenSSH probe; interleaved with nixdeck's rounds.
     let (mut os_one, mut os_all, mut nd_all) = (Vec::new(), Vec::new(), Vec::new());
@@ -333,7 +454,7 @@ fn main() {
 
     if !smoke {
         let near: Vec<Endpoint> = hosts.iter().map(Endpoint::direct).collect();
-        let (one, all, _) = rt.block_on(one_vs_all(&near, rounds));
+        let OneVsAll { one, all, .. } = rt.block_on(one_vs_all(&near, rounds));
         let factor = all.as_secs_f64() / one.as_secs_f64();
         println!("{HOSTS} hosts on loopback at once vs one (CPU-bound here):");
         println!(

@@ -541,6 +541,67 @@ async fn non_root_user_with_and_without_sudo() {
     assert!(err.hint().contains("NOPASSWD"));
 }
 
+/// A `/dev/disk/by-id` link as udev makes them (`NAME -> ../../KNAME`),
+/// for a machine (a container) without udev; removed on drop, with the
+/// folders if this made them.
+struct ByIdLink {
+    link: PathBuf,
+    made: Vec<PathBuf>,
+}
+
+impl ByIdLink {
+    fn new(name: &str, kname: &str) -> ByIdLink {
+        let dir = Path::new("/dev/disk/by-id");
+        let made: Vec<PathBuf> = ["/dev/disk", "/dev/disk/by-id"]
+            .iter()
+            .map(PathBuf::from)
+            .filter(|d| !d.exists())
+            .collect();
+        std::fs::create_dir_all(dir).expect("mkdir /dev/disk/by-id");
+        let link = dir.join(name);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(format!("../../{kname}"), &link).expect("symlink");
+        ByIdLink { link, made }
+    }
+}
+
+impl Drop for ByIdLink {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.link);
+        for dir in self.made.iter().rev() {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
+/// The probe script run here with `sh -s` and `PATH` starting at `path_first`.
+fn run_script_locally(path_first: &Path) -> String {
+    use std::io::Write;
+    let mut child = Command::new("sh")
+        .arg("-s")
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                path_first.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("sh");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(nixdeck_core::facts::report::script().as_bytes())
+        .expect("feed the script");
+    let out = child.wait_with_output().expect("script output");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
 fn without_links(mut d: BlockDevice) -> BlockDevice {
     d.by_id.clear();
     d.children = d.children.into_iter().map(without_links).collect();
@@ -553,6 +614,9 @@ async fn probed_disks_equal_local_lsblk_including_a_partitioned_loop_device() {
         64,
         "label: gpt\nstart=2048, size=16MiB, name=esp\nsize=32MiB, name=data\n",
     );
+    let kname = disk.dev.trim_start_matches("/dev/").to_string();
+    let link_name = format!("nixdeck-test-{kname}");
+    let _link = ByIdLink::new(&link_name, &kname);
     let sshd = Sshd::start(SshdOptions::default());
     let o = opts(&sshd, Auth::KeyFile(sshd.user_key_path.clone()));
     let facts = probe(&target(&sshd.target("root")), &o, &ProbeOptions::default())
@@ -568,6 +632,11 @@ async fn probed_disks_equal_local_lsblk_including_a_partitioned_loop_device() {
     assert_eq!(without_links(probed_loop.clone()), local_loop);
     assert_eq!(probed_loop.kind, "loop");
     assert_eq!(probed_loop.size_bytes, 64 << 20);
+    // Its udev-style link names it stably (as disko.nix wants it).
+    assert_eq!(
+        probed_loop.stable_name(),
+        format!("/dev/disk/by-id/{link_name}")
+    );
     let name = disk.dev.trim_start_matches("/dev/");
     if Path::new(&format!("/sys/block/{name}/{name}p1")).exists() {
         // The kernel scanned the table: lsblk shows sfdisk's partitions.
@@ -593,6 +662,45 @@ async fn probed_disks_equal_local_lsblk_including_a_partitioned_loop_device() {
             .collect()
     };
     assert_eq!(disks(&facts.disks), disks(&local));
+}
+
+/// Busybox's `find` has no `-printf` (rescue systems, some installers): the
+/// script falls back to `readlink` per link and reads the same links.
+#[test]
+fn by_id_links_are_read_where_find_has_no_printf() {
+    let disk = LoopDisk::new(16);
+    let kname = disk.dev.trim_start_matches("/dev/").to_string();
+    let link_name = format!("nixdeck-busybox-{kname}");
+    let _link = ByIdLink::new(&link_name, &kname);
+    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("busybox (apt-get install busybox-static)");
+    let bin = tempfile::tempdir().expect("temp dir");
+    std::os::unix::fs::symlink(busybox, bin.path().join("find")).expect("symlink find");
+    let gnu = run_script_locally(Path::new("/nonexistent"));
+    let bb = run_script_locally(bin.path());
+    let section = |out: &str| -> String {
+        let from = out.find("@@nixdeck:by-id@@").expect("by-id section");
+        let to = out.find("@@nixdeck:end@@").expect("end section");
+        let mut lines: Vec<&str> = out[from..to]
+            .lines()
+            .skip(1)
+            .filter(|l| !l.is_empty())
+            .collect();
+        lines.sort_unstable();
+        lines.join("\n")
+    };
+    let want = format!("{link_name} ../../{kname}");
+    assert!(section(&gnu).contains(&want), "{}", section(&gnu));
+    assert_eq!(section(&bb), section(&gnu));
+    let facts = nixdeck_core::facts::report::parse(&bb, "localhost", 0).expect("facts");
+    let probed = facts
+        .disks
+        .iter()
+        .find(|d| d.path == disk.dev)
+        .expect("the loop device");
+    assert_eq!(probed.stable_name(), format!("/dev/disk/by-id/{link_name}"));
 }
 
 #[tokio::test]

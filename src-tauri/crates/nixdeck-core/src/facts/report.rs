@@ -18,14 +18,20 @@ pub const KEXEC_MIN_MEMORY_BYTES: u64 = 1_500_000_000;
 
 /// The script the probe runs with `sh -s` (fed on stdin, so the login shell
 /// does not matter). It prints only facts; it changes nothing on the target.
+///
+/// It starts as few processes as it can: on a small board each costs
+/// milliseconds, and a fleet probed at once pays them on every target. The
+/// privilege check and the root-only `lsblk` are one `sudo` (or `doas`) call,
+/// the one-line `/proc` files are read by the shell itself, the container
+/// check runs only where `systemd-detect-virt` found something, and the
+/// `by-id` links are listed by one `find` (one `readlink` per link where
+/// `find` has no `-printf`, as in busybox).
 pub fn script() -> String {
     let mut lsblk = String::new();
-    for (i, cols) in lsblk::COLUMN_SETS.iter().enumerate() {
-        if i > 0 {
-            lsblk.push_str(" || ");
-        }
-        lsblk.push_str(&format!("$ROOT lsblk --json -b -o {cols} 2>/dev/null"));
+    for cols in lsblk::COLUMN_SETS {
+        lsblk.push_str(&format!("lsblk --json -b -o {cols} 2>/dev/null || "));
     }
+    lsblk.push_str("echo @@nixdeck:lsblk-failed@@");
     SCRIPT_TEMPLATE.replace("@LSBLK@", &lsblk)
 }
 
@@ -33,29 +39,34 @@ const SCRIPT_TEMPLATE: &str = r#"LC_ALL=C; export LC_ALL
 PATH="$PATH:/usr/sbin:/sbin:/usr/bin:/bin:/run/current-system/sw/bin"
 has() { command -v "$1" >/dev/null 2>&1; }
 sec() { printf '\n@@nixdeck:%s@@\n' "$1"; }
+DISKS='@LSBLK@'
 U=$(id -u)
 sec id; echo "$U"; id -un
 sec uname; uname -s -r -m
-sec hostname; cat /proc/sys/kernel/hostname 2>/dev/null || hostname
-ROOT=
+sec hostname; if read -r H 2>/dev/null < /proc/sys/kernel/hostname; then echo "$H"; else hostname; fi
 sec privilege
-if [ "$U" = 0 ]; then echo root
-elif has sudo && sudo -n true 2>/dev/null; then echo sudo; ROOT="sudo -n"
-elif has doas && doas -n true 2>/dev/null; then echo doas; ROOT="doas -n"
-else echo none; if has sudo; then sudo -n true 2>&1 | head -n 1; fi
+if [ "$U" = 0 ]; then echo root; L=$(eval "$DISKS")
+elif has sudo && L=$(sudo -n sh -c "$DISKS" 2>/dev/null); then echo sudo
+elif has doas && L=$(doas -n sh -c "$DISKS" 2>/dev/null); then echo doas
+else echo none; if has sudo; then sudo -n true 2>&1 | head -n 1; fi; L=$(eval "$DISKS")
 fi
 sec boot; if [ -d /sys/firmware/efi ]; then echo uefi; else echo bios; fi
-sec meminfo; grep '^MemTotal:' /proc/meminfo
+sec meminfo
+while read -r K V X; do if [ "$K" = MemTotal: ]; then echo "$K $V $X"; break; fi; done < /proc/meminfo
 sec os-release; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null
 sec kexec; if [ -f /etc/is_kexec ]; then echo yes; fi
-sec virt; if has systemd-detect-virt; then systemd-detect-virt 2>/dev/null; fi
-sec container; if has systemd-detect-virt; then systemd-detect-virt --container 2>/dev/null; fi
+V=; if has systemd-detect-virt; then V=$(systemd-detect-virt 2>/dev/null); fi
+sec virt; echo "$V"
+sec container; case "$V" in ''|none) ;; *) systemd-detect-virt --container 2>/dev/null ;; esac
 sec tools
 for t in tar cpio sudo doas wget curl nixos-facter; do if has "$t"; then echo "$t"; fi; done
 if has setsid && setsid --wait true 2>/dev/null; then echo setsid-wait; fi
-sec lsblk; @LSBLK@ || echo "@@nixdeck:lsblk-failed@@"
+sec lsblk; printf '%s\n' "$L"
 sec by-id
-for l in /dev/disk/by-id/*; do if [ -L "$l" ]; then t=$(readlink "$l"); echo "${l##*/} ${t##*/}"; fi; done
+if [ -d /dev/disk/by-id ]; then
+  find /dev/disk/by-id -mindepth 1 -maxdepth 1 -type l -printf '%f %l\n' 2>/dev/null ||
+  for l in /dev/disk/by-id/*; do if [ -L "$l" ]; then echo "${l##*/} $(readlink "$l")"; fi; done
+fi
 sec end
 "#;
 
@@ -190,7 +201,9 @@ pub fn parse(output: &str, address: &str, probed_at: u64) -> Result<HostFacts, R
     let links: Vec<ByIdLink> = get("by-id")?
         .iter()
         .filter_map(|l| {
-            let (link, kname) = l.trim().split_once(' ')?;
+            // `NAME TARGET`, the target as the link holds it (`../../sda`).
+            let (link, target) = l.trim().split_once(' ')?;
+            let kname = target.rsplit('/').next().unwrap_or(target);
             Some(ByIdLink {
                 link: link.to_string(),
                 kname: kname.to_string(),
