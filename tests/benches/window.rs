@@ -218,6 +218,52 @@ fn app_tree(driver: u32, binary: &Path) -> Result<Vec<u32>> {
     Ok(tree(app, &parents))
 }
 
+/// CPU time of every thread of `pids`, by thread name (`llvmpipe-0`,
+/// `tokio-rt-worker`, …), summed over threads that share it.
+fn thread_cpu(pids: &[u32]) -> HashMap<String, Duration> {
+    let mut out: HashMap<String, Duration> = HashMap::new();
+    for pid in pids {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+            continue;
+        };
+        for task in tasks.flatten() {
+            let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+            let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+                continue;
+            };
+            let name = stat[open + 1..close].to_string();
+            // utime and stime: fields 14 and 15, the 12th and 13th after the comm.
+            let ticks: u64 = stat[close + 1..]
+                .split_whitespace()
+                .skip(11)
+                .take(2)
+                .filter_map(|t| t.parse::<u64>().ok())
+                .sum();
+            *out.entry(name).or_default() += Duration::from_millis(ticks * 10);
+        }
+    }
+    out
+}
+
+/// The threads that used most CPU between two [`thread_cpu`] readings.
+fn busiest(before: &HashMap<String, Duration>, after: &HashMap<String, Duration>) -> String {
+    let mut used: Vec<(&String, Duration)> = after
+        .iter()
+        .map(|(name, t)| {
+            (
+                name,
+                t.saturating_sub(before.get(name).copied().unwrap_or_default()),
+            )
+        })
+        .filter(|(_, t)| *t >= Duration::from_millis(50))
+        .collect();
+    used.sort_by(|a, b| b.1.cmp(&a.1));
+    used.iter()
+        .map(|(name, t)| format!("{name} {:.2} s", t.as_secs_f64()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// PSS in KiB summed over `pids`.
 fn pss_kib(pids: &[u32]) -> f64 {
     pids.iter()
@@ -528,6 +574,8 @@ async fn logs(app_bin: &Path, lines: u64) -> Result<LogFigures> {
             "[data-host=\"web001\"] [data-testid=\"validate-host\"]",
         ))
         .await?;
+    let app_pids = app_tree(app.driver_pid(), app_bin)?;
+    let cpu_before = thread_cpu(&app_pids);
     let started = Instant::now();
     validate.click().await?;
     let deadline = Instant::now() + Duration::from_secs(60) + runner_job.1 * 10;
@@ -554,6 +602,28 @@ async fn logs(app_bin: &Path, lines: u64) -> Result<LogFigures> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let live = started.elapsed();
+    // WebKit's web process may have been replaced meanwhile: read the tree again.
+    let app_pids = app_tree(app.driver_pid(), app_bin)?;
+    println!(
+        "CPU of the app's threads while the window followed the stream: {}",
+        busiest(&cpu_before, &thread_cpu(&app_pids))
+    );
+    // What the webview spends drawing on its own: the finished log at rest,
+    // then the 3 s after one scroll (no new lines, no events).
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rest = thread_cpu(&app_pids);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let rested = thread_cpu(&app_pids);
+    app.client
+        .execute(scroller.replace("= 0", "= 1000").as_str(), vec![])
+        .await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let scrolled = thread_cpu(&app_pids);
+    println!(
+        "CPU of the app's threads, 3 s at rest on the finished log: {}; the 3 s after one scroll: {}",
+        busiest(&rest, &rested),
+        busiest(&rested, &scrolled)
+    );
     app.stop().await?;
     Ok(LogFigures {
         runner: runner_job.1,

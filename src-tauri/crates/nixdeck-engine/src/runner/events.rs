@@ -178,6 +178,13 @@ pub trait EventSink: Send + Sync {
     fn send_batch(&self, events: &[JobEvent]) -> bool {
         events.iter().all(|event| self.send(event))
     }
+
+    /// Called at the runner's flush interval when it had no lines to send:
+    /// a sink that holds events back ([`super::LiveTail`]) sends them now if
+    /// it may. Returns false when the receiver is gone.
+    fn tick(&self) -> bool {
+        true
+    }
 }
 
 impl<F> EventSink for F

@@ -741,6 +741,7 @@ impl Pump {
     fn flush(&mut self) {
         self.last_flush = Instant::now();
         if self.batch.is_empty() {
+            lock(&self.inner.shared).sinks.retain(|sink| sink.tick());
             return;
         }
         self.batch_bytes_sent = std::mem::take(&mut self.batch_bytes);
