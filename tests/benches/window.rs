@@ -257,7 +257,7 @@ fn busiest(before: &HashMap<String, Duration>, after: &HashMap<String, Duration>
         })
         .filter(|(_, t)| *t >= Duration::from_millis(50))
         .collect();
-    used.sort_by(|a, b| b.1.cmp(&a.1));
+    used.sort_by_key(|u| std::cmp::Reverse(u.1));
     used.iter()
         .map(|(name, t)| format!("{name} {:.2} s", t.as_secs_f64()))
         .collect::<Vec<_>>()

@@ -640,6 +640,137 @@ fn install_runs_nixos_anywhere_and_records_the_job() {
     );
 }
 
+/// Runs `cmd` with a new pseudo-terminal as its controlling terminal (stdin
+/// closed), types `typed` on it once `prompt` has appeared there, and returns
+/// the exit status, what the terminal showed, and stdout and stderr.
+fn on_a_terminal(mut cmd: Command, prompt: &str, typed: &str) -> (bool, String, String) {
+    use std::io::{Read, Write};
+    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::os::unix::process::CommandExt;
+    let (mut master_fd, mut slave_fd) = (0, 0);
+    // SAFETY: openpty fills two descriptors we then own.
+    let made = unsafe {
+        libc::openpty(
+            &mut master_fd,
+            &mut slave_fd,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(made, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors are fresh and owned only here.
+    let master = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(master_fd) });
+    let slave = unsafe { OwnedFd::from_raw_fd(slave_fd) };
+    let slave_raw = slave_fd;
+    // SAFETY: sets a flag on a descriptor we own: the CLI gets no master.
+    unsafe { libc::fcntl(master_fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            // The slave stays open in the CLI (it is not close-on-exec), so
+            // the terminal lives as long as the CLI does.
+            if libc::setsid() < 0 || libc::ioctl(slave_raw, libc::TIOCSCTTY, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the CLI");
+    drop(slave);
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    let mut reader = master.try_clone().expect("dup the terminal");
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        // EIO once the last process holding the terminal has gone.
+        while let Ok(n @ 1..) = reader.read(&mut buf) {
+            if tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut shown = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !String::from_utf8_lossy(&shown).contains(prompt) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(bytes) => shown.extend(bytes),
+            Err(_) => panic!(
+                "the prompt never came; the terminal showed {:?}",
+                String::from_utf8_lossy(&shown)
+            ),
+        }
+    }
+    (&master)
+        .write_all(typed.as_bytes())
+        .expect("type on the terminal");
+    let out = child.wait_with_output().expect("the CLI ends");
+    while let Ok(bytes) = rx.recv_timeout(Duration::from_millis(500)) {
+        shown.extend(bytes);
+    }
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&shown).into_owned(),
+        format!("{}{}", stdout(&out), stderr(&out)),
+    )
+}
+
+#[test]
+fn a_password_typed_on_the_terminal_is_not_echoed_and_reaches_the_tool() {
+    let s = Scene::new();
+    let repo = s.repo();
+    let dir = repo.to_str().unwrap();
+    let keyinfo = s.tmp.path().join("keyinfo");
+    let password = "typed-pw-5b9e02";
+    let mut cmd = s.cli(
+        "ok",
+        &[
+            "install",
+            dir,
+            "web1",
+            "--no-preflight",
+            "--confirm",
+            "web1",
+            "--flakes",
+            "yes",
+            "--ask-ssh-password",
+        ],
+    );
+    cmd.env("NIXDECK_STANDIN_KEYINFO", &keyinfo)
+        .env_remove("NIXDECK_SSH_PASSWORD");
+    let (ok, shown, output) = on_a_terminal(cmd, "SSH password: ", &format!("{password}\n"));
+    assert!(ok, "{output}\nterminal: {shown}");
+    assert!(shown.contains("SSH password: "), "{shown}");
+    assert!(!shown.contains(password), "echoed on the terminal: {shown}");
+    assert!(!output.contains(password), "{output}");
+    // What was typed is what nixos-anywhere got, in its environment only.
+    let info = std::fs::read_to_string(&keyinfo).unwrap();
+    let hashed = Command::new("sh")
+        .args([
+            "-c",
+            &format!("printf %s '{password}' | sha256sum | cut -d' ' -f1"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        info.contains(&format!(
+            "sshpass {}",
+            String::from_utf8_lossy(&hashed.stdout).trim()
+        )),
+        "{info}"
+    );
+    assert!(!s
+        .invocations()
+        .iter()
+        .flatten()
+        .any(|a| a.contains(password)));
+}
+
 #[test]
 fn validate_locks_a_flake_without_lock_first() {
     let s = Scene::new();
