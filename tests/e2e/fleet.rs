@@ -1160,6 +1160,29 @@ async fn a_job_left_running_outlives_the_window_and_a_later_nixdeck_cancels_it()
         })
         .await?;
     later.screenshot("still-running").await?;
+    // It is followed live through its log: the count grows as the tool writes.
+    let count = |v: Option<String>| v.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let lines_shown = count(
+        later
+            .attr_css("[data-testid=\"log-view\"]", "data-lines")
+            .await?,
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let now = count(
+            later
+                .attr_css("[data-testid=\"log-view\"]", "data-lines")
+                .await?,
+        );
+        if now > lines_shown {
+            break;
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the later window's log view stayed at {lines_shown} lines"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     later
         .click("cancel-job")
         .await

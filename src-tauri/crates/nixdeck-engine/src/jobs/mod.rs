@@ -3,6 +3,7 @@
 //! watchers attach and detach, cancels them, and keeps secrets out of the
 //! process list, the logs and the store.
 
+mod follow;
 pub mod log;
 pub mod requests;
 pub mod secret;
@@ -406,7 +407,10 @@ impl JobManager {
     /// parsers read from them, then live events through a
     /// [`crate::runner::LiveTail`] with `limits` while it runs, or its end.
     /// A finished job's log is read again only when its kind has a parser
-    /// (installs and deploys), and its lines are not sent.
+    /// (installs and deploys), and its lines are not sent. A job running in
+    /// no process of this nixdeck (left running by a closed window) is
+    /// followed through its log ([`follow`]): counts and steps as it grows,
+    /// and its end.
     pub fn attach_counted(
         &self,
         id: JobId,
@@ -426,6 +430,27 @@ impl JobManager {
             return Ok(());
         }
         let path = PathBuf::from(&record.log_path);
+        if record.result == JobResult::Running && path.exists() {
+            let observer = record.kind.observer(&WatchdogConfig::default());
+            let mut follower = follow::LogFollower::open(&path, observer)
+                .map_err(|source| JobError::Log { id, source })?;
+            let Some(lines) = follower
+                .read_new(sink.as_ref())
+                .map_err(|source| JobError::Log { id, source })?
+            else {
+                return Ok(());
+            };
+            if lines > 0
+                && !sink.send(&JobEvent::LinesDropped {
+                    first_seq: 0,
+                    count: lines,
+                })
+            {
+                return Ok(());
+            }
+            follow::follow(self.clone(), id, follower, sink);
+            return Ok(());
+        }
         let mut lines = record.lines;
         if path.exists() && record.kind.has_progress() {
             let replay = ReplayProgress {

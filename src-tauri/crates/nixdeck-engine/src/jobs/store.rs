@@ -140,6 +140,38 @@ impl JobStore {
         Ok(dead.len())
     }
 
+    /// Job `id` when it is `running` with neither its nixdeck nor its tool
+    /// alive (left running, and the tool has ended since): recorded as
+    /// interrupted with `lines` lines, since nobody saw how it ended. Whether
+    /// it was.
+    pub fn end_unwatched(&mut self, id: i64, lines: u64) -> Result<bool, JobError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if !dead_running_jobs(&tx)?.contains(&id) {
+            return Ok(false);
+        }
+        tx.execute(
+            "UPDATE jobs SET result = 'interrupted', ended_at = ?2, lines = MAX(lines, ?3),
+             reason = 'its tool ended while no nixdeck was watching it: how it ended is unknown; its last lines are in the log' WHERE id = ?1",
+            params![id, now_ms() as i64, lines as i64],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Test only: job `id`'s nixdeck "has gone" (its recorded start time no
+    /// longer matches this process), as after the window was closed.
+    #[cfg(test)]
+    pub(crate) fn forget_owner(&self, id: i64) {
+        self.conn
+            .execute(
+                "UPDATE jobs SET owner_start = owner_start + 1 WHERE id = ?1",
+                [id],
+            )
+            .expect("forget the owner");
+    }
+
     /// Records the process group leader that runs job `id`'s tool (its pid and
     /// start time), so the job outlives this nixdeck if the person leaves it running.
     pub fn set_child(&mut self, id: i64, pid: i32) -> Result<(), JobError> {

@@ -232,3 +232,114 @@ async fn a_finished_log_opens_at_its_end_before_its_index_is_built() {
     let again = manager.log_lines(id, 300_000 - 40, 40).unwrap();
     assert_eq!(again, page);
 }
+
+/// A job left running by a closed window (its nixdeck gone, its tool writing
+/// on through the relay): a later watcher gets what the log holds at once,
+/// then the new lines as counts and their steps as the tool writes them, and
+/// the end once the tool is gone, recorded as interrupted since nobody saw
+/// its exit status.
+#[test]
+fn a_job_left_running_is_followed_through_its_log_until_its_tool_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let manager = JobManager::open(dir.path()).unwrap();
+    let record = guard(&manager.inner.store)
+        .begin(&NewJob {
+            kind: JobKind::Install,
+            hosts: vec!["box".into()],
+            argv: vec!["nixos-anywhere".into()],
+            cwd: dir.path().to_path_buf(),
+            tools: vec![],
+        })
+        .unwrap();
+    let log = PathBuf::from(&record.log_path);
+    std::fs::write(&log, "### Uploading install SSH keys ###\nearly line\n").unwrap();
+    let mut tool = std::process::Command::new("sh");
+    tool.arg("-c")
+        .arg(
+            r#"sleep 0.6; echo '### Formatting hard drive with disko ###' >> "$1"
+               for i in 1 2 3; do echo "line $i" >> "$1"; done; sleep 0.6"#,
+        )
+        .arg("sh")
+        .arg(&log);
+    std::os::unix::process::CommandExt::process_group(&mut tool, 0);
+    let mut tool = tool.spawn().unwrap();
+    {
+        let mut store = guard(&manager.inner.store);
+        store
+            .set_child(record.id, i32::try_from(tool.id()).unwrap())
+            .unwrap();
+        store.forget_owner(record.id);
+    }
+    assert!(manager.get(record.id).unwrap().detached_pid.is_some());
+
+    let got = Arc::new(Collect::default());
+    manager
+        .attach_counted(record.id, got.clone(), TailLimits::default())
+        .unwrap();
+    let phase_labels = |events: &[JobEvent]| -> Vec<String> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                JobEvent::Phase(p) => Some(p.label.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let at_once = guard(&got.0).clone();
+    assert!(matches!(at_once[0], JobEvent::Started { .. }));
+    assert!(at_once.contains(&JobEvent::LinesDropped {
+        first_seq: 0,
+        count: 2
+    }));
+    assert!(
+        phase_labels(&at_once)
+            .iter()
+            .any(|l| l.contains("Uploading install SSH keys")),
+        "{at_once:?}"
+    );
+
+    tool.wait().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let events = loop {
+        let events = guard(&got.0).clone();
+        if matches!(events.last(), Some(JobEvent::Finished { .. })) {
+            break events;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no end came: {events:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // Every line counted once, in order.
+    let mut next = 0;
+    for e in &events {
+        if let JobEvent::LinesDropped { first_seq, count } = e {
+            assert_eq!(*first_seq, next, "{events:?}");
+            next += count;
+        }
+    }
+    assert_eq!(next, 6, "{events:?}");
+    assert_eq!(lines_sent(&events), 0);
+    assert!(
+        phase_labels(&events)
+            .iter()
+            .any(|l| l.contains("Formatting hard drive with disko")),
+        "{events:?}"
+    );
+    let Some(JobEvent::Finished { outcome }) = events.last() else {
+        unreachable!()
+    };
+    assert_eq!(outcome.result, JobResult::Interrupted);
+    assert_eq!(outcome.lines, 6);
+    assert!(
+        outcome
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("no nixdeck was watching")),
+        "{outcome:?}"
+    );
+    let record = manager.get(record.id).unwrap();
+    assert_eq!(record.result, JobResult::Interrupted);
+    assert_eq!(record.lines, 6);
+}
