@@ -534,6 +534,25 @@ fn plan_deploy_resolves_the_filter_against_the_fleet() {
 
 // ---------------------------------------------------------------- runs (CLI)
 
+/// The stand-in nixos-anywhere records the SHA-256 of the `SSHPASS` it got
+/// (never the password): it was `password`.
+fn assert_sshpass_was(keyinfo: &str, password: &str) {
+    let hashed = Command::new("sh")
+        .args([
+            "-c",
+            &format!("printf %s '{password}' | sha256sum | cut -d' ' -f1"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        keyinfo.contains(&format!(
+            "sshpass {}",
+            String::from_utf8_lossy(&hashed.stdout).trim()
+        )),
+        "SSHPASS reached nixos-anywhere: {keyinfo}"
+    );
+}
+
 #[test]
 fn install_runs_nixos_anywhere_and_records_the_job() {
     let s = Scene::new();
@@ -577,20 +596,7 @@ fn install_runs_nixos_anywhere_and_records_the_job() {
     assert!(runs[0].iter().any(|a| a == "--env-password"), "{runs:?}");
     assert!(!runs[0].iter().any(|a| a.contains(password)), "{runs:?}");
     let info = std::fs::read_to_string(&keyinfo).unwrap();
-    let hashed = Command::new("sh")
-        .args([
-            "-c",
-            &format!("printf %s '{password}' | sha256sum | cut -d' ' -f1"),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        info.contains(&format!(
-            "sshpass {}",
-            String::from_utf8_lossy(&hashed.stdout).trim()
-        )),
-        "SSHPASS reached nixos-anywhere: {info}"
-    );
+    assert_sshpass_was(&info, password);
     // The new system's key: shown before, recorded after, in the user's known_hosts.
     let said = stderr(&out);
     assert!(
@@ -750,20 +756,7 @@ fn a_password_typed_on_the_terminal_is_not_echoed_and_reaches_the_tool() {
     assert!(!output.contains(password), "{output}");
     // What was typed is what nixos-anywhere got, in its environment only.
     let info = std::fs::read_to_string(&keyinfo).unwrap();
-    let hashed = Command::new("sh")
-        .args([
-            "-c",
-            &format!("printf %s '{password}' | sha256sum | cut -d' ' -f1"),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        info.contains(&format!(
-            "sshpass {}",
-            String::from_utf8_lossy(&hashed.stdout).trim()
-        )),
-        "{info}"
-    );
+    assert_sshpass_was(&info, password);
     assert!(!s
         .invocations()
         .iter()
