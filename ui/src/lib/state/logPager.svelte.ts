@@ -27,6 +27,27 @@ export const ROW = 18;
  */
 export const MAX_SPACE_PX = 8_000_000;
 
+/** The log view draws at most this often while lines come at a readable rate. */
+export const DRAW_MS = 100;
+/** ... and this often while a flood goes on: nobody reads 2,000 lines a second. */
+export const FLOOD_DRAW_MS = 300;
+/** Lines a second above which output is a flood. */
+export const FLOOD_LINES_PER_SEC = 2000;
+
+/**
+ * How long the log view waits between two draws, from how many lines came
+ * since the last one (`grew`) in `elapsedMs`, and how many draws in a row
+ * have seen a flood before (`streak`). Every draw of a scrolled view costs
+ * WebKit a composite of the window (tens of ms of a core without a GPU), so a
+ * sustained flood is drawn about three times a second; one jump (a finished
+ * log opened at its end) is not a flood, and the next draw comes as soon as usual.
+ */
+export function drawPace(grew: number, elapsedMs: number, streak: number): { waitMs: number; streak: number } {
+  const flooding = grew * 1000 > FLOOD_LINES_PER_SEC * Math.max(elapsedMs, 1);
+  const next = flooding ? streak + 1 : 0;
+  return { waitMs: next >= 2 ? FLOOD_DRAW_MS : DRAW_MS, streak: next };
+}
+
 /** A run of text in one style, as the log view draws it. */
 export interface Span {
   text: string;

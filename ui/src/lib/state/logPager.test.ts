@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LogPager, MAX_PAGES, MAX_SPACE_PX, PAGE, ROW, scrollTopFor, spaceHeight, topLine, type LogCommands } from "./logPager.svelte";
+import { DRAW_MS, FLOOD_DRAW_MS, LogPager, MAX_PAGES, drawPace, MAX_SPACE_PX, PAGE, ROW, scrollTopFor, spaceHeight, topLine, type LogCommands } from "./logPager.svelte";
 import type { LogLines, LogSearchDirection } from "../bindings";
 
 const settle = () => new Promise((r) => setTimeout(r, 0));
@@ -229,5 +229,27 @@ describe("scroll mapping", () => {
     for (const line of [0, 1_234_567, 5_000_000, 9_999_000]) {
       expect(topLine(scrollTopFor(line, viewport, total), viewport, total)).toBeCloseTo(line, 3);
     }
+  });
+});
+
+describe("draw pace", () => {
+  it("draws a readable log every 100 ms", () => {
+    expect(drawPace(30, 100, 0)).toEqual({ waitMs: DRAW_MS, streak: 0 });
+  });
+
+  it("slows down only for a flood that goes on", () => {
+    // 20,000 lines in 100 ms: a flood, but one draw of it could be a jump.
+    let pace = drawPace(20_000, 100, 0);
+    expect(pace).toEqual({ waitMs: DRAW_MS, streak: 1 });
+    pace = drawPace(20_000, 100, pace.streak);
+    expect(pace).toEqual({ waitMs: FLOOD_DRAW_MS, streak: 2 });
+    // The flood ends: back to the usual pace at once.
+    expect(drawPace(3, 300, pace.streak)).toEqual({ waitMs: DRAW_MS, streak: 0 });
+  });
+
+  it("takes a finished log opened at its end as one jump", () => {
+    // The count jumps to 10M, then the rows arrive with no new lines.
+    const jump = drawPace(10_000_000, 5, 0);
+    expect(drawPace(0, 40, jump.streak).waitMs).toBe(DRAW_MS);
   });
 });
