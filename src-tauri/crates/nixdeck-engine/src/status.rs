@@ -88,7 +88,8 @@ pub async fn status_session(session: &Session) -> Result<HostStatus, StatusError
 
 /// Reads every host's status, at most `concurrency` at a time (0 counts as
 /// 1), calling `on_each(name, &result)` as each one answers or fails, and
-/// returns all results in the order of `targets`. A host that hangs costs
+/// returns all results in the order of `targets`. Hosts start in that order.
+/// A host that hangs costs
 /// one slot until `connect`'s timeouts end it; the others go on.
 pub async fn fleet_status<F>(
     targets: Vec<(String, SshTarget)>,
@@ -109,9 +110,12 @@ where
         // Per-host progress would interleave; the pool reports per host instead.
         let mut connect = connect.clone();
         connect.progress = None;
+        // Hosts start in the order listed: the slot is taken before the
+        // host's task exists (tasks spawned together start in any order).
+        // The semaphore is never closed, so acquiring only waits.
+        let permit = permits.clone().acquire_owned().await.ok();
         set.spawn(async move {
-            // The semaphore is never closed, so acquiring only waits.
-            let _permit = permits.acquire_owned().await.ok();
+            let _permit = permit;
             let result = status(&target, &connect).await;
             on_each(&name, &result);
             (index, name, result)
