@@ -89,8 +89,8 @@ pub async fn status_session(session: &Session) -> Result<HostStatus, StatusError
 /// Reads every host's status, at most `concurrency` at a time (0 counts as
 /// 1), calling `on_each(name, &result)` as each one answers or fails, and
 /// returns all results in the order of `targets`. Hosts start in that order.
-/// A host that hangs costs
-/// one slot until `connect`'s timeouts end it; the others go on.
+/// A host that hangs costs one slot until `connect`'s timeouts end it; the
+/// others go on.
 pub async fn fleet_status<F>(
     targets: Vec<(String, SshTarget)>,
     connect: &ConnectOptions,
