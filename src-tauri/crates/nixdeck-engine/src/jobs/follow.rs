@@ -1,4 +1,5 @@
-//! Following a job that runs in no process of this nixdeck: one the person
+//! Reading a job's log with its parsers, and following a job that runs in no
+//! process of this nixdeck: one the person
 //! left running when they closed an earlier window (its tool goes on, a relay
 //! appends its output to the log), or one another nixdeck runs. Nobody sends
 //! its events, so a watcher here reads them from the log as it grows: the new
@@ -17,6 +18,8 @@ use std::time::Duration;
 
 /// How often the log and the store are looked at.
 pub const POLL: Duration = Duration::from_millis(250);
+/// Bytes read from the log at once.
+const READ_CHUNK: usize = 1 << 20;
 
 /// Reads a growing log from where it stopped, line by line.
 pub(crate) struct LogFollower {
@@ -40,32 +43,38 @@ impl LogFollower {
         })
     }
 
-    /// Reads what was appended since the last call; each complete line goes
-    /// to the parsers, whose steps go to `sink`. The number of new lines, or
-    /// `None` when the sink is gone.
+    /// Reads what was appended since the last call, a bounded chunk at a
+    /// time (a log can be gigabytes); each complete line goes to the parsers,
+    /// whose steps go to `sink`. The number of new lines, or `None` when the
+    /// sink is gone.
     pub fn read_new(&mut self, sink: &dyn EventSink) -> io::Result<Option<u64>> {
         self.file.seek(SeekFrom::Start(self.offset))?;
-        let mut chunk = Vec::new();
-        self.offset += self.file.read_to_end(&mut chunk)? as u64;
         let before = self.lines;
-        let mut rest = chunk.as_slice();
-        while let Some(end) = memchr::memchr(b'\n', rest) {
-            self.partial.extend_from_slice(&rest[..end]);
-            rest = &rest[end + 1..];
-            let line = String::from_utf8_lossy(&self.partial).into_owned();
-            self.partial.clear();
-            for phase in self
-                .observer
-                .on_line(Stream::Log, self.lines, &line, Duration::ZERO)
-            {
-                if !sink.send(&JobEvent::Phase(phase)) {
-                    return Ok(None);
-                }
+        let mut chunk = vec![0u8; READ_CHUNK];
+        loop {
+            let n = self.file.read(&mut chunk)?;
+            if n == 0 {
+                return Ok(Some(self.lines - before));
             }
-            self.lines += 1;
+            self.offset += n as u64;
+            let mut rest = &chunk[..n];
+            while let Some(end) = memchr::memchr(b'\n', rest) {
+                self.partial.extend_from_slice(&rest[..end]);
+                rest = &rest[end + 1..];
+                let line = String::from_utf8_lossy(&self.partial).into_owned();
+                self.partial.clear();
+                for phase in self
+                    .observer
+                    .on_line(Stream::Log, self.lines, &line, Duration::ZERO)
+                {
+                    if !sink.send(&JobEvent::Phase(phase)) {
+                        return Ok(None);
+                    }
+                }
+                self.lines += 1;
+            }
+            self.partial.extend_from_slice(rest);
         }
-        self.partial.extend_from_slice(rest);
-        Ok(Some(self.lines - before))
     }
 }
 

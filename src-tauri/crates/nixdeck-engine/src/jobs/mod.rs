@@ -389,8 +389,6 @@ impl JobManager {
         let replay = ReplayProgress {
             observer: Mutex::new(record.kind.observer(&WatchdogConfig::default())),
             sink: sink.clone(),
-            forward_lines: true,
-            replayed: std::sync::atomic::AtomicU64::new(0),
         };
         let delivered = crate::runner::replay_log(&path, from_seq, upto, &replay)
             .map_err(|source| JobError::Log { id, source })?;
@@ -430,41 +428,28 @@ impl JobManager {
             return Ok(());
         }
         let path = PathBuf::from(&record.log_path);
-        if record.result == JobResult::Running && path.exists() {
+        let running = record.result == JobResult::Running;
+        let mut lines = record.lines;
+        let mut follower = None;
+        if path.exists() && (running || record.kind.has_progress()) {
             let observer = record.kind.observer(&WatchdogConfig::default());
-            let mut follower = follow::LogFollower::open(&path, observer)
+            let mut read = follow::LogFollower::open(&path, observer)
                 .map_err(|source| JobError::Log { id, source })?;
-            let Some(lines) = follower
+            if read
                 .read_new(sink.as_ref())
                 .map_err(|source| JobError::Log { id, source })?
-            else {
-                return Ok(());
-            };
-            if lines > 0
-                && !sink.send(&JobEvent::LinesDropped {
-                    first_seq: 0,
-                    count: lines,
-                })
+                .is_none()
             {
                 return Ok(());
             }
-            follow::follow(self.clone(), id, follower, sink);
-            return Ok(());
-        }
-        let mut lines = record.lines;
-        if path.exists() && record.kind.has_progress() {
-            let replay = ReplayProgress {
-                observer: Mutex::new(record.kind.observer(&WatchdogConfig::default())),
-                sink: sink.clone(),
-                forward_lines: false,
-                replayed: std::sync::atomic::AtomicU64::new(0),
+            // A running job's count goes on from what was read; a finished
+            // one's record also counts a last line without its line end.
+            lines = if running {
+                read.lines
+            } else {
+                lines.max(read.lines)
             };
-            let delivered = crate::runner::replay_log(&path, 0, u64::MAX, &replay)
-                .map_err(|source| JobError::Log { id, source })?;
-            if !delivered {
-                return Ok(());
-            }
-            lines = lines.max(replay.replayed.load(std::sync::atomic::Ordering::Relaxed));
+            follower = Some(read);
         }
         if lines > 0
             && !sink.send(&JobEvent::LinesDropped {
@@ -474,10 +459,12 @@ impl JobManager {
         {
             return Ok(());
         }
-        if record.result != JobResult::Running {
+        if !running {
             sink.send(&JobEvent::Finished {
                 outcome: record.outcome(),
             });
+        } else if let Some(follower) = follower {
+            follow::follow(self.clone(), id, follower, sink);
         }
         Ok(())
     }
@@ -722,20 +709,15 @@ impl JobManager {
     }
 }
 
-/// Adds the progress parsers' phases to a replayed log's lines (or, for a
-/// watcher that pages the log itself, sends the phases alone).
+/// Adds the progress parsers' phases to a replayed log's lines.
 struct ReplayProgress {
     observer: Mutex<Box<dyn LineObserver>>,
     sink: Arc<dyn EventSink>,
-    forward_lines: bool,
-    /// Lines read so far.
-    replayed: std::sync::atomic::AtomicU64,
 }
 
 impl EventSink for ReplayProgress {
     fn send(&self, event: &JobEvent) -> bool {
-        let is_lines = matches!(event, JobEvent::Lines { .. });
-        if (self.forward_lines || !is_lines) && !self.sink.send(event) {
+        if !self.sink.send(event) {
             return false;
         }
         if let JobEvent::Lines {
@@ -745,8 +727,6 @@ impl EventSink for ReplayProgress {
             ..
         } = event
         {
-            self.replayed
-                .fetch_add(lines.len() as u64, std::sync::atomic::Ordering::Relaxed);
             let mut observer = guard(&self.observer);
             for (i, line) in lines.iter().enumerate() {
                 for phase in observer.on_line(*stream, first_seq + i as u64, line, Duration::ZERO) {
