@@ -194,23 +194,7 @@ async fn a_counted_watcher_of_a_fast_running_job_gets_counts_and_the_tail() {
             count: 50
         }
     );
-    let mut next = 0;
-    for event in &events {
-        match event {
-            JobEvent::Lines {
-                first_seq, lines, ..
-            } => {
-                assert_eq!(*first_seq, next);
-                next += lines.len() as u64;
-            }
-            JobEvent::LinesDropped { first_seq, count } => {
-                assert_eq!(*first_seq, next);
-                next += count;
-            }
-            _ => {}
-        }
-    }
-    assert_eq!(next, 400_000);
+    assert_eq!(crate::runner::tests::lines_in_order(&events), 400_000);
     assert!(lines_sent(&events) < 200_000, "{}", lines_sent(&events));
     assert!(matches!(events.last(), Some(JobEvent::Finished { .. })));
 }
@@ -311,15 +295,8 @@ fn a_job_left_running_is_followed_through_its_log_until_its_tool_ends() {
         );
         std::thread::sleep(Duration::from_millis(50));
     };
-    // Every line counted once, in order.
-    let mut next = 0;
-    for e in &events {
-        if let JobEvent::LinesDropped { first_seq, count } = e {
-            assert_eq!(*first_seq, next, "{events:?}");
-            next += count;
-        }
-    }
-    assert_eq!(next, 6, "{events:?}");
+    // Every line counted once, in order, and none sent.
+    assert_eq!(crate::runner::tests::lines_in_order(&events), 6);
     assert_eq!(lines_sent(&events), 0);
     assert!(
         phase_labels(&events)

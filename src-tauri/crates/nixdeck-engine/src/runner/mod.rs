@@ -826,4 +826,4 @@ impl Pump {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

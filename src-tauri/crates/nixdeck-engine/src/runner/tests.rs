@@ -3,6 +3,24 @@
 use super::*;
 use std::sync::Mutex as StdMutex;
 
+/// Asserts that `events` account for every line once, in order, each as a
+/// line or within a count (`LinesDropped`); returns how many lines that is.
+pub(crate) fn lines_in_order(events: &[JobEvent]) -> u64 {
+    let mut next = 0;
+    for event in events {
+        let (first_seq, count) = match event {
+            JobEvent::Lines {
+                first_seq, lines, ..
+            } => (*first_seq, lines.len() as u64),
+            JobEvent::LinesDropped { first_seq, count } => (*first_seq, *count),
+            _ => continue,
+        };
+        assert_eq!(first_seq, next, "{events:?}");
+        next += count;
+    }
+    next
+}
+
 #[derive(Default)]
 struct Collect {
     events: StdMutex<Vec<JobEvent>>,

@@ -470,25 +470,8 @@ mod tests {
         assert_eq!(run.wait().await.lines, 300_000);
         let events = got.0.lock().unwrap();
         // Every number is accounted for once, in order, as a line or a count.
-        let mut next = 0;
-        let mut sent = 0;
-        for event in events.iter() {
-            match event {
-                JobEvent::Lines {
-                    first_seq, lines, ..
-                } => {
-                    assert_eq!(*first_seq, next);
-                    next += lines.len() as u64;
-                    sent += lines.len() as u64;
-                }
-                JobEvent::LinesDropped { first_seq, count } => {
-                    assert_eq!(*first_seq, next);
-                    next += count;
-                }
-                _ => {}
-            }
-        }
-        assert_eq!(next, 300_000);
+        assert_eq!(crate::runner::tests::lines_in_order(&events), 300_000);
+        let sent: u64 = events.iter().map(line_count).sum();
         assert!(sent < 100_000, "{sent} lines were sent of 300000");
         let last_lines = events
             .iter()
