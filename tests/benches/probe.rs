@@ -40,7 +40,7 @@ use nixdeck_tests::bench::{self, median, ms};
 use nixdeck_tests::latency_proxy::LatencyProxy;
 use nixdeck_tests::sshd::{ensure_user, Sshd, SshdOptions, SudoGrant};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -146,18 +146,25 @@ fn time_nixdeck(at: &Endpoint) -> Duration {
     took
 }
 
+/// `ssh` to `user@127.0.0.1:port` with `key`, trusting only `known_hosts`,
+/// no config and no agent; the remote command is the caller's.
+fn openssh(known_hosts: &Path, key: &Path, port: u16, user: &str) -> Command {
+    let mut ssh = Command::new("ssh");
+    ssh.args(["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes"])
+        .arg("-o")
+        .arg(format!("UserKnownHostsFile={}", known_hosts.display()))
+        .args(["-F", "/dev/null", "-i"])
+        .arg(key)
+        .args(["-p", &port.to_string()])
+        .arg(format!("{user}@127.0.0.1"))
+        .env_remove("SSH_AUTH_SOCK");
+    ssh
+}
+
 fn time_openssh(at: &Endpoint, script: &str) -> Duration {
     let started = Instant::now();
-    let mut child = Command::new("ssh")
-        .args(["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes"])
-        .arg("-o")
-        .arg(format!("UserKnownHostsFile={}", at.known_hosts.display()))
-        .args(["-F", "/dev/null", "-i"])
-        .arg(&at.sshd.user_key_path)
-        .args(["-p", &at.port.to_string()])
-        .arg(format!("{BENCH_USER}@127.0.0.1"))
+    let mut child = openssh(&at.known_hosts, &at.sshd.user_key_path, at.port, BENCH_USER)
         .args(["sh", "-s"])
-        .env_remove("SSH_AUTH_SOCK")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -260,19 +267,8 @@ fn openssh_all(endpoints: &[Endpoint<'_>], script: &str) -> Duration {
 /// else), mean of `runs`.
 fn login_cpu(sshd: &Sshd, user: &str, runs: u32) -> Duration {
     let login = || {
-        let out = Command::new("ssh")
-            .args(["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes"])
-            .arg("-o")
-            .arg(format!(
-                "UserKnownHostsFile={}",
-                sshd.known_hosts_path.display()
-            ))
-            .args(["-F", "/dev/null", "-i"])
-            .arg(&sshd.user_key_path)
-            .args(["-p", &sshd.port.to_string()])
-            .arg(format!("{user}@127.0.0.1"))
+        let out = openssh(&sshd.known_hosts_path, &sshd.user_key_path, sshd.port, user)
             .arg("true")
-            .env_remove("SSH_AUTH_SOCK")
             .output()
             .expect("run ssh");
         assert!(
