@@ -93,6 +93,21 @@ async fn key_file_login_reads_the_facts_of_this_machine() {
         "{:?}",
         facts.os
     );
+    let pretty = os
+        .lines()
+        .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+        .map(|v| v.trim_matches('"'));
+    assert_eq!(Some(facts.os.pretty_name.as_str()), pretty);
+    // One `systemd-detect-virt` call answers both: a container (this CI may
+    // run in one) or a virtual machine.
+    if let Ok(out) = Command::new("systemd-detect-virt")
+        .arg("--container")
+        .output()
+    {
+        let local = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let expected = (!local.is_empty() && local != "none").then_some(local.as_str());
+        assert_eq!(facts.container.as_deref(), expected);
+    }
     assert!(facts.tools.tar, "tar is on every Debian");
     assert!(!facts.is_nixos_installer);
     assert!(!facts.disks.is_empty());

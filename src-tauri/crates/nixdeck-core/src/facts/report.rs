@@ -21,11 +21,12 @@ pub const KEXEC_MIN_MEMORY_BYTES: u64 = 1_500_000_000;
 ///
 /// It starts as few processes as it can: on a small board each costs
 /// milliseconds, and a fleet probed at once pays them on every target. The
-/// privilege check and the root-only `lsblk` are one `sudo` (or `doas`) call,
-/// the one-line `/proc` files are read by the shell itself, the container
-/// check runs only where `systemd-detect-virt` found something, and the
-/// `by-id` links are listed by one `find` (one `readlink` per link where
-/// `find` has no `-printf`, as in busybox).
+/// privilege check and the root-only `lsblk` are one `sudo` (or `doas`) call;
+/// the user id, the `/proc` files and os-release are read by the shell itself
+/// (the user name is the `USER` sshd sets); `systemd-detect-virt` runs once,
+/// its answer naming a container or a virtual machine (see [`CONTAINERS`]);
+/// and the `by-id` links are listed by one `find` (one `readlink` per link
+/// where `find` has no `-printf`, as in busybox).
 pub fn script() -> String {
     let mut lsblk = String::new();
     for cols in lsblk::COLUMN_SETS {
@@ -40,8 +41,9 @@ PATH="$PATH:/usr/sbin:/sbin:/usr/bin:/bin:/run/current-system/sw/bin"
 has() { command -v "$1" >/dev/null 2>&1; }
 sec() { printf '\n@@nixdeck:%s@@\n' "$1"; }
 DISKS='@LSBLK@'
-U=$(id -u)
-sec id; echo "$U"; id -un
+U=; while read -r K A X; do if [ "$K" = Uid: ]; then U=$A; break; fi; done < /proc/self/status 2>/dev/null
+[ -n "$U" ] || U=$(id -u)
+sec id; echo "$U"; if [ -n "${USER:-}" ]; then echo "$USER"; else id -un; fi
 sec uname; uname -s -r -m
 sec hostname; if read -r H 2>/dev/null < /proc/sys/kernel/hostname; then echo "$H"; else hostname; fi
 sec privilege
@@ -53,11 +55,12 @@ fi
 sec boot; if [ -d /sys/firmware/efi ]; then echo uefi; else echo bios; fi
 sec meminfo
 while read -r K V X; do if [ "$K" = MemTotal: ]; then echo "$K $V $X"; break; fi; done < /proc/meminfo
-sec os-release; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null
+sec os-release
+O=/etc/os-release; [ -r "$O" ] || O=/usr/lib/os-release
+if [ -r "$O" ]; then while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done < "$O"; fi
 sec kexec; if [ -f /etc/is_kexec ]; then echo yes; fi
 V=; if has systemd-detect-virt; then V=$(systemd-detect-virt 2>/dev/null); fi
 sec virt; echo "$V"
-sec container; case "$V" in ''|none) ;; *) systemd-detect-virt --container 2>/dev/null ;; esac
 sec tools
 for t in tar cpio sudo doas wget curl nixos-facter; do if has "$t"; then echo "$t"; fi; done
 if has setsid && setsid --wait true 2>/dev/null; then echo setsid-wait; fi
@@ -69,6 +72,21 @@ if [ -d /dev/disk/by-id ]; then
 fi
 sec end
 "#;
+
+/// The names `systemd-detect-virt` gives containers (systemd's `virt.c`);
+/// every other name it prints is a virtual machine.
+pub const CONTAINERS: &[&str] = &[
+    "openvz",
+    "lxc",
+    "lxc-libvirt",
+    "systemd-nspawn",
+    "docker",
+    "podman",
+    "rkt",
+    "wsl",
+    "proot",
+    "pouch",
+];
 
 /// Output of the probe script that cannot be turned into facts.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -180,7 +198,15 @@ pub fn parse(output: &str, address: &str, probed_at: u64) -> Result<HostFacts, R
             .map(str::to_string))
     };
     let virtualization = one("virt")?;
-    let container = one("container")?.filter(|c| c != "none");
+    // `systemd-detect-virt` names the container when there is one (a
+    // container in a VM included); reports from before the script ran it
+    // once have their own `container` section.
+    let container = match s.get("container") {
+        Some(_) => one("container")?.filter(|c| c != "none"),
+        None => virtualization
+            .clone()
+            .filter(|v| CONTAINERS.contains(&v.as_str())),
+    };
 
     let tool_lines: Vec<&str> = get("tools")?.iter().map(|l| l.trim()).collect();
     let has = |t: &str| tool_lines.contains(&t);
@@ -312,6 +338,23 @@ mod tests {
 @@nixdeck:lsblk@@\n{\"blockdevices\":[{\"name\":\"vda\",\"kname\":\"vda\",\"size\":10737418240,\"type\":\"disk\"}]}\n\
 @@nixdeck:by-id@@\nvirtio-abc123 vda\n\
 @@nixdeck:end@@\n";
+
+    #[test]
+    fn one_detect_virt_answer_names_the_container_or_the_vm() {
+        let without_container_section = |virt: &str| {
+            SAMPLE
+                .replace("@@nixdeck:virt@@\nkvm\n", &format!("@@nixdeck:virt@@\n{virt}\n"))
+                .replace("@@nixdeck:container@@\nnone\n", "")
+        };
+        let lxc = parse(&without_container_section("lxc"), "h", 0).unwrap();
+        assert_eq!(lxc.container.as_deref(), Some("lxc"));
+        assert_eq!(lxc.virtualization.as_deref(), Some("lxc"));
+        let kvm = parse(&without_container_section("kvm"), "h", 0).unwrap();
+        assert_eq!(kvm.container, None);
+        let bare = parse(&without_container_section("none"), "h", 0).unwrap();
+        assert_eq!(bare.container, None);
+        assert_eq!(bare.virtualization.as_deref(), Some("none"));
+    }
 
     #[test]
     fn sample_output_becomes_facts() {
