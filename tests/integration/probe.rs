@@ -718,6 +718,33 @@ fn by_id_links_are_read_where_find_has_no_printf() {
     assert_eq!(probed.stable_name(), format!("/dev/disk/by-id/{link_name}"));
 }
 
+/// The script tells a `setsid` with `--wait` (util-linux) from one without
+/// (busybox's) and reads the kernel with either.
+#[test]
+fn setsid_wait_is_detected_and_uname_read_with_any_setsid() {
+    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("busybox (apt-get install busybox-static)");
+    let bin = tempfile::tempdir().expect("temp dir");
+    std::os::unix::fs::symlink(busybox, bin.path().join("setsid")).expect("symlink setsid");
+    let uname = run(Command::new("uname").args(["-s", "-r", "-m"]));
+    let words: Vec<&str> = uname.split_whitespace().collect();
+    for (path_first, wait) in [(Path::new("/nonexistent"), true), (bin.path(), false)] {
+        let out = run_script_locally(path_first);
+        let facts = nixdeck_core::facts::report::parse(&out, "localhost", 0).expect("facts");
+        assert_eq!(facts.tools.setsid_wait, wait, "{out}");
+        assert_eq!(
+            [
+                facts.kernel_name.as_str(),
+                facts.kernel_release.as_str(),
+                facts.machine.as_str()
+            ],
+            words[..],
+        );
+    }
+}
+
 #[tokio::test]
 async fn cli_prints_disks_for_people_and_takes_the_password_from_the_environment() {
     let sshd = Sshd::start(SshdOptions::default());

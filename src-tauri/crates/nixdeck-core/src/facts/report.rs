@@ -44,7 +44,10 @@ DISKS='@LSBLK@'
 U=; while read -r K A X; do if [ "$K" = Uid: ]; then U=$A; break; fi; done < /proc/self/status 2>/dev/null
 [ -n "$U" ] || U=$(id -u)
 sec id; echo "$U"; if [ -n "${USER:-}" ]; then echo "$USER"; else id -un; fi
-sec uname; uname -s -r -m
+# `setsid --wait` (util-linux 2.28+, which nixos-anywhere's kexec step
+# uses) is tested by running uname through it: one process, not three.
+W=; sec uname
+if has setsid && setsid --wait uname -s -r -m 2>/dev/null; then W=setsid-wait; else uname -s -r -m; fi
 sec hostname; if read -r H 2>/dev/null < /proc/sys/kernel/hostname; then echo "$H"; else hostname; fi
 sec privilege
 if [ "$U" = 0 ]; then echo root; L=$(eval "$DISKS")
@@ -63,7 +66,7 @@ V=; if has systemd-detect-virt; then V=$(systemd-detect-virt 2>/dev/null); fi
 sec virt; echo "$V"
 sec tools
 for t in tar cpio sudo doas wget curl nixos-facter; do if has "$t"; then echo "$t"; fi; done
-if has setsid && setsid --wait true 2>/dev/null; then echo setsid-wait; fi
+if [ -n "$W" ]; then echo "$W"; fi
 sec lsblk; printf '%s\n' "$L"
 sec by-id
 if [ -d /dev/disk/by-id ]; then
@@ -343,7 +346,10 @@ mod tests {
     fn one_detect_virt_answer_names_the_container_or_the_vm() {
         let without_container_section = |virt: &str| {
             SAMPLE
-                .replace("@@nixdeck:virt@@\nkvm\n", &format!("@@nixdeck:virt@@\n{virt}\n"))
+                .replace(
+                    "@@nixdeck:virt@@\nkvm\n",
+                    &format!("@@nixdeck:virt@@\n{virt}\n"),
+                )
                 .replace("@@nixdeck:container@@\nnone\n", "")
         };
         let lxc = parse(&without_container_section("lxc"), "h", 0).unwrap();
