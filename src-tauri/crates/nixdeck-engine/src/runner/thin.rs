@@ -78,6 +78,15 @@ impl State {
             return;
         };
         self.held_from.get_or_insert(*first_seq);
+        let count = line_count(lines);
+        if count >= keep {
+            // Only its last `keep` lines can stay: copy those alone. A flood
+            // comes in batches of thousands, and copying each whole batch to
+            // keep 100 of its lines cost the app more CPU than the runner.
+            self.tail.clear();
+            self.tail.push(skip_lines(lines, count - keep));
+            return;
+        }
         self.tail.push(lines.clone());
         let mut excess = self
             .tail
