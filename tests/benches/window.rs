@@ -498,10 +498,16 @@ async fn logs(app_bin: &Path, lines: u64) -> Result<LogFigures> {
                 secret: false,
             });
         }
+        let cpu_before = thread_cpu(&[std::process::id()]);
         let started = Instant::now();
         let id = manager.start(req, None)?;
         let outcome = manager.wait(id).await?;
         let took = started.elapsed();
+        // Beside the app's threads below: what the same run costs without a window.
+        println!(
+            "CPU of the runner alone's threads: {}",
+            busiest(&cpu_before, &thread_cpu(&[std::process::id()]))
+        );
         if outcome.result != JobResult::Succeeded || outcome.lines != lines {
             bail!("the runner's flood ended {outcome:?}");
         }
