@@ -113,7 +113,7 @@ async fn run(smoke: bool) -> Result<()> {
 
     if part("logs") {
         let lines: u64 = bench::arg("lines").unwrap_or(if smoke { 20_000 } else { 10_000_000 });
-        let logs = logs(&app_bin, lines).await?;
+        let logs = logs(&app_bin, lines, if smoke { 1 } else { 3 }).await?;
         println!(
         "{lines} lines: runner alone {:.2} s, window live {:.2} s ({:.2}x); open to the last screen {:.3} s; search to a match near the end {:.3} s",
         logs.runner.as_secs_f64(),
@@ -474,45 +474,20 @@ fn drawn(seq: u64) -> String {
     )
 }
 
-async fn logs(app_bin: &Path, lines: u64) -> Result<LogFigures> {
+async fn logs(app_bin: &Path, lines: u64, runs: usize) -> Result<LogFigures> {
     let tmp = tempfile::tempdir()?;
     let root = tmp.path().join("infra");
     fleet_repo(&root, 3).await?;
     let data = tmp.path().join("data");
 
-    // The runner alone: the same stand-in build, no watcher. Its job is the
-    // finished log the window opens and searches below.
-    let runner_job = {
-        let manager = JobManager::open(&data)?;
-        let settings = ToolSettings {
-            flakes_enabled: true,
-            tools_from_path: false,
-            ..ToolSettings::default()
-        };
-        let mut req = requests::validate_request(&settings, &root, "web000")?;
-        req.command.program = standins().join("nix").to_string_lossy().into_owned();
-        for (name, value) in flood(lines) {
-            req.command.env.push(EnvVar {
-                name: name.into(),
-                value,
-                secret: false,
-            });
-        }
-        let cpu_before = thread_cpu(&[std::process::id()]);
-        let started = Instant::now();
-        let id = manager.start(req, None)?;
-        let outcome = manager.wait(id).await?;
-        let took = started.elapsed();
-        // Beside the app's threads below: what the same run costs without a window.
-        println!(
-            "CPU of the runner alone's threads: {}",
-            busiest(&cpu_before, &thread_cpu(&[std::process::id()]))
-        );
-        if outcome.result != JobResult::Succeeded || outcome.lines != lines {
-            bail!("the runner's flood ended {outcome:?}");
-        }
-        (id, took)
-    };
+    // The runner alone: the same stand-in build, no watcher. Its first job is
+    // the finished log the window opens and searches below. Each side runs
+    // `runs` times, alternately (a run moves by a third from one to the
+    // next on two shared cores, and each run's log makes the next write
+    // dearer): their medians are compared.
+    let manager = JobManager::open(&data)?;
+    let (first_job, took) = runner_alone(&manager, &root, lines).await?;
+    let mut alone = vec![took];
     println!("load average: {}", load());
 
     let app = App::start_binary(
@@ -542,7 +517,7 @@ async fn logs(app_bin: &Path, lines: u64) -> Result<LogFigures> {
         &app,
         &format!(
             r#"[...document.querySelectorAll('[data-testid="open-job"]')].find((b) => b.textContent.trim() === '#{}').click();"#,
-            runner_job.0
+            first_job
         ),
         &format!(
             r#"const v = document.querySelector('[data-testid="log-view"]'); if (!v || v.dataset.lines !== '{lines}') return false; {}"#,
@@ -570,7 +545,96 @@ async fn logs(app_bin: &Path, lines: u64) -> Result<LogFigures> {
     )
     .await?;
 
-    // Live: validate from the fleet, the same stand-in flooding the window.
+    // Live: validate from the fleet, the same stand-in flooding the window;
+    // each run's job must be a new one. Between live runs the runner runs
+    // alone again while the window rests on the last job.
+    let mut seen = vec![first_job.to_string()];
+    let mut lives = Vec::new();
+    let mut app_pids = Vec::new();
+    for run in 0..runs {
+        if run > 0 {
+            alone.push(runner_alone(&manager, &root, lines).await?.1);
+        }
+        let (live, job, pids) = live_once(&app, app_bin, lines, &seen, took).await?;
+        seen.push(job);
+        lives.push(live);
+        app_pids = pids;
+    }
+    let live = bench::median(lives);
+    let runner = bench::median(alone);
+    // What the webview spends drawing on its own: the finished log at rest,
+    // then the 3 s after one scroll (no new lines, no events).
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rest = thread_cpu(&app_pids);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let rested = thread_cpu(&app_pids);
+    app.client
+        .execute(scroller.replace("= 0", "= 1000").as_str(), vec![])
+        .await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let scrolled = thread_cpu(&app_pids);
+    println!(
+        "CPU of the app's threads, 3 s at rest on the finished log: {}; the 3 s after one scroll: {}",
+        busiest(&rest, &rested),
+        busiest(&rested, &scrolled)
+    );
+    app.stop().await?;
+    Ok(LogFigures {
+        runner,
+        live,
+        open: open / 1e3,
+        search: search / 1e3,
+    })
+}
+
+/// One run of the stand-in build through the engine's `JobManager` with no
+/// watcher: its job and how long it took.
+async fn runner_alone(
+    manager: &JobManager,
+    root: &Path,
+    lines: u64,
+) -> Result<(nixdeck_engine::jobs::JobId, Duration)> {
+    let settings = ToolSettings {
+        flakes_enabled: true,
+        tools_from_path: false,
+        ..ToolSettings::default()
+    };
+    let mut req = requests::validate_request(&settings, root, "web000")?;
+    req.command.program = standins().join("nix").to_string_lossy().into_owned();
+    for (name, value) in flood(lines) {
+        req.command.env.push(EnvVar {
+            name: name.into(),
+            value,
+            secret: false,
+        });
+    }
+    let cpu_before = thread_cpu(&[std::process::id()]);
+    let started = Instant::now();
+    let id = manager.start(req, None)?;
+    let outcome = manager.wait(id).await?;
+    let took = started.elapsed();
+    // Beside the app's threads below: what the same run costs without a window.
+    println!(
+        "runner alone {:.2} s; CPU of its threads: {}",
+        took.as_secs_f64(),
+        busiest(&cpu_before, &thread_cpu(&[std::process::id()]))
+    );
+    if outcome.result != JobResult::Succeeded || outcome.lines != lines {
+        bail!("the runner's flood ended {outcome:?}");
+    }
+    Ok((id, took))
+}
+
+/// One live run in the window: from the fleet, Validate on `web001` until
+/// the log view has all `lines` lines and shows the last. Returns the time,
+/// the job's id (not one of `seen`) and the app's processes.
+async fn live_once(
+    app: &App,
+    app_bin: &Path,
+    lines: u64,
+    seen: &[String],
+    runner: Duration,
+) -> Result<(Duration, String, Vec<u32>)> {
     app.click("back-to-fleet").await?;
     let validate = app
         .client
@@ -584,11 +648,11 @@ async fn logs(app_bin: &Path, lines: u64) -> Result<LogFigures> {
     let cpu_before = thread_cpu(&app_pids);
     let started = Instant::now();
     validate.click().await?;
-    let deadline = Instant::now() + Duration::from_secs(60) + runner_job.1 * 10;
+    let deadline = Instant::now() + Duration::from_secs(60) + runner * 10;
+    let seen_js = serde_json::to_string(seen)?;
     let done_js = format!(
-        r#"const v = document.querySelector('[data-testid="log-view"]'); const j = document.querySelector('[data-testid="job-screen"]'); if (!v || !j || j.dataset.job === '{}' || v.dataset.lines !== '{lines}') return false; {}"#,
-        runner_job.0,
-        drawn(last)
+        r#"const v = document.querySelector('[data-testid="log-view"]'); const j = document.querySelector('[data-testid="job-screen"]'); if (!v || !j || {seen_js}.includes(j.dataset.job) || v.dataset.lines !== '{lines}') return false; {}"#,
+        drawn(lines - 1)
     );
     loop {
         let done = app.client.execute(&done_js, vec![]).await?;
@@ -608,35 +672,24 @@ async fn logs(app_bin: &Path, lines: u64) -> Result<LogFigures> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let live = started.elapsed();
+    let job = app
+        .client
+        .execute(
+            r#"return document.querySelector('[data-testid="job-screen"]').dataset.job;"#,
+            vec![],
+        )
+        .await?
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     // WebKit's web process may have been replaced meanwhile: read the tree again.
     let app_pids = app_tree(app.driver_pid(), app_bin)?;
     println!(
-        "CPU of the app's threads while the window followed the stream: {}",
+        "window live {:.2} s; CPU of the app's threads while it followed the stream: {}",
+        live.as_secs_f64(),
         busiest(&cpu_before, &thread_cpu(&app_pids))
     );
-    // What the webview spends drawing on its own: the finished log at rest,
-    // then the 3 s after one scroll (no new lines, no events).
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let rest = thread_cpu(&app_pids);
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let rested = thread_cpu(&app_pids);
-    app.client
-        .execute(scroller.replace("= 0", "= 1000").as_str(), vec![])
-        .await?;
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let scrolled = thread_cpu(&app_pids);
-    println!(
-        "CPU of the app's threads, 3 s at rest on the finished log: {}; the 3 s after one scroll: {}",
-        busiest(&rest, &rested),
-        busiest(&rested, &scrolled)
-    );
-    app.stop().await?;
-    Ok(LogFigures {
-        runner: runner_job.1,
-        live,
-        open: open / 1e3,
-        search: search / 1e3,
-    })
+    Ok((live, job, app_pids))
 }
 
 /// Disks of the layout the edit bench draws.
