@@ -29,8 +29,8 @@ export const MAX_SPACE_PX = 8_000_000;
 
 /** The log view draws at most this often while lines come at a readable rate. */
 export const DRAW_MS = 100;
-/** ... and this often while a flood goes on: nobody reads 2,000 lines a second. */
-export const FLOOD_DRAW_MS = 300;
+/** ... and this often while a flood goes on: nobody reads 2,000 lines a second, and every draw costs a composite (see `drawPace`). */
+export const FLOOD_DRAW_MS = 500;
 /** Lines a second above which output is a flood. */
 export const FLOOD_LINES_PER_SEC = 2000;
 
@@ -39,7 +39,7 @@ export const FLOOD_LINES_PER_SEC = 2000;
  * since the last one (`grew`) in `elapsedMs`, and how many draws in a row
  * have seen a flood before (`streak`). Every draw of a scrolled view costs
  * WebKit a composite of the window (tens of ms of a core without a GPU), so a
- * sustained flood is drawn about three times a second; one jump (a finished
+ * sustained flood is drawn twice a second; one jump (a finished
  * log opened at its end) is not a flood, and the next draw comes as soon as usual.
  */
 export function drawPace(grew: number, elapsedMs: number, streak: number): { waitMs: number; streak: number } {
