@@ -679,6 +679,17 @@ async fn probed_disks_equal_local_lsblk_including_a_partitioned_loop_device() {
     assert_eq!(disks(&facts.disks), disks(&local));
 }
 
+/// A directory holding busybox as `applet`, to put first on the script's PATH.
+fn busybox_applet(applet: &str) -> tempfile::TempDir {
+    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("busybox (apt-get install busybox-static)");
+    let bin = tempfile::tempdir().expect("temp dir");
+    std::os::unix::fs::symlink(busybox, bin.path().join(applet)).expect("symlink the applet");
+    bin
+}
+
 /// Busybox's `find` has no `-printf` (rescue systems, some installers): the
 /// script falls back to `readlink` per link and reads the same links.
 #[test]
@@ -687,12 +698,7 @@ fn by_id_links_are_read_where_find_has_no_printf() {
     let kname = disk.dev.trim_start_matches("/dev/").to_string();
     let link_name = format!("nixdeck-busybox-{kname}");
     let _link = ByIdLink::new(&link_name, &kname);
-    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .expect("busybox (apt-get install busybox-static)");
-    let bin = tempfile::tempdir().expect("temp dir");
-    std::os::unix::fs::symlink(busybox, bin.path().join("find")).expect("symlink find");
+    let bin = busybox_applet("find");
     let gnu = run_script_locally(Path::new("/nonexistent"));
     let bb = run_script_locally(bin.path());
     let section = |out: &str| -> String {
@@ -722,12 +728,7 @@ fn by_id_links_are_read_where_find_has_no_printf() {
 /// (busybox's) and reads the kernel with either.
 #[test]
 fn setsid_wait_is_detected_and_uname_read_with_any_setsid() {
-    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .expect("busybox (apt-get install busybox-static)");
-    let bin = tempfile::tempdir().expect("temp dir");
-    std::os::unix::fs::symlink(busybox, bin.path().join("setsid")).expect("symlink setsid");
+    let bin = busybox_applet("setsid");
     let uname = run(Command::new("uname").args(["-s", "-r", "-m"]));
     let words: Vec<&str> = uname.split_whitespace().collect();
     for (path_first, wait) in [(Path::new("/nonexistent"), true), (bin.path(), false)] {
