@@ -40,8 +40,11 @@ const SCRIPT_TEMPLATE: &str = r#"LC_ALL=C; export LC_ALL
 PATH="$PATH:/usr/sbin:/sbin:/usr/bin:/bin:/run/current-system/sw/bin"
 has() { command -v "$1" >/dev/null 2>&1; }
 sec() { printf '\n@@nixdeck:%s@@\n' "$1"; }
+# The first value after KEY in FILE's `KEY value rest` lines into F, the rest
+# into R, without starting a process: field FILE KEY
+field() { F=; R=; while read -r K A X; do if [ "$K" = "$2" ]; then F=$A; R=$X; return 0; fi; done < "$1"; return 1; }
 DISKS='@LSBLK@'
-U=; while read -r K A X; do if [ "$K" = Uid: ]; then U=$A; break; fi; done < /proc/self/status 2>/dev/null
+field /proc/self/status Uid: 2>/dev/null; U=$F
 [ -n "$U" ] || U=$(id -u)
 sec id; echo "$U"; if [ -n "${USER:-}" ]; then echo "$USER"; else id -un; fi
 # `setsid --wait` (util-linux 2.28+, which nixos-anywhere's kexec step
@@ -56,8 +59,7 @@ elif has doas && L=$(doas -n sh -c "$DISKS" 2>/dev/null); then echo doas
 else echo none; if has sudo; then sudo -n true 2>&1 | head -n 1; fi; L=$(eval "$DISKS")
 fi
 sec boot; if [ -d /sys/firmware/efi ]; then echo uefi; else echo bios; fi
-sec meminfo
-while read -r K V X; do if [ "$K" = MemTotal: ]; then echo "$K $V $X"; break; fi; done < /proc/meminfo
+sec meminfo; if field /proc/meminfo MemTotal: 2>/dev/null; then echo "MemTotal: $F $R"; fi
 sec os-release
 O=/etc/os-release; [ -r "$O" ] || O=/usr/lib/os-release
 if [ -r "$O" ]; then while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done < "$O"; fi
