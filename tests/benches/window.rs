@@ -20,7 +20,7 @@
 //! - `log_live_10m_vs_runner`: from the click on "Validate" (the stand-in nix
 //!   floods 10M lines) until the log view says 10M lines and shows the last
 //!   one, over the runner running the same stand-in alone (the engine's
-//!   `JobManager`, no watcher).
+//!   `JobManager`, no watcher); medians of three runs each, alternating.
 //! - `log_open_10m_s`: in the page, from the click on that finished job until
 //!   its last line is drawn (the view opens at the end).
 //! - `log_search_10m_s`: in the page, from the search box's submit with the
