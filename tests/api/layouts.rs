@@ -1,5 +1,171 @@
 use crate::{new_host, Scene};
-use nixdeck_core::disko::edit::LayoutEdit;
+use nixdeck_api::delta::apply;
+use nixdeck_api::layouts::LayoutUpdate;
+use nixdeck_core::disko::edit::{LayoutEdit, LayoutView};
+use serde_json::Value;
+
+/// The view `update` stands for, given the view `held` it was asked against.
+fn resolve(held: &LayoutView, update: LayoutUpdate) -> Value {
+    match update {
+        LayoutUpdate::Whole { view } => serde_json::to_value(view).unwrap(),
+        LayoutUpdate::Changed { delta } => {
+            let held = serde_json::to_value(held).unwrap();
+            delta.map_or(held.clone(), |d| apply(&held, &d).expect("the delta fits"))
+        }
+    }
+}
+
+/// An edit, undo and redo name the view the window holds by its digest; the
+/// answer is what changed since that view, which gives exactly the whole new
+/// view, also when the host was probed meanwhile. A digest the backend did not
+/// send, or sent too long ago, gets the whole view.
+#[tokio::test]
+async fn edits_answer_with_what_changed_since_the_view_held() {
+    let scene = Scene::new();
+    let root = scene.repo().await;
+    let disks = vec!["/dev/disk/by-id/virtio-d0".to_string()];
+    let held = scene
+        .api
+        .layout_from_template(&root, "big", "ext4", &disks)
+        .expect("template");
+    let path = held
+        .nodes
+        .iter()
+        .find(|n| n.kind == "partition" && n.size.as_deref().is_some_and(|s| !s.contains('%')))
+        .expect("a sized partition")
+        .path
+        .clone();
+    let resize = |size: &str| LayoutEdit::SetSize {
+        path: path.clone(),
+        size: size.into(),
+    };
+    let whole = |update: LayoutUpdate| match update {
+        LayoutUpdate::Whole { view } => *view,
+        other => panic!("expected the whole view, got {other:?}"),
+    };
+
+    let next = whole(
+        scene
+            .api
+            .apply_layout_edit(&root, "big", &held.layout, &resize("777M"), None)
+            .unwrap(),
+    );
+    assert!(next.preview.contains("777M"), "{}", next.preview);
+    let update = scene
+        .api
+        .apply_layout_edit(
+            &root,
+            "big",
+            &held.layout,
+            &resize("777M"),
+            Some(&held.digest),
+        )
+        .unwrap();
+    let LayoutUpdate::Changed { delta: Some(delta) } = &update else {
+        panic!("expected a delta, got {update:?}");
+    };
+    let sent = serde_json::to_string(delta).unwrap().len();
+    let full = serde_json::to_string(&next).unwrap().len();
+    assert!(
+        sent * 4 < full,
+        "the delta ({sent} bytes) is not much smaller than the view ({full})"
+    );
+    assert_eq!(resolve(&held, update), serde_json::to_value(&next).unwrap());
+
+    // Undo: the view of the earlier layout, since the view held now.
+    let undone = scene
+        .api
+        .layout_view(&root, "big", &held.layout, Some(&next.digest))
+        .unwrap();
+    assert!(matches!(undone, LayoutUpdate::Changed { delta: Some(_) }));
+    assert_eq!(resolve(&next, undone), serde_json::to_value(&held).unwrap());
+    // The same view again: nothing changed.
+    let same = scene
+        .api
+        .layout_view(&root, "big", &next.layout, Some(&next.digest))
+        .unwrap();
+    assert!(
+        matches!(same, LayoutUpdate::Changed { delta: None }),
+        "{same:?}"
+    );
+
+    // A digest the backend never sent: the whole view.
+    let wrong = scene
+        .api
+        .apply_layout_edit(&root, "big", &held.layout, &resize("1G"), Some("0000"))
+        .unwrap();
+    assert!(whole(wrong).preview.contains("1G"));
+    // The host probed meanwhile: its disk now has a size. The answer, applied
+    // to the view the window holds, is the view with the probed disk.
+    let facts = nixdeck_core::facts::HostFacts {
+        disks: vec![nixdeck_core::facts::BlockDevice {
+            name: "vda".into(),
+            path: "/dev/vda".into(),
+            size_bytes: 20 << 30,
+            kind: "disk".into(),
+            by_id: vec![disks[0].clone()],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    nixdeck_engine::facts_store::save(
+        &root,
+        &nixdeck_core::repo::HostName::new("big").unwrap(),
+        &facts,
+    )
+    .unwrap();
+    let update = scene
+        .api
+        .apply_layout_edit(
+            &root,
+            "big",
+            &held.layout,
+            &resize("777M"),
+            Some(&held.digest),
+        )
+        .unwrap();
+    let probed = whole(
+        scene
+            .api
+            .apply_layout_edit(&root, "big", &held.layout, &resize("777M"), None)
+            .unwrap(),
+    );
+    assert_eq!(
+        probed.disks[0].size_bytes,
+        Some(20 << 30),
+        "{:?}",
+        probed.disks
+    );
+    assert_eq!(
+        resolve(&held, update),
+        serde_json::to_value(&probed).unwrap()
+    );
+
+    // Views sent after it push the held one out: the whole view again.
+    for mib in 1..=8 {
+        scene
+            .api
+            .apply_layout_edit(
+                &root,
+                "big",
+                &held.layout,
+                &resize(&format!("{mib}G")),
+                None,
+            )
+            .unwrap();
+    }
+    let forgotten = scene
+        .api
+        .apply_layout_edit(
+            &root,
+            "big",
+            &held.layout,
+            &resize("777M"),
+            Some(&held.digest),
+        )
+        .unwrap();
+    assert_eq!(whole(forgotten).digest, probed.digest);
+}
 
 #[tokio::test]
 async fn templates_edits_and_the_repository_layout_share_one_view() {
@@ -29,9 +195,13 @@ async fn templates_edits_and_the_repository_layout_share_one_view() {
             path: path.clone(),
             size: "12 potatoes".into(),
         },
+        None,
     );
     match bad {
-        Ok(v) => assert!(!v.diagnostics.is_empty(), "a bad size must be reported"),
+        Ok(LayoutUpdate::Whole { view }) => {
+            assert!(!view.diagnostics.is_empty(), "a bad size must be reported")
+        }
+        Ok(other) => panic!("no base was named, yet {other:?}"),
         Err(e) => assert_eq!(e.code, nixdeck_api::ErrorCode::Validation),
     }
 

@@ -1,7 +1,7 @@
 //! The visual disk editor.
 
 use crate::AppState;
-use nixdeck_api::layouts::{DiskCheckView, LayoutSavePlan};
+use nixdeck_api::layouts::{DiskCheckView, LayoutSavePlan, LayoutUpdate};
 use nixdeck_api::ApiResult;
 use nixdeck_core::disko::edit::{LayoutEdit, LayoutView};
 use nixdeck_core::disko::templates::TemplateInfo;
@@ -44,10 +44,11 @@ pub fn apply_layout_edit(
     host: String,
     layout: Value,
     edit: LayoutEdit,
-) -> ApiResult<LayoutView> {
+    base: Option<String>,
+) -> ApiResult<LayoutUpdate> {
     state
         .api
-        .apply_layout_edit(Path::new(&repo), &host, &layout, &edit)
+        .apply_layout_edit(Path::new(&repo), &host, &layout, &edit, base.as_deref())
 }
 
 #[tauri::command(async)]
@@ -56,8 +57,11 @@ pub fn layout_view(
     repo: String,
     host: String,
     layout: Value,
-) -> ApiResult<LayoutView> {
-    state.api.layout_view(Path::new(&repo), &host, &layout)
+    base: Option<String>,
+) -> ApiResult<LayoutUpdate> {
+    state
+        .api
+        .layout_view(Path::new(&repo), &host, &layout, base.as_deref())
 }
 
 /// Saving an installed host's edited layout: the write and what applying means.

@@ -1,8 +1,10 @@
 //! The visual disk editor: templates, the repository's own layout, and edits.
-//! Each answers with the whole [`LayoutView`] (layout, findings, `disko.nix`,
-//! to-scale plans) computed by `nixdeck_core::disko`, so a window only draws.
+//! Each answers with a [`LayoutView`] (layout, findings, `disko.nix`, to-scale
+//! plans) computed by `nixdeck_core::disko`, so a window only draws; edits,
+//! undo and redo answer with what changed since the view the window holds.
 //! The host's probed facts come from the repository's store.
 
+use crate::delta::{self, Delta};
 use crate::hosts::host_name;
 use crate::targets::{read_targets, ssh_target};
 use crate::{Api, ApiError, ApiResult};
@@ -21,7 +23,9 @@ use nixdeck_engine::ssh::{Auth, HostKeyPolicy};
 use nixdeck_engine::{disko_file, facts_store};
 use serde::Serialize;
 use serde_json::Value;
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use ts_rs::TS;
 
 /// Saving an edited layout of an installed host: the file change (with the
@@ -49,6 +53,82 @@ pub struct DiskCheckView {
     pub check: DiskCheck,
     /// One sentence: all as laid out, or how many differences.
     pub verdict: String,
+}
+
+/// A layout's view as the window receives it. With 24 disks a whole view is
+/// about 80 KB, and the webview's IPC takes about a millisecond per 8 KB;
+/// after an edit only a few hundred bytes of it change.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LayoutUpdate {
+    /// The whole view: the request named no base, or one no longer kept.
+    Whole {
+        /// The view.
+        view: Box<LayoutView>,
+    },
+    /// What changed since the base view (`None`: nothing).
+    Changed {
+        /// Applied to the base view's JSON, it gives the new view.
+        delta: Option<Delta>,
+    },
+}
+
+/// The last views the API answered with, by digest: a request names the view
+/// the window holds, and the answer is what changed since exactly that view.
+#[derive(Default)]
+pub(crate) struct SentViews(Mutex<VecDeque<(String, Arc<Value>)>>);
+
+impl SentViews {
+    /// Views kept: the one a window holds and a few before it (a second
+    /// window, an answer the window dropped).
+    const KEPT: usize = 8;
+
+    /// `next` as the window receives it: what changed since the view whose
+    /// digest is `base`, when that view was sent and is still kept; whole
+    /// otherwise. `next` is kept in turn.
+    fn answer(&self, base: Option<&str>, next: LayoutView) -> LayoutUpdate {
+        let Ok(json) = serde_json::to_value(&next) else {
+            return LayoutUpdate::Whole {
+                view: Box::new(next),
+            };
+        };
+        let held = base.and_then(|digest| self.find(digest));
+        let digest = next.digest.clone();
+        let update = match held {
+            Some(held) => LayoutUpdate::Changed {
+                delta: delta::diff(&held, &json),
+            },
+            None => LayoutUpdate::Whole {
+                view: Box::new(next),
+            },
+        };
+        self.keep(digest, json);
+        update
+    }
+
+    /// Keeps `view`, which is sent whole.
+    fn whole(&self, view: LayoutView) -> LayoutView {
+        if let Ok(json) = serde_json::to_value(&view) {
+            self.keep(view.digest.clone(), json);
+        }
+        view
+    }
+
+    fn find(&self, digest: &str) -> Option<Arc<Value>> {
+        let sent = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        sent.iter()
+            .find(|(d, _)| d == digest)
+            .map(|(_, v)| v.clone())
+    }
+
+    fn keep(&self, digest: String, json: Value) {
+        let mut sent = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        sent.retain(|(d, _)| *d != digest);
+        if sent.len() >= Self::KEPT {
+            sent.pop_front();
+        }
+        sent.push_back((digest, Arc::new(json)));
+    }
 }
 
 fn disko_rel(host: &str) -> String {
@@ -93,7 +173,7 @@ impl Api {
         let facts = facts_of(repo, host)?;
         let boot = facts.as_ref().map_or(BootMode::Uefi, |f| f.boot_mode);
         let layout = templates::instantiate(name, disks, boot)?;
-        Ok(edit::view(&layout, facts.as_ref()))
+        Ok(self.sent_views.whole(edit::view(&layout, facts.as_ref())))
     }
 
     /// The layout in `hosts/<host>/disko.nix`, when the repository has one.
@@ -102,7 +182,9 @@ impl Api {
         let Some(layout) = saved_layout(repo, host).await? else {
             return Ok(None);
         };
-        Ok(Some(edit::view(&layout, facts.as_ref())))
+        Ok(Some(
+            self.sent_views.whole(edit::view(&layout, facts.as_ref())),
+        ))
     }
 
     /// What saving the edited `layout` as the host's `disko.nix` would write
@@ -214,22 +296,34 @@ impl Api {
         })
     }
 
-    /// Applies one edit and answers with the new view.
+    /// `layout` with `change` applied, as what changed since the view whose
+    /// digest is `base` (the view the window holds; see [`LayoutUpdate`]).
     pub fn apply_layout_edit(
         &self,
         repo: &Path,
         host: &str,
         layout: &Value,
         change: &LayoutEdit,
-    ) -> ApiResult<LayoutView> {
+        base: Option<&str>,
+    ) -> ApiResult<LayoutUpdate> {
         let facts = facts_of(repo, host)?;
         let edited = edit::apply(&layout_of(layout)?, change)?;
-        Ok(edit::view(&edited, facts.as_ref()))
+        Ok(self
+            .sent_views
+            .answer(base, edit::view(&edited, facts.as_ref())))
     }
 
-    /// The view of a layout as it is (after undo or redo).
-    pub fn layout_view(&self, repo: &Path, host: &str, layout: &Value) -> ApiResult<LayoutView> {
+    /// The view of a layout as it is (after undo or redo), as what changed
+    /// since the view whose digest is `base`.
+    pub fn layout_view(
+        &self,
+        repo: &Path,
+        host: &str,
+        layout: &Value,
+        base: Option<&str>,
+    ) -> ApiResult<LayoutUpdate> {
         let facts = facts_of(repo, host)?;
-        Ok(edit::view(&layout_of(layout)?, facts.as_ref()))
+        let view = edit::view(&layout_of(layout)?, facts.as_ref());
+        Ok(self.sent_views.answer(base, view))
     }
 }

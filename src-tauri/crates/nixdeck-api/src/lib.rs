@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod delta;
 pub mod deploy;
 pub mod doctor;
 pub mod error;
@@ -36,6 +37,8 @@ pub struct Api {
     ssh: SshFiles,
     /// New systems' host keys made for a review, until their install starts.
     prepared_host_keys: install_secrets::PreparedHostKeys,
+    /// The layout editor's last views, for answers that carry what changed.
+    sent_views: layouts::SentViews,
 }
 
 /// The OpenSSH files nixdeck's own connections read; `None` is OpenSSH's
@@ -76,6 +79,7 @@ impl Api {
             jobs: JobManager::open(data_dir).map_err(|e| e.to_string()),
             ssh: SshFiles::default(),
             prepared_host_keys: Default::default(),
+            sent_views: Default::default(),
         }
     }
 

@@ -66,6 +66,7 @@ fn wire_types(r: &mut Render) {
     r.visit::<nixdeck_api::status::GoalRisk>();
     r.visit::<nixdeck_api::layouts::LayoutSavePlan>();
     r.visit::<nixdeck_api::layouts::DiskCheckView>();
+    r.visit::<nixdeck_api::layouts::LayoutUpdate>();
     r.visit::<nixdeck_api::status::SafetyReport>();
     r.visit::<engine::ssh::keys::LocalKey>();
     r.visit::<core::repo::access::Access>();

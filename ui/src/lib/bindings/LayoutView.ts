@@ -42,4 +42,9 @@ nodes: Array<LayoutNode>,
 /**
  * The layout in plain words, one line per disk and group, shown as it is.
  */
-summary: Array<string>, };
+summary: Array<string>, 
+/**
+ * A fingerprint of everything above: an edit names the view it was made
+ * on by it, so that its answer can carry only what changed.
+ */
+digest: string, };

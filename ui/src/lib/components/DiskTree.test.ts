@@ -35,6 +35,7 @@ const view: LayoutView = {
   disks: [],
   needs: { esp: true, bios_boot: false, gpt: true, disks: [] },
   summary: [],
+  digest: "0",
   nodes: [
     node("disko.devices.disk.main", null, "disk", "main", "", ["disk", "main"], { name: "main" }),
     node("disko.devices.disk.main.content", "disko.devices.disk.main", "gpt", "GPT", "partition table", ["disk", "main", "content"]),

@@ -3,7 +3,7 @@
 // generated from Rust (../bindings), arguments with ./types.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
-import type { Applied, DiskCheckView, DoctorReport, Explanation, GenerationsView, LayoutSavePlan, SafetyReport, GoalRisk, HostFacts, HostRow, JobEvent, JobRecord, LayoutEdit, LogLines, LogSearchDirection, LayoutView, RecentRepo, RepoView, SeenChange, SystemConfig, TemplateInfo, WritePlan } from "../bindings";
+import type { Applied, DiskCheckView, DoctorReport, Explanation, GenerationsView, LayoutSavePlan, SafetyReport, GoalRisk, HostFacts, HostRow, JobEvent, JobRecord, LayoutEdit, LayoutUpdate, LogLines, LogSearchDirection, LayoutView, RecentRepo, RepoView, SeenChange, SystemConfig, TemplateInfo, WritePlan } from "../bindings";
 import type { ConfigPreview, DeployPreview, FieldProblem, HardwareStatus, HostFiles, HostKeyCheck, HostReview, InstallCheck, InstallSecrets, KeyOffer, LayoutJson, NewHost, ProbeOutcome, ProbeRequest, StartedJob } from "./types";
 
 export const commands = {
@@ -28,9 +28,12 @@ export const commands = {
   layoutFromTemplate: (repo: string, host: string, name: string, disks: string[]) =>
     invoke<LayoutView>("layout_from_template", { repo, host, name, disks }),
   layoutFromRepo: (repo: string, host: string) => invoke<LayoutView | null>("layout_from_repo", { repo, host }),
-  applyLayoutEdit: (repo: string, host: string, layout: LayoutJson, edit: LayoutEdit) =>
-    invoke<LayoutView>("apply_layout_edit", { repo, host, layout, edit }),
-  layoutView: (repo: string, host: string, layout: LayoutJson) => invoke<LayoutView>("layout_view", { repo, host, layout }),
+  /** `base`: the digest of the view held here; the answer is then what changed since it. */
+  applyLayoutEdit: (repo: string, host: string, layout: LayoutJson, edit: LayoutEdit, base: string | null) =>
+    invoke<LayoutUpdate>("apply_layout_edit", { repo, host, layout, edit, base }),
+  /** `base`: the digest of the view held here; the answer is then what changed since it. */
+  layoutView: (repo: string, host: string, layout: LayoutJson, base: string | null) =>
+    invoke<LayoutUpdate>("layout_view", { repo, host, layout, base }),
   // fleet: jobs, install, redeploy, host page
   listJobs: (host?: string) => invoke<JobRecord[]>("list_jobs", { host: host ?? null }),
   getJob: (id: string) => invoke<JobRecord>("get_job", { id }),

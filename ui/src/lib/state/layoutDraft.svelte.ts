@@ -1,6 +1,7 @@
 import type { Commands } from "../ipc/commands";
 import { toIpcError } from "../ipc/errors";
-import type { ApiError, Diagnostic, LayoutEdit, LayoutView, TemplateInfo } from "../bindings";
+import { applyDelta } from "../ipc/delta";
+import type { ApiError, Diagnostic, JsonValue, LayoutEdit, LayoutUpdate, LayoutView, TemplateInfo } from "../bindings";
 import type { LayoutJson } from "../ipc/types";
 
 type Api = Pick<Commands, "applyLayoutEdit" | "layoutView" | "layoutFromTemplate" | "layoutFromRepo" | "layoutTemplates">;
@@ -9,7 +10,9 @@ type Api = Pick<Commands, "applyLayoutEdit" | "layoutView" | "layoutFromTemplate
  * The layout being edited: the backend's last `LayoutView`, and undo/redo over the
  * layouts it returned. Every change goes through `apply_layout_edit`; undo and redo
  * ask `layout_view` for the view of an earlier layout, so findings and the preview
- * always come from the backend.
+ * always come from the backend. Each names the view held here by its digest and
+ * gets back what changed since it (a 24-disk view is 80 KB, an edit changes a few
+ * hundred bytes of it).
  */
 export class LayoutDraft {
   view = $state.raw<LayoutView | null>(null);
@@ -68,7 +71,9 @@ export class LayoutDraft {
     const { repo, host } = this.where();
     let ok = false;
     await this.run(async () => {
-      const next = await this.api.applyLayoutEdit(repo, host, current.layout, edit);
+      const next = await this.since(current, (base) =>
+        this.api.applyLayoutEdit(repo, host, current.layout, edit, base ? current.digest : null),
+      );
       this.past.push(current.layout);
       this.future = [];
       this.view = next;
@@ -81,10 +86,11 @@ export class LayoutDraft {
   async undo(): Promise<void> {
     const previous = this.past.at(-1);
     if (!previous || !this.view) return;
-    const current = this.view.layout;
+    const held = this.view;
+    const current = held.layout;
     const { repo, host } = this.where();
     await this.run(async () => {
-      this.view = await this.api.layoutView(repo, host, previous);
+      this.view = await this.viewOf(previous, held);
       this.past.pop();
       this.future.push(current);
       this.sync();
@@ -94,10 +100,10 @@ export class LayoutDraft {
   async redo(): Promise<void> {
     const next = this.future.at(-1);
     if (!next || !this.view) return;
-    const current = this.view.layout;
-    const { repo, host } = this.where();
+    const held = this.view;
+    const current = held.layout;
     await this.run(async () => {
-      this.view = await this.api.layoutView(repo, host, next);
+      this.view = await this.viewOf(next, held);
       this.future.pop();
       this.past.push(current);
       this.sync();
@@ -111,6 +117,31 @@ export class LayoutDraft {
   /** Findings on the option at `path` or below it. */
   findingsAt(path: string): Diagnostic[] {
     return this.view?.diagnostics.filter((d) => d.path === path || d.path.startsWith(path + ".")) ?? [];
+  }
+
+  /** The view of `layout`, asked as what changed since `held`. */
+  private viewOf(layout: LayoutJson, held: LayoutView): Promise<LayoutView> {
+    const { repo, host } = this.where();
+    return this.since(held, (base) =>
+      this.api.layoutView(repo, host, layout, base ? held.digest : null),
+    );
+  }
+
+  /**
+   * The view `ask` answers, asked first as what changed since `held`; asked
+   * again whole if that delta does not fit what is held.
+   */
+  private async since(held: LayoutView, ask: (withBase: boolean) => Promise<LayoutUpdate>): Promise<LayoutView> {
+    const update = await ask(true);
+    if (update.kind === "whole") return update.view;
+    if (!update.delta) return held;
+    try {
+      return applyDelta(held as unknown as JsonValue, update.delta) as unknown as LayoutView;
+    } catch {
+      const whole = await ask(false);
+      if (whole.kind === "whole") return whole.view;
+      throw new Error("the backend answered with a delta when asked for the whole view");
+    }
   }
 
   private replace(next: LayoutView): void {

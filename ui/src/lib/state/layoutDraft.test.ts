@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { LayoutDraft } from "./layoutDraft.svelte";
-import type { LayoutEdit, LayoutView } from "../bindings";
+import type { JsonValue, LayoutEdit, LayoutUpdate, LayoutView } from "../bindings";
 import type { LayoutJson } from "../ipc/types";
 
 /** A view whose layout records the sizes it was given, as the backend's would. */
@@ -14,18 +14,42 @@ function viewOf(layout: LayoutJson, errors = 0): LayoutView {
     needs: { esp: true, bios_boot: false, gpt: true, disks: [] },
     nodes: [],
     summary: [],
+    digest: JSON.stringify([layout, errors]),
+  };
+}
+
+/**
+ * What the backend answers: when `base` is the digest of a view it sent, the
+ * fields of `next` that differ from that view; else all of it.
+ */
+function answerer() {
+  const sent = new Map<string, LayoutView>();
+  return (next: LayoutView, base: string | null): LayoutUpdate => {
+    const held = base === null ? undefined : sent.get(base);
+    sent.set(next.digest, next);
+    if (!held) return { kind: "whole", view: next };
+    const was = held as unknown as Record<string, JsonValue>;
+    const changed = Object.entries(next as unknown as Record<string, JsonValue>)
+      .filter(([key, value]) => JSON.stringify(value) !== JSON.stringify(was[key]))
+      .map(([key, value]): [string, { set: JsonValue }] => [key, { set: value }]);
+    return { kind: "changed", delta: changed.length ? { fields: { changed, removed: [] } } : null };
   };
 }
 
 function fakeApi() {
+  const answer = answerer();
+  const whole = (view: LayoutView) => (answer(view, null), view);
   return {
     layoutTemplates: vi.fn(async () => [{ name: "btrfs", title: "btrfs", description: "", disks: 1 }]),
-    layoutFromTemplate: vi.fn(async (_r: string, _h: string, name: string) => viewOf({ template: name, size: "512M" })),
+    layoutFromTemplate: vi.fn(async (_r: string, _h: string, name: string) => whole(viewOf({ template: name, size: "512M" }))),
     layoutFromRepo: vi.fn(async () => null),
-    applyLayoutEdit: vi.fn(async (_r: string, _h: string, _layout: LayoutJson, edit: LayoutEdit) =>
-      viewOf({ template: "btrfs", size: edit.kind === "set_size" ? edit.size : "?" }, edit.kind === "set_size" && edit.size.endsWith("X") ? 1 : 0),
+    applyLayoutEdit: vi.fn(async (_r: string, _h: string, _layout: LayoutJson, edit: LayoutEdit, base: string | null) =>
+      answer(
+        viewOf({ template: "btrfs", size: edit.kind === "set_size" ? edit.size : "?" }, edit.kind === "set_size" && edit.size.endsWith("X") ? 1 : 0),
+        base,
+      ),
     ),
-    layoutView: vi.fn(async (_r: string, _h: string, layout: LayoutJson) => viewOf(layout)),
+    layoutView: vi.fn(async (_r: string, _h: string, layout: LayoutJson, base: string | null) => answer(viewOf(layout), base)),
   };
 }
 
@@ -39,8 +63,35 @@ describe("LayoutDraft", () => {
     await draft.fromTemplate("btrfs", ["/dev/disk/by-id/x"]);
     expect(api.layoutFromTemplate).toHaveBeenCalledWith("/r", "web", "btrfs", ["/dev/disk/by-id/x"]);
     await draft.edit(resize("1G"));
-    expect(api.applyLayoutEdit).toHaveBeenCalledWith("/r", "web", { template: "btrfs", size: "512M" }, resize("1G"));
-    expect(draft.view?.layout.size).toBe("1G");
+    const before = viewOf({ template: "btrfs", size: "512M" });
+    expect(api.applyLayoutEdit).toHaveBeenCalledWith("/r", "web", before.layout, resize("1G"), before.digest);
+    expect(draft.view).toEqual(viewOf({ template: "btrfs", size: "1G" }));
+  });
+
+  it("takes what changed since the view it holds, and keeps what did not", async () => {
+    const api = fakeApi();
+    const draft = new LayoutDraft(api, where);
+    await draft.fromTemplate("btrfs", []);
+    const space = draft.view?.space;
+    await draft.edit(resize("1G"));
+    expect(await api.applyLayoutEdit.mock.results[0].value).toMatchObject({ kind: "changed" });
+    expect(draft.view).toEqual(viewOf({ template: "btrfs", size: "1G" }));
+    // Unchanged parts are the very objects held before: nothing redraws them.
+    expect(draft.view?.space).toBe(space);
+    await draft.undo();
+    expect(await api.layoutView.mock.results[0].value).toMatchObject({ kind: "changed" });
+    expect(draft.view).toEqual(viewOf({ template: "btrfs", size: "512M" }));
+  });
+
+  it("asks for the whole view when the answer does not fit the view it holds", async () => {
+    const api = fakeApi();
+    const draft = new LayoutDraft(api, where);
+    await draft.fromTemplate("btrfs", []);
+    api.applyLayoutEdit.mockResolvedValueOnce({ kind: "changed", delta: { fields: { changed: [["nodes", { items: [[3, { set: 1 }]] }]], removed: [] } } });
+    expect(await draft.edit(resize("1G"))).toBe(true);
+    expect(api.applyLayoutEdit).toHaveBeenCalledTimes(2);
+    expect(api.applyLayoutEdit.mock.calls[1][4]).toBeNull();
+    expect(draft.view).toEqual(viewOf({ template: "btrfs", size: "1G" }));
   });
 
   it("undoes and redoes through the backend's view of earlier layouts", async () => {

@@ -12,6 +12,7 @@ const view: LayoutView = {
   needs: { esp: true, bios_boot: false, gpt: true, disks: [] },
   nodes: [],
   summary: [],
+  digest: "0",
 };
 
 const review: HostReview = {
@@ -59,8 +60,8 @@ function api() {
       storedAt: "/r/.nixdeck/facts/web.json",
     })),
     hostFacts: vi.fn(async () => null),
-    applyLayoutEdit: vi.fn(async () => view),
-    layoutView: vi.fn(async () => view),
+    applyLayoutEdit: vi.fn(async () => ({ kind: "whole" as const, view })),
+    layoutView: vi.fn(async () => ({ kind: "whole" as const, view })),
     layoutFromTemplate: vi.fn(async () => view),
     layoutFromRepo: vi.fn(async () => null),
     layoutTemplates: vi.fn(async () => []),

@@ -388,6 +388,31 @@ pub struct LayoutView {
     pub nodes: Vec<LayoutNode>,
     /// The layout in plain words, one line per disk and group, shown as it is.
     pub summary: Vec<String>,
+    /// A fingerprint of everything above: an edit names the view it was made
+    /// on by it, so that its answer can carry only what changed.
+    pub digest: String,
+}
+
+/// The digest of `view`'s content, read while its own `digest` is still empty.
+fn fingerprint(view: &LayoutView) -> String {
+    use std::hash::Hasher;
+    /// Feeds serde_json's output straight into the hasher.
+    struct Feed(std::hash::DefaultHasher);
+    impl std::io::Write for Feed {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.write(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    // A fixed-key hasher: the same view gives the same digest for as long as
+    // the app runs, which is as long as a window holds one.
+    let mut feed = Feed(std::hash::DefaultHasher::new());
+    // Writing into a hasher cannot fail; a view always serializes.
+    let _ = serde_json::to_writer(&mut feed, view);
+    format!("{:016x}", feed.0.finish())
 }
 
 /// The editor's view of `layout` on the probed host.
@@ -415,7 +440,7 @@ pub fn view(layout: &DiskLayout, facts: Option<&HostFacts>) -> LayoutView {
         })
         .collect();
     let json = to_json(layout);
-    LayoutView {
+    let mut view = LayoutView {
         nodes: layout_nodes(&json),
         layout: json,
         diagnostics: validate(layout, facts),
@@ -424,7 +449,10 @@ pub fn view(layout: &DiskLayout, facts: Option<&HostFacts>) -> LayoutView {
         disks,
         needs: super::layout_needs(layout),
         summary: super::summary(layout, facts).lines(),
-    }
+        digest: String::new(),
+    };
+    view.digest = fingerprint(&view);
+    view
 }
 
 #[cfg(test)]
@@ -467,6 +495,34 @@ mod tests {
             .iter()
             .map(|s| (s.label.clone(), s.size))
             .collect()
+    }
+
+    #[test]
+    fn a_views_digest_follows_its_content() {
+        let layout = btrfs();
+        let first = view(&layout, Some(&facts()));
+        assert_eq!(first.digest, view(&layout, Some(&facts())).digest);
+        assert_ne!(
+            first.digest,
+            view(&layout, None).digest,
+            "the probed disks are drawn"
+        );
+        let path = first
+            .nodes
+            .iter()
+            .find(|n| n.kind == "partition")
+            .expect("a partition")
+            .path
+            .clone();
+        let resized = apply(
+            &layout,
+            &LayoutEdit::SetSize {
+                path,
+                size: "2G".into(),
+            },
+        )
+        .unwrap();
+        assert_ne!(first.digest, view(&resized, Some(&facts())).digest);
     }
 
     #[test]
