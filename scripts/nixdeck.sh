@@ -112,6 +112,10 @@ run_benches() {
   local b
   for b in runner log probe window; do
     say "bench $b ($kind)"
+    # What the build and the last bench wrote goes to disk now, not as
+    # writeback on the cores while the next bench times (the probe bench's
+    # 20-at-once figure moved from 1.4 to 1.6 right after a build).
+    sync
     cargo bench -p nixdeck-tests "${cargo_flags[@]}" --bench "$b" -- "${bench_args[@]}"
   done
   cargo bench -p nixdeck-tests "${cargo_flags[@]}" --bench summary -- "${bench_args[@]}"
