@@ -88,7 +88,6 @@ export class LayoutDraft {
     if (!previous || !this.view) return;
     const held = this.view;
     const current = held.layout;
-    const { repo, host } = this.where();
     await this.run(async () => {
       this.view = await this.viewOf(previous, held);
       this.past.pop();
