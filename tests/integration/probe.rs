@@ -727,7 +727,7 @@ fn by_id_links_are_read_where_find_has_no_printf() {
 /// The script tells a `setsid` with `--wait` (util-linux) from one without
 /// (busybox's) and reads the kernel with either.
 #[test]
-fn setsid_wait_is_detected_and_uname_read_with_any_setsid() {
+fn setsid_wait_is_detected_with_any_setsid_and_the_kernel_read_as_uname_prints_it() {
     let bin = busybox_applet("setsid");
     let uname = run(Command::new("uname").args(["-s", "-r", "-m"]));
     let words: Vec<&str> = uname.split_whitespace().collect();

@@ -21,19 +21,24 @@ pub const KEXEC_MIN_MEMORY_BYTES: u64 = 1_500_000_000;
 ///
 /// It starts as few processes as it can: on a small board each costs
 /// milliseconds, and a fleet probed at once pays them on every target. The
-/// privilege check and the root-only `lsblk` are one `sudo` (or `doas`) call;
-/// the user id, the `/proc` files and os-release are read by the shell itself
-/// (the user name is the `USER` sshd sets); `systemd-detect-virt` runs once,
-/// its answer naming a container or a virtual machine (see [`CONTAINERS`]);
-/// and the `by-id` links are listed by one `find` (one `readlink` per link
-/// where `find` has no `-printf`, as in busybox).
+/// privilege check and the root-only `lsblk` are one `sudo` (or `doas`) call
+/// running `lsblk` itself (a shell for the older column sets only when the
+/// newest fails); the user id, the kernel's name, release and machine, the
+/// `/proc` files and os-release are read by the shell itself (the user name
+/// is the `USER` sshd sets); `systemd-detect-virt` runs once, through
+/// `setsid --wait`, its answer naming a container or a virtual machine (see
+/// [`CONTAINERS`]) and its coming back at all telling that `setsid --wait`
+/// works; and the `by-id` links are listed by one `find` (one `readlink` per
+/// link where `find` has no `-printf`, as in busybox).
 pub fn script() -> String {
     let mut lsblk = String::new();
     for cols in lsblk::COLUMN_SETS {
         lsblk.push_str(&format!("lsblk --json -b -o {cols} 2>/dev/null || "));
     }
     lsblk.push_str("echo @@nixdeck:lsblk-failed@@");
-    SCRIPT_TEMPLATE.replace("@LSBLK@", &lsblk)
+    SCRIPT_TEMPLATE
+        .replace("@LSBLK@", &lsblk)
+        .replace("@NEWEST@", lsblk::COLUMN_SETS[0])
 }
 
 const SCRIPT_TEMPLATE: &str = r#"LC_ALL=C; export LC_ALL
@@ -47,14 +52,15 @@ DISKS='@LSBLK@'
 field /proc/self/status Uid: 2>/dev/null; U=$F
 [ -n "$U" ] || U=$(id -u)
 sec id; echo "$U"; if [ -n "${USER:-}" ]; then echo "$USER"; else id -un; fi
-# `setsid --wait` (util-linux 2.28+, which nixos-anywhere's kexec step
-# uses) is tested by running uname through it: one process, not three.
-W=; sec uname
-if has setsid && setsid --wait uname -s -r -m 2>/dev/null; then W=setsid-wait; else uname -s -r -m; fi
+# What `uname -s -r -m` prints, from /proc (kernel.arch: Linux 6.1 and later).
+sec uname
+if read -r KS < /proc/sys/kernel/ostype && read -r KR < /proc/sys/kernel/osrelease &&
+  read -r KM < /proc/sys/kernel/arch; then echo "$KS $KR $KM"; else uname -s -r -m; fi 2>/dev/null
 sec hostname; if read -r H 2>/dev/null < /proc/sys/kernel/hostname; then echo "$H"; else hostname; fi
 sec privilege
 if [ "$U" = 0 ]; then echo root; L=$(eval "$DISKS")
-elif has sudo && L=$(sudo -n sh -c "$DISKS" 2>/dev/null); then echo sudo
+elif has sudo && { L=$(sudo -n lsblk --json -b -o @NEWEST@ 2>/dev/null) ||
+  L=$(sudo -n sh -c "$DISKS" 2>/dev/null); }; then echo sudo
 elif has doas && L=$(doas -n sh -c "$DISKS" 2>/dev/null); then echo doas
 else echo none; if has sudo; then sudo -n true 2>&1 | head -n 1; fi; L=$(eval "$DISKS")
 fi
@@ -64,7 +70,15 @@ sec os-release
 O=/etc/os-release; [ -r "$O" ] || O=/usr/lib/os-release
 if [ -r "$O" ]; then while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done < "$O"; fi
 sec kexec; if [ -f /etc/is_kexec ]; then echo yes; fi
-V=; if has systemd-detect-virt; then V=$(systemd-detect-virt 2>/dev/null); fi
+# `setsid --wait` (util-linux 2.28+) is what nixos-anywhere's kexec step
+# runs. systemd-detect-virt always prints a name or "none"; run through a
+# setsid without --wait (busybox's), it does not run and prints nothing.
+V=; W=
+if has systemd-detect-virt; then
+  if has setsid; then V=$(setsid --wait systemd-detect-virt 2>/dev/null); fi
+  if [ -n "$V" ]; then W=setsid-wait; else V=$(systemd-detect-virt 2>/dev/null); fi
+elif has setsid && setsid --wait true 2>/dev/null; then W=setsid-wait
+fi
 sec virt; echo "$V"
 sec tools
 for t in tar cpio sudo doas wget curl nixos-facter; do if has "$t"; then echo "$t"; fi; done
