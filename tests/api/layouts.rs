@@ -43,24 +43,17 @@ async fn edits_answer_with_what_changed_since_the_view_held() {
         LayoutUpdate::Whole { view } => *view,
         other => panic!("expected the whole view, got {other:?}"),
     };
-
-    let next = whole(
+    // The held layout with a size typed, against the view named by `base`.
+    let edit = |size: &str, base: Option<&str>| {
         scene
             .api
-            .apply_layout_edit(&root, "big", &held.layout, &resize("777M"), None)
-            .unwrap(),
-    );
+            .apply_layout_edit(&root, "big", &held.layout, &resize(size), base)
+            .unwrap()
+    };
+
+    let next = whole(edit("777M", None));
     assert!(next.preview.contains("777M"), "{}", next.preview);
-    let update = scene
-        .api
-        .apply_layout_edit(
-            &root,
-            "big",
-            &held.layout,
-            &resize("777M"),
-            Some(&held.digest),
-        )
-        .unwrap();
+    let update = edit("777M", Some(&held.digest));
     let LayoutUpdate::Changed { delta: Some(delta) } = &update else {
         panic!("expected a delta, got {update:?}");
     };
@@ -90,10 +83,7 @@ async fn edits_answer_with_what_changed_since_the_view_held() {
     );
 
     // A digest the backend never sent: the whole view.
-    let wrong = scene
-        .api
-        .apply_layout_edit(&root, "big", &held.layout, &resize("1G"), Some("0000"))
-        .unwrap();
+    let wrong = edit("1G", Some("0000"));
     assert!(whole(wrong).preview.contains("1G"));
     // The host probed meanwhile: its disk now has a size. The answer, applied
     // to the view the window holds, is the view with the probed disk.
@@ -114,22 +104,8 @@ async fn edits_answer_with_what_changed_since_the_view_held() {
         &facts,
     )
     .unwrap();
-    let update = scene
-        .api
-        .apply_layout_edit(
-            &root,
-            "big",
-            &held.layout,
-            &resize("777M"),
-            Some(&held.digest),
-        )
-        .unwrap();
-    let probed = whole(
-        scene
-            .api
-            .apply_layout_edit(&root, "big", &held.layout, &resize("777M"), None)
-            .unwrap(),
-    );
+    let update = edit("777M", Some(&held.digest));
+    let probed = whole(edit("777M", None));
     assert_eq!(
         probed.disks[0].size_bytes,
         Some(20 << 30),
@@ -143,27 +119,9 @@ async fn edits_answer_with_what_changed_since_the_view_held() {
 
     // Views sent after it push the held one out: the whole view again.
     for mib in 1..=8 {
-        scene
-            .api
-            .apply_layout_edit(
-                &root,
-                "big",
-                &held.layout,
-                &resize(&format!("{mib}G")),
-                None,
-            )
-            .unwrap();
+        edit(&format!("{mib}G"), None);
     }
-    let forgotten = scene
-        .api
-        .apply_layout_edit(
-            &root,
-            "big",
-            &held.layout,
-            &resize("777M"),
-            Some(&held.digest),
-        )
-        .unwrap();
+    let forgotten = edit("777M", Some(&held.digest));
     assert_eq!(whole(forgotten).digest, probed.digest);
 }
 
