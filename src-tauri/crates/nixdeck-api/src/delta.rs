@@ -128,37 +128,48 @@ pub fn apply(old: &Value, delta: &Delta) -> Result<Value, String> {
             }
             Ok(Value::Array(out))
         }
-        (Value::Array(a), Delta::Splice { start, tail, with }) => {
-            let (start, tail) = (*start as usize, *tail as usize);
-            if start + tail > a.len() {
-                return Err(format!(
-                    "{start} + {tail} items kept of an array of {}",
-                    a.len()
-                ));
-            }
-            let mut out = a[..start].to_vec();
-            out.extend(with.iter().cloned());
-            out.extend_from_slice(&a[a.len() - tail..]);
-            Ok(Value::Array(out))
-        }
+        (Value::Array(a), Delta::Splice { start, tail, with }) => splice(
+            a,
+            *start,
+            *tail,
+            with.iter().cloned(),
+            "items kept of an array",
+        )
+        .map(Value::Array),
         (Value::String(a), Delta::Text { start, tail, with }) => {
             let units: Vec<u16> = a.encode_utf16().collect();
-            let (start, tail) = (*start as usize, *tail as usize);
-            if start + tail > units.len() {
-                return Err(format!(
-                    "{start} + {tail} code units kept of a string of {}",
-                    units.len()
-                ));
-            }
-            let mut out = units[..start].to_vec();
-            out.extend(with.encode_utf16());
-            out.extend_from_slice(&units[units.len() - tail..]);
+            let out = splice(
+                &units,
+                *start,
+                *tail,
+                with.encode_utf16(),
+                "code units kept of a string",
+            )?;
             String::from_utf16(&out)
                 .map(Value::String)
                 .map_err(|e| e.to_string())
         }
         (old, delta) => Err(format!("{delta:?} does not apply to {old}")),
     }
+}
+
+/// `items` with everything from `start` up to the last `tail` replaced by
+/// `middle`; an error naming `what` when `items` is shorter than what is kept.
+fn splice<T: Clone>(
+    items: &[T],
+    start: u32,
+    tail: u32,
+    middle: impl Iterator<Item = T>,
+    what: &str,
+) -> Result<Vec<T>, String> {
+    let (start, tail) = (start as usize, tail as usize);
+    if start + tail > items.len() {
+        return Err(format!("{start} + {tail} {what} of {}", items.len()));
+    }
+    let mut out = items[..start].to_vec();
+    out.extend(middle);
+    out.extend_from_slice(&items[items.len() - tail..]);
+    Ok(out)
 }
 
 /// Whether `new`'s keys are `old`'s, less the removed ones, in the same

@@ -87,30 +87,21 @@ impl SentViews {
     /// digest is `base`, when that view was sent and is still kept; whole
     /// otherwise. `next` is kept in turn.
     fn answer(&self, base: Option<&str>, next: LayoutView) -> LayoutUpdate {
-        let Ok(json) = serde_json::to_value(&next) else {
-            return LayoutUpdate::Whole {
-                view: Box::new(next),
-            };
-        };
         let held = base.and_then(|digest| self.find(digest));
-        let digest = next.digest.clone();
-        let update = match held {
-            Some(held) => LayoutUpdate::Changed {
+        let json = self.keep(&next);
+        match (held, json) {
+            (Some(held), Some(json)) => LayoutUpdate::Changed {
                 delta: delta::diff(&held, &json),
             },
-            None => LayoutUpdate::Whole {
+            _ => LayoutUpdate::Whole {
                 view: Box::new(next),
             },
-        };
-        self.keep(digest, json);
-        update
+        }
     }
 
     /// Keeps `view`, which is sent whole.
     fn whole(&self, view: LayoutView) -> LayoutView {
-        if let Ok(json) = serde_json::to_value(&view) {
-            self.keep(view.digest.clone(), json);
-        }
+        self.keep(&view);
         view
     }
 
@@ -121,13 +112,16 @@ impl SentViews {
             .map(|(_, v)| v.clone())
     }
 
-    fn keep(&self, digest: String, json: Value) {
+    /// Keeps `view`'s JSON under its digest, and answers it.
+    fn keep(&self, view: &LayoutView) -> Option<Arc<Value>> {
+        let json = Arc::new(serde_json::to_value(view).ok()?);
         let mut sent = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        sent.retain(|(d, _)| *d != digest);
+        sent.retain(|(d, _)| *d != view.digest);
         if sent.len() >= Self::KEPT {
             sent.pop_front();
         }
-        sent.push_back((digest, Arc::new(json)));
+        sent.push_back((view.digest.clone(), json.clone()));
+        Some(json)
     }
 }
 
