@@ -32,7 +32,9 @@
 //! login as root costs here, beside `bench_user_login_cpu_ms`.
 //!
 //! Run: `cargo bench -p nixdeck-tests --bench probe` (`-- --runs N` to change
-//! the sample count, default 15; `-- --smoke` for a quick check).
+//! the sample count, default 15; `-- --smoke` for a quick check; `-- --only
+//! one|fleet` for the single-host comparisons or the 20 at once alone, while
+//! working on one of them).
 
 use nixdeck_engine::probe::{probe, ProbeOptions};
 use nixdeck_engine::ssh::{Auth, ConnectOptions, SshTarget};
@@ -322,28 +324,32 @@ fn main() {
         })
         .collect();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let only: Option<String> = bench::arg("only");
+    let part = |name: &str| only.as_deref().is_none_or(|o| o == name);
 
-    let login_runs = if smoke { 1 } else { 10 };
-    let root_login = login_cpu(&hosts[0], "root", login_runs);
-    let user_login = login_cpu(&hosts[0], BENCH_USER, login_runs);
-    println!(
-        "sshd CPU of one login: as root {}, as {BENCH_USER} {}",
-        ms(root_login),
-        ms(user_login)
-    );
-    figures.push(("root_login_cpu_ms", root_login.as_secs_f64() * 1e3));
-    figures.push(("bench_user_login_cpu_ms", user_login.as_secs_f64() * 1e3));
+    if part("one") {
+        let login_runs = if smoke { 1 } else { 10 };
+        let root_login = login_cpu(&hosts[0], "root", login_runs);
+        let user_login = login_cpu(&hosts[0], BENCH_USER, login_runs);
+        println!(
+            "sshd CPU of one login: as root {}, as {BENCH_USER} {}",
+            ms(root_login),
+            ms(user_login)
+        );
+        figures.push(("root_login_cpu_ms", root_login.as_secs_f64() * 1e3));
+        figures.push(("bench_user_login_cpu_ms", user_login.as_secs_f64() * 1e3));
 
-    let direct = Endpoint::direct(&hosts[0]);
-    let (nd, os) = nixdeck_vs_openssh(&direct, &script, runs);
-    let ratio = nd.as_secs_f64() / os.as_secs_f64();
-    println!("probe of one host on loopback, median of {runs} runs:");
-    println!("  nixdeck probe (headless binary)     {}", ms(nd));
-    println!("  OpenSSH ssh HOST sh -s (same facts) {}", ms(os));
-    println!("  ratio nixdeck/OpenSSH               {ratio:.2}  (target <= 1.0)");
-    figures.push(("probe_vs_openssh", ratio));
-    figures.push(("probe_nixdeck_ms", nd.as_secs_f64() * 1e3));
-    figures.push(("probe_openssh_ms", os.as_secs_f64() * 1e3));
+        let direct = Endpoint::direct(&hosts[0]);
+        let (nd, os) = nixdeck_vs_openssh(&direct, &script, runs);
+        let ratio = nd.as_secs_f64() / os.as_secs_f64();
+        println!("probe of one host on loopback, median of {runs} runs:");
+        println!("  nixdeck probe (headless binary)     {}", ms(nd));
+        println!("  OpenSSH ssh HOST sh -s (same facts) {}", ms(os));
+        println!("  ratio nixdeck/OpenSSH               {ratio:.2}  (target <= 1.0)");
+        figures.push(("probe_vs_openssh", ratio));
+        figures.push(("probe_nixdeck_ms", nd.as_secs_f64() * 1e3));
+        figures.push(("probe_openssh_ms", os.as_secs_f64() * 1e3));
+    }
 
     let proxies: Vec<LatencyProxy> = rt.block_on(async {
         let mut proxies = Vec::new();
@@ -364,67 +370,69 @@ fn main() {
         .collect();
     let rtt = ms(ONE_WAY * 2);
 
-    let far_runs = if smoke { 1 } else { (runs / 3).max(5) };
-    let (nd, os) = nixdeck_vs_openssh(&far[0], &script, far_runs);
-    let ratio = nd.as_secs_f64() / os.as_secs_f64();
-    println!("probe of one host at {rtt} round trip, median of {far_runs} runs:");
-    println!("  nixdeck probe (headless binary)     {}", ms(nd));
-    println!("  OpenSSH ssh HOST sh -s (same facts) {}", ms(os));
-    println!("  ratio nixdeck/OpenSSH               {ratio:.2}");
-    figures.push(("probe_vs_openssh_at_50ms_rtt", ratio));
-
-    let server0 = server_cpu(&hosts);
-    let OneVsAll {
-        one,
-        all,
-        client,
-        busy,
-    } = rt.block_on(one_vs_all(&far, rounds));
-    // Reaping is asynchronous: give the listeners a moment.
-    std::thread::sleep(Duration::from_millis(300));
-    let per_probe = (server_cpu(&hosts) - server0) / ((host_count + 1) * rounds + 1) as u32;
-    let factor = all.as_secs_f64() / one.as_secs_f64();
-    println!(
-        "{host_count} hosts at {rtt} round trip at once vs one (library, median of {rounds}):"
-    );
-    println!("  one host                            {}", ms(one));
-    println!(
-        "  {host_count} hosts concurrently               {}",
-        ms(all)
-    );
-    println!("  factor                              {factor:.2}  (target <= 1.5)");
-    println!(
+    if part("one") {
+        let far_runs = if smoke { 1 } else { (runs / 3).max(5) };
+        let (nd, os) = nixdeck_vs_openssh(&far[0], &script, far_runs);
+        let ratio = nd.as_secs_f64() / os.as_secs_f64();
+        println!("probe of one host at {rtt} round trip, median of {far_runs} runs:");
+        println!("  nixdeck probe (headless binary)     {}", ms(nd));
+        println!("  OpenSSH ssh HOST sh -s (same facts) {}", ms(os));
+        println!("  ratio nixdeck/OpenSSH               {ratio:.2}");
+        figures.push(("probe_vs_openssh_at_50ms_rtt", ratio));
+    }
+    if part("fleet") {
+        let server0 = server_cpu(&hosts);
+        let OneVsAll {
+            one,
+            all,
+            client,
+            busy,
+        } = rt.block_on(one_vs_all(&far, rounds));
+        // Reaping is asynchronous: give the listeners a moment.
+        std::thread::sleep(Duration::from_millis(300));
+        let per_probe = (server_cpu(&hosts) - server0) / ((host_count + 1) * rounds + 1) as u32;
+        let factor = all.as_secs_f64() / one.as_secs_f64();
+        println!(
+            "{host_count} hosts at {rtt} round trip at once vs one (library, median of {rounds}):"
+        );
+        println!("  one host                            {}", ms(one));
+        println!(
+            "  {host_count} hosts concurrently               {}",
+            ms(all)
+        );
+        println!("  factor                              {factor:.2}  (target <= 1.5)");
+        println!(
         "  nixdeck's own CPU for the {host_count}: {}; target side (sshd + probe script) per probe: {}",
         ms(client),
         ms(per_probe)
     );
-    let floor = (per_probe * host_count as u32 + client) / cores as u32;
-    println!(
+        let floor = (per_probe * host_count as u32 + client) / cores as u32;
+        println!(
         "  on this machine's {cores} cores the {host_count} targets and nixdeck need >= {} of CPU: a floor of {:.2}x one probe that real, separate targets would not add",
         ms(floor),
         floor.as_secs_f64() / one.as_secs_f64()
     );
-    println!(
-        "  the whole machine was busy {} of the {} x {cores} cores the 20 at once took",
-        ms(busy),
-        ms(all)
-    );
-    figures.push((
-        "probe_20_hosts_machine_busy_share",
-        busy.as_secs_f64() / (all.as_secs_f64() * cores as f64),
-    ));
-    // The same 20 targets probed at once by OpenSSH, as the floor of this
-    // machine, beside one OpenSSH probe; interleaved with nixdeck's rounds.
-    let (mut os_one, mut os_all, mut nd_all) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..rounds {
-        os_one.push(time_openssh(&far[0], &script));
-        os_all.push(openssh_all(&far, &script));
-        let started = Instant::now();
-        rt.block_on(probe_all(&far));
-        nd_all.push(started.elapsed());
-    }
-    let (os_one, os_all, nd_all) = (median(os_one), median(os_all), median(nd_all));
-    println!(
+        println!(
+            "  the whole machine was busy {} of the {} x {cores} cores the 20 at once took",
+            ms(busy),
+            ms(all)
+        );
+        figures.push((
+            "probe_20_hosts_machine_busy_share",
+            busy.as_secs_f64() / (all.as_secs_f64() * cores as f64),
+        ));
+        // The same 20 targets probed at once by OpenSSH, as the floor of this
+        // machine, beside one OpenSSH probe; interleaved with nixdeck's rounds.
+        let (mut os_one, mut os_all, mut nd_all) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            os_one.push(time_openssh(&far[0], &script));
+            os_all.push(openssh_all(&far, &script));
+            let started = Instant::now();
+            rt.block_on(probe_all(&far));
+            nd_all.push(started.elapsed());
+        }
+        let (os_one, os_all, nd_all) = (median(os_one), median(os_all), median(nd_all));
+        println!(
         "  OpenSSH: one {}, {host_count} at once {} (factor {:.2}); nixdeck's {host_count} at once in the same rounds {}: {:.2}x OpenSSH's",
         ms(os_one),
         ms(os_all),
@@ -432,33 +440,34 @@ fn main() {
         ms(nd_all),
         nd_all.as_secs_f64() / os_all.as_secs_f64()
     );
-    figures.push(("probe_20_hosts_vs_one_at_50ms_rtt", factor));
-    figures.push((
-        "probe_20_hosts_openssh_parallel_vs_one_at_50ms_rtt",
-        os_all.as_secs_f64() / os_one.as_secs_f64(),
-    ));
-    figures.push((
-        "probe_20_hosts_nixdeck_vs_openssh_parallel_at_50ms_rtt",
-        nd_all.as_secs_f64() / os_all.as_secs_f64(),
-    ));
-    figures.push(("probe_one_at_50ms_rtt_ms", one.as_secs_f64() * 1e3));
-    figures.push(("probe_20_hosts_at_50ms_rtt_ms", all.as_secs_f64() * 1e3));
-    figures.push((
-        "probe_20_hosts_cpu_floor_vs_one_at_50ms_rtt",
-        floor.as_secs_f64() / one.as_secs_f64(),
-    ));
+        figures.push(("probe_20_hosts_vs_one_at_50ms_rtt", factor));
+        figures.push((
+            "probe_20_hosts_openssh_parallel_vs_one_at_50ms_rtt",
+            os_all.as_secs_f64() / os_one.as_secs_f64(),
+        ));
+        figures.push((
+            "probe_20_hosts_nixdeck_vs_openssh_parallel_at_50ms_rtt",
+            nd_all.as_secs_f64() / os_all.as_secs_f64(),
+        ));
+        figures.push(("probe_one_at_50ms_rtt_ms", one.as_secs_f64() * 1e3));
+        figures.push(("probe_20_hosts_at_50ms_rtt_ms", all.as_secs_f64() * 1e3));
+        figures.push((
+            "probe_20_hosts_cpu_floor_vs_one_at_50ms_rtt",
+            floor.as_secs_f64() / one.as_secs_f64(),
+        ));
 
-    if !smoke {
-        let near: Vec<Endpoint> = hosts.iter().map(Endpoint::direct).collect();
-        let OneVsAll { one, all, .. } = rt.block_on(one_vs_all(&near, rounds));
-        let factor = all.as_secs_f64() / one.as_secs_f64();
-        println!("{HOSTS} hosts on loopback at once vs one (CPU-bound here):");
-        println!(
-            "  one {}, {HOSTS} at once {}, factor {factor:.2}",
-            ms(one),
-            ms(all)
-        );
-        figures.push(("probe_20_hosts_vs_one_loopback", factor));
+        if !smoke {
+            let near: Vec<Endpoint> = hosts.iter().map(Endpoint::direct).collect();
+            let OneVsAll { one, all, .. } = rt.block_on(one_vs_all(&near, rounds));
+            let factor = all.as_secs_f64() / one.as_secs_f64();
+            println!("{HOSTS} hosts on loopback at once vs one (CPU-bound here):");
+            println!(
+                "  one {}, {HOSTS} at once {}, factor {factor:.2}",
+                ms(one),
+                ms(all)
+            );
+            figures.push(("probe_20_hosts_vs_one_loopback", factor));
+        }
     }
     drop(far);
     drop(proxies);
