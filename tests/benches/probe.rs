@@ -324,8 +324,7 @@ fn main() {
         })
         .collect();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let only: Option<String> = bench::arg("only");
-    let part = |name: &str| only.as_deref().is_none_or(|o| o == name);
+    let part = bench::part;
 
     if part("one") {
         let login_runs = if smoke { 1 } else { 10 };

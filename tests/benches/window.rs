@@ -70,8 +70,7 @@ fn load() -> String {
 
 async fn run(smoke: bool) -> Result<()> {
     // `-- --only launch|edit|fleet|logs` runs one part (while working on it).
-    let only: Option<String> = bench::arg("only");
-    let part = |name: &str| only.as_deref().is_none_or(|o| o == name);
+    let part = bench::part;
     let mut figures: Vec<(&str, f64)> = Vec::new();
     println!("load average before: {}", load());
     let (app_bin, blank_bin) = binaries()?;

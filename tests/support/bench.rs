@@ -24,6 +24,12 @@ pub fn arg<T: std::str::FromStr>(name: &str) -> Option<T> {
     args.get(at + 1)?.parse().ok()
 }
 
+/// Whether the part `name` of a bench runs: all do, unless `-- --only <part>`
+/// names one (while working on it).
+pub fn part(name: &str) -> bool {
+    arg::<String>("only").is_none_or(|only| only == name)
+}
+
 /// The directory benches write their figures to.
 pub fn out_dir() -> PathBuf {
     match std::env::var_os("NIXDECK_BENCH_DIR").filter(|d| !d.is_empty()) {
